@@ -1,0 +1,67 @@
+/**
+ * The typed configuration the whole program runs on.
+ *
+ * TOML keys are snake_case; the fields here are camelCase. Everything is resolved at load time
+ * (defaults applied, regexes compiled, relative paths made absolute against the config file's
+ * folder) so that no other module ever has to look at raw TOML.
+ *
+ * @module
+ */
+
+/** Log levels an admin can pick; the same names as @logtape/logtape uses. */
+export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+/** Which Messenger implementation the gateway talks to. */
+export type MessengerBackend = "facebook" | "simulated";
+
+/** How the gateway reaches the XMPP server (XEP-0114). */
+export interface ComponentConfig {
+  /** The component's domain, e.g. `facebook.example.org`. */
+  jid: string;
+  /** Shared secret; `MESSENGER_GATEWAY_SECRET` in the environment overrides the file. */
+  secret: string;
+  server: string;
+  port: number;
+}
+
+/** Who may use the gateway and where it keeps its state. */
+export interface GatewayConfig {
+  /** Shown in service discovery and as the gateway's roster name. */
+  name: string;
+  /** Bare JIDs with admin rights (lower-cased). */
+  admins: string[];
+  /** A bare JID may register when any of these matches it in full. */
+  allowedJids: RegExp[];
+  /** A local Deno KV file path (absolute) or a KV Connect `http(s)://` URL. */
+  data: string;
+}
+
+/** Which Messenger network to use. */
+export interface MessengerConfig {
+  backend: MessengerBackend;
+}
+
+/** The simulated network, used when `messenger.backend` is `"simulated"`. */
+export interface SimulatedConfig {
+  /** Absolute path of the world file (accounts, friends, groups). */
+  world: string;
+  /** Optional loopback control API address. */
+  control?: { hostname: string; port: number };
+}
+
+/** Logging settings. */
+export interface LogConfig {
+  level: LogLevel;
+}
+
+/** The whole, validated configuration. */
+export interface Config {
+  /** Absolute path of the file this was loaded from (for messages). */
+  file: string;
+  component: ComponentConfig;
+  gateway: GatewayConfig;
+  messenger: MessengerConfig;
+  /** Present exactly when `messenger.backend` is `"simulated"`. */
+  simulated?: SimulatedConfig;
+  log: LogConfig;
+}

@@ -1,0 +1,196 @@
+/**
+ * The contract between the gateway and a Messenger implementation.
+ *
+ * A small required {@link MessengerSession} plus optional capabilities (methods marked `?`) that
+ * the gateway detects with {@link capability}; a missing capability becomes an `unsupported`
+ * error the user can read, never a silent drop. Both the fca adapter and the simulated network
+ * implement this; the gateway imports nothing else from `src/messenger/` but these types.
+ *
+ * @module
+ */
+
+import type { ConnectionState } from "./connection_state.ts";
+import type { Cookie, Credentials } from "./credentials.ts";
+import { MessengerError } from "./errors.ts";
+import type { Attachment, Mention, RemoteEvent } from "./events.ts";
+import type { MessageId, ThreadId, UserId } from "./ids.ts";
+
+/** A file the user sends, already downloaded and checked by the gateway. */
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+/** A message the gateway asks Messenger to send. At least text or one attachment. */
+export interface OutgoingMessage {
+  text?: string;
+  replyTo?: MessageId;
+  mentions?: Mention[];
+  attachments?: OutgoingAttachment[];
+}
+
+/** What Messenger answered for a sent message. */
+export interface SentMessage {
+  id: MessageId;
+  timestamp: number;
+}
+
+/** What is known about a Messenger user. */
+export interface UserInfo {
+  id: UserId;
+  name: string;
+  firstName?: string;
+  /** Profile picture URL; may expire. */
+  avatarUrl?: string;
+  profileUrl?: string;
+  isFriend?: boolean;
+}
+
+/** What is known about a conversation. */
+export interface ThreadInfo {
+  id: ThreadId;
+  isGroup: boolean;
+  name?: string;
+  participants: UserId[];
+  imageUrl?: string;
+  /** Time of the last message (ms since the epoch). */
+  lastActivity?: number;
+  unreadCount?: number;
+  /** A pending message request rather than an accepted conversation. */
+  isMessageRequest?: boolean;
+}
+
+/** A message read back from history. */
+export interface HistoryMessage {
+  id: MessageId;
+  thread: ThreadId;
+  sender: UserId;
+  text: string;
+  attachments: Attachment[];
+  timestamp: number;
+}
+
+/** Receives a session's events in order. Must not throw; it is called on the adapter's loop. */
+export type EventHandler = (event: RemoteEvent) => void;
+
+/**
+ * One logged-in Messenger account.
+ *
+ * Contract: every method settles exactly once, within the implementation's timeout, with a
+ * value or a {@link MessengerError}. Events are delivered to the handlers in the order Messenger
+ * produced them; duplicates (same message id) are dropped before delivery.
+ */
+export interface MessengerSession {
+  /** The logged-in account. Known from login on; does no IO. */
+  readonly self: { id: UserId; name?: string };
+  /** The current connection state; does no IO. */
+  readonly state: ConnectionState;
+  /** Adds an event handler; returns a function removing it. Events start after {@link listen}. */
+  onEvent(handler: EventHandler): () => void;
+  /** Starts receiving events and keeps the connection alive (reconnecting) until disconnect. */
+  listen(): Promise<void>;
+  /** Sends a message to a thread. */
+  sendMessage(
+    thread: ThreadId,
+    message: OutgoingMessage,
+    options: { isGroup: boolean },
+  ): Promise<SentMessage>;
+  /** Cookies to save so a restart needs no password. Called after login and periodically. */
+  exportCookies(): Promise<Cookie[]>;
+  /** Stops everything; the session cannot be used afterwards. Never throws. */
+  disconnect(): Promise<void>;
+
+  /** Sets (or with `""` removes) the account's reaction to a message. */
+  react?(message: MessageId, reaction: string): Promise<void>;
+  /** Unsends one of the account's messages. */
+  unsend?(message: MessageId): Promise<void>;
+  /** Marks a thread read. */
+  markRead?(thread: ThreadId): Promise<void>;
+  /** Shows or hides the typing indicator in a thread. */
+  setTyping?(thread: ThreadId, typing: boolean, options: { isGroup: boolean }): Promise<void>;
+  /** Recent threads, newest first. */
+  getThreads?(limit: number): Promise<ThreadInfo[]>;
+  /** One thread's details. */
+  getThreadInfo?(thread: ThreadId): Promise<ThreadInfo>;
+  /** The last `count` messages of a thread before `before` (ms), oldest first. */
+  getHistory?(thread: ThreadId, count: number, before?: number): Promise<HistoryMessage[]>;
+  /** The account's friends. */
+  getFriends?(): Promise<UserInfo[]>;
+  /** Details of some users; unknown ids are left out. */
+  getUserInfo?(users: UserId[]): Promise<UserInfo[]>;
+  /** Finds users by name. */
+  searchUsers?(query: string): Promise<UserInfo[]>;
+  /** Creates a group with a title; returns its thread id. */
+  createGroup?(users: UserId[], title: string): Promise<ThreadId>;
+  /** Adds a user to a group. */
+  addToGroup?(thread: ThreadId, user: UserId): Promise<void>;
+  /** Removes a user (the account itself to leave) from a group. */
+  removeFromGroup?(thread: ThreadId, user: UserId): Promise<void>;
+  /** Renames a group. */
+  renameGroup?(thread: ThreadId, name: string): Promise<void>;
+  /** Accepts or declines message requests. */
+  handleMessageRequest?(threads: ThreadId[], accept: boolean): Promise<void>;
+}
+
+/** Names of the optional capabilities of a session. */
+export type Capability = {
+  [K in keyof MessengerSession]-?: undefined extends MessengerSession[K] ? K : never;
+}[keyof MessengerSession];
+
+/**
+ * Returns the capability's method bound to the session, or throws an `unsupported`
+ * MessengerError naming what is missing, so callers can show it to the user.
+ */
+export function capability<K extends Capability>(
+  session: MessengerSession,
+  name: K,
+): NonNullable<MessengerSession[K]> {
+  const method = session[name];
+  if (typeof method !== "function") {
+    throw new MessengerError("unsupported", `This Messenger connection cannot ${describe(name)}`);
+  }
+  return (method as (...args: unknown[]) => unknown).bind(session) as NonNullable<
+    MessengerSession[K]
+  >;
+}
+
+/** True when the session offers the capability. */
+export function hasCapability(session: MessengerSession, name: Capability): boolean {
+  return typeof session[name] === "function";
+}
+
+function describe(name: Capability): string {
+  return name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
+}
+
+/** Options for a login. */
+export interface LoginOptions {
+  /** Receive own messages sent from other devices (needed for carbons). */
+  selfListen?: boolean;
+  /** Give up after this long (ms). */
+  timeoutMs?: number;
+}
+
+/** The result of a login step: a session, or Messenger asking for a two-factor code. */
+export type LoginResult =
+  | { kind: "logged_in"; session: MessengerSession }
+  | {
+    kind: "two_factor_required";
+    /** Continues the login with the code the user received. Wrong code: `two_factor_failed`. */
+    submitCode(code: string): Promise<LoginResult>;
+    /** Abandons the pending login and frees its resources. */
+    cancel(): void;
+  };
+
+/**
+ * A Messenger network: the thing that logs accounts in.
+ * Login failures are thrown as MessengerError (`auth_failed`, `checkpoint`, `network`, `timeout`…).
+ */
+export interface MessengerNetwork {
+  /** Human name of the implementation, for logs and the version reply. */
+  readonly name: string;
+  login(credentials: Credentials, options?: LoginOptions): Promise<LoginResult>;
+  /** Frees what the network holds (servers, Workers). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+/**
+ * Every KV key the gateway uses, built in one place.
+ *
+ * A user's registration is `["registration", bareJid]` and all their other data lives under
+ * `["user", bareJid, …]`, so unregistering deletes one record and one prefix: nothing is left.
+ *
+ * @module
+ */
+
+/** Store-wide metadata (schema version). */
+export function metaKey(name: string): Deno.KvKey {
+  return ["meta", name];
+}
+
+/** The registration record of a user (kept apart from their data so listing users is cheap). */
+export function userKey(bareJid: string): Deno.KvKey {
+  return ["registration", bareJid];
+}
+
+/** Prefix of all registration records. */
+export const REGISTRATIONS: Deno.KvKey = ["registration"];
+
+/** Prefix of everything stored for a user. */
+export function userPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid];
+}
+
+/** A gateway-wide counter (statistics). */
+export function counterKey(name: string): Deno.KvKey {
+  return ["counter", name];
+}

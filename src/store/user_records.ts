@@ -1,0 +1,60 @@
+/**
+ * Registered users: the typed functions the gateway uses instead of raw KV calls.
+ *
+ * @module
+ */
+
+import { REGISTRATIONS, userKey, userPrefix } from "./keys.ts";
+
+/** What the gateway stores about one registered XMPP user. */
+export interface UserRecord {
+  /** Bare JID, lower-cased. */
+  jid: string;
+  /** When they registered (ms since the epoch). */
+  registeredAt: number;
+  /** Opaque Messenger login state (cookies); never logged. */
+  messengerSession?: string;
+  /** User preferences, by name. */
+  preferences: Record<string, boolean | string | number>;
+}
+
+/** Reads a user's record; `null` when they are not registered. */
+export async function getUser(kv: Deno.Kv, bareJid: string): Promise<UserRecord | null> {
+  return (await kv.get<UserRecord>(userKey(bareJid))).value;
+}
+
+/** Creates or replaces a user's record. */
+export async function putUser(kv: Deno.Kv, record: UserRecord): Promise<void> {
+  await kv.set(userKey(record.jid), record);
+}
+
+/** Lists every registered user. */
+export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
+  const users: UserRecord[] = [];
+  for await (const entry of kv.list<UserRecord>({ prefix: REGISTRATIONS })) {
+    users.push(entry.value);
+  }
+  return users;
+}
+
+/** Deletes a user's registration and everything stored for them (atomic batches within KV's limits). */
+export async function deleteUserData(kv: Deno.Kv, bareJid: string): Promise<number> {
+  let deleted = 0;
+  let keys: Deno.KvKey[] = [userKey(bareJid)];
+  for await (const entry of kv.list({ prefix: userPrefix(bareJid) })) {
+    keys.push(entry.key);
+    if (keys.length === 500) {
+      deleted += await deleteKeys(kv, keys);
+      keys = [];
+    }
+  }
+  return deleted + await deleteKeys(kv, keys);
+}
+
+async function deleteKeys(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  const op = kv.atomic();
+  for (const key of keys) op.delete(key);
+  await op.commit();
+  return keys.length;
+}

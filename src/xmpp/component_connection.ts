@@ -1,0 +1,248 @@
+/**
+ * The XEP-0114 connection to the XMPP server, over @xmpp/component-core and @xmpp/reconnect.
+ *
+ * What the library does not do and admins need: reconnect with growing delays (instead of every
+ * second), and give up with a clear explanation when the server says the secret is wrong
+ * (`not-authorized`) or another instance already holds the domain (`conflict`) — the library
+ * would retry those forever. Incoming stanzas are handed to one callback; nothing here knows what
+ * they mean.
+ *
+ * @module
+ */
+
+import { Component } from "@xmpp/component-core";
+import createReconnect from "@xmpp/reconnect";
+import { createHash } from "node:crypto";
+import { xmppLog } from "../log.ts";
+import { type Element, xml } from "./xml.ts";
+
+/** Why the connection gave up for good; the message is one line for the admin. */
+export class FatalConnectionError extends Error {
+  override name = "FatalConnectionError";
+  constructor(readonly condition: string, message: string) {
+    super(message);
+  }
+}
+
+/** Where and how to connect. */
+export interface ComponentConnectionOptions {
+  domain: string;
+  secret: string;
+  server: string;
+  port: number;
+  /** First reconnect delay (ms); doubles up to {@link maxDelayMs}. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+interface UntypedEntity {
+  status: string;
+  options: { service: string; domain: string };
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  removeAllListeners(event?: string): void;
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  send(element: Element): Promise<void>;
+  sendReceive(element: Element): Promise<Element>;
+  authenticate(id: string, password: string): Promise<void>;
+  _jid(domain: string): void;
+  _status(status: string, ...args: unknown[]): void;
+}
+
+interface UntypedReconnect {
+  delay: number;
+  stop(): void;
+  on(event: string, listener: () => void): void;
+}
+
+const FATAL_CONDITIONS: Record<string, string> = {
+  "not-authorized": "the XMPP server refused the component secret (component.secret or " +
+    "MESSENGER_GATEWAY_SECRET must equal the server's component_secret)",
+  "conflict": "another component is already connected to the XMPP server with this domain " +
+    "(is a second gateway running?)",
+  "host-unknown": "the XMPP server has no component configured for this domain " +
+    "(check component.jid against the server's Component entry)",
+  "improper-addressing": "the XMPP server does not accept this component domain",
+};
+
+/** A component connection that stays up until {@link stop}, or fails for good. */
+export class ComponentConnection {
+  #entity: UntypedEntity;
+  #reconnect: UntypedReconnect;
+  #options: Required<ComponentConnectionOptions>;
+  #attempt = 0;
+  #stopping = false;
+  #wasOnline = false;
+  #fatal: ((error: FatalConnectionError) => void) | undefined;
+  #onlineListeners: (() => void)[] = [];
+  #offlineListeners: (() => void)[] = [];
+  #stanzaListener: ((stanza: Element) => void) | undefined;
+  /** Resolves when the connection gave up for good. */
+  readonly failed: Promise<FatalConnectionError>;
+
+  constructor(options: ComponentConnectionOptions) {
+    this.#options = { initialDelayMs: 1000, maxDelayMs: 60_000, ...options };
+    this.failed = new Promise((resolve) => (this.#fatal = resolve));
+    const entity = new Component({
+      service: `xmpp://${options.server}:${options.port}`,
+      domain: options.domain,
+    }) as unknown as UntypedEntity;
+    this.#entity = entity;
+    // Registered before the reconnect module's own listener, so the delay it reads is fresh.
+    entity.on("disconnect", () => {
+      if (this.#stopping) return;
+      this.#attempt++;
+      const base = Math.min(
+        this.#options.initialDelayMs * 2 ** Math.min(this.#attempt - 1, 16),
+        this.#options.maxDelayMs,
+      );
+      this.#reconnect.delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      const wasOnline = this.#wasOnline;
+      this.#wasOnline = false;
+      xmppLog.warn(
+        wasOnline
+          ? "Disconnected from the XMPP server; reconnecting in {seconds} s"
+          : "Cannot reach the XMPP server at {server}:{port}; retrying in {seconds} s",
+        {
+          server: this.#options.server,
+          port: this.#options.port,
+          seconds: (this.#reconnect.delay / 1000).toFixed(1),
+        },
+      );
+      for (const listener of this.#offlineListeners) listener();
+    });
+    this.#reconnect = createReconnect({ entity }) as unknown as UntypedReconnect;
+    this.#reconnect.delay = this.#options.initialDelayMs;
+
+    entity.on("open", (el) => void this.#authenticate(el as Element));
+    entity.on("error", (error) => this.#onError(error));
+    entity.on("online", () => {
+      this.#attempt = 0;
+      this.#wasOnline = true;
+      this.#reconnect.delay = this.#options.initialDelayMs;
+      xmppLog.info("Component online as {domain} via {server}:{port}", {
+        domain: options.domain,
+        server: options.server,
+        port: options.port,
+      });
+      for (const listener of this.#onlineListeners) listener();
+    });
+    entity.on("stanza", (stanza) => this.#stanzaListener?.(stanza as Element));
+  }
+
+  /** Calls `listener` for every incoming stanza (message, presence, iq). One listener. */
+  onStanza(listener: (stanza: Element) => void): void {
+    this.#stanzaListener = listener;
+  }
+
+  /** Calls `listener` each time the component is (again) online. */
+  onOnline(listener: () => void): void {
+    this.#onlineListeners.push(listener);
+  }
+
+  /** Calls `listener` each time the connection drops (before reconnecting). */
+  onOffline(listener: () => void): void {
+    this.#offlineListeners.push(listener);
+  }
+
+  /** True while the stream is authenticated and usable. */
+  get online(): boolean {
+    return this.#entity.status === "online";
+  }
+
+  /** Connects; retries in the background when the server is not there yet. */
+  start(): void {
+    this.#entity.start().catch((error) => {
+      xmppLog.debug("First connection attempt failed: {error}", { error: describe(error) });
+    });
+  }
+
+  /** Sends a stanza; false (and a log line) when the connection is down. Never throws. */
+  async send(stanza: Element): Promise<boolean> {
+    if (!this.online) {
+      xmppLog.debug("Not sending {name} to {to}: offline", {
+        name: stanza.name,
+        to: stanza.attrs.to,
+      });
+      return false;
+    }
+    try {
+      await this.#entity.send(stanza);
+      return true;
+    } catch (error) {
+      xmppLog.warn("Could not send {name} to {to}: {error}", {
+        name: stanza.name,
+        to: stanza.attrs.to,
+        error: describe(error),
+      });
+      return false;
+    }
+  }
+
+  /** Closes the stream cleanly and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#reconnect.stop();
+    try {
+      await withTimeout(this.#entity.stop(), 3000);
+    } catch (error) {
+      xmppLog.debug("Closing the stream: {error}", { error: describe(error) });
+    }
+  }
+
+  async #authenticate(open: Element): Promise<void> {
+    try {
+      // XEP-0114 §3: SHA-1 of stream id + secret. Done here (not by the library) so that a
+      // refused handshake is reported once and clearly, without the secret in any message.
+      const id = open.attrs.id ?? "";
+      const digest = createHash("sha1").update(id + this.#options.secret, "binary").digest("hex");
+      const answer = await this.#entity.sendReceive(xml("handshake", {}, digest));
+      if (answer.name !== "handshake") throw new Error(`unexpected <${answer.name}/> reply`);
+      this.#entity._jid(this.#options.domain);
+      this.#entity._status("online", this.#options.domain);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #onError(error: unknown): void {
+    const condition = (error as { condition?: unknown })?.condition;
+    if (typeof condition === "string" && condition in FATAL_CONDITIONS) {
+      this.#giveUp(condition);
+      return;
+    }
+    const code = (error as { code?: unknown })?.code;
+    if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE") {
+      xmppLog.debug("Connection error: {code}", { code });
+      return;
+    }
+    xmppLog.warn("XMPP connection error: {error}", { error: describe(error) });
+  }
+
+  #giveUp(condition: string): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#reconnect.stop();
+    const error = new FatalConnectionError(
+      condition,
+      `Cannot connect as ${this.#options.domain}: ${FATAL_CONDITIONS[condition]}`,
+    );
+    xmppLog.error(error.message);
+    void withTimeout(this.#entity.stop(), 3000).catch(() => {}).finally(() => this.#fatal?.(error));
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,297 @@
+/**
+ * Dispatches incoming stanzas to handlers, with one error policy for the whole component.
+ *
+ * Every iq get/set gets exactly one reply: a handler's payload, the {@link StanzaError} it threw,
+ * `internal-server-error` when it threw anything else (logged with context; the user only sees a
+ * generic sentence), `service-unavailable` when nobody handles it, `bad-request` when malformed.
+ * Stanzas to a contact JID from someone who is not registered get `registration-required`.
+ * Nothing a single stanza does can reject out of {@link Router.handle}.
+ *
+ * @module
+ */
+
+import { xmppLog } from "../log.ts";
+import { type Jid, parseJid } from "./jid.ts";
+import { errorReply, StanzaError } from "./stanza_error.ts";
+import { type Element, xml } from "./xml.ts";
+
+/** Whom a stanza is addressed to: the gateway itself, or a contact/room JID under it. */
+export type Target = "gateway" | "contact";
+
+/** What an iq handler receives. */
+export interface IqRequest {
+  stanza: Element;
+  type: "get" | "set";
+  from: Jid;
+  to: Jid;
+  /** The single child element of the iq. */
+  payload: Element;
+}
+
+/** Returns the result payload (or nothing for an empty result), or throws a StanzaError. */
+export type IqHandler = (request: IqRequest) => Promise<Element | void> | Element | void;
+
+/** What a message or presence handler receives. */
+export interface StanzaRequest {
+  stanza: Element;
+  from: Jid;
+  to: Jid;
+}
+
+/** Handles a message or presence; may throw a StanzaError to bounce a message. */
+export type StanzaHandler = (request: StanzaRequest) => Promise<void> | void;
+
+/** What the router needs from the rest of the program. */
+export interface RouterOptions {
+  /** The component's domain. */
+  domain: string;
+  /** Sends a stanza out. */
+  send: (stanza: Element) => Promise<unknown> | unknown;
+  /** True when the bare JID has registered with the gateway. */
+  isRegistered: (bareJid: string) => Promise<boolean> | boolean;
+  /** Timeout of outgoing iqs (ms). */
+  iqTimeoutMs?: number;
+}
+
+interface IqRoute {
+  target: Target;
+  type: "get" | "set";
+  ns: string;
+  name: string;
+  handler: IqHandler;
+}
+
+const GENERIC_FAILURE = "The gateway could not handle this request; the error was logged " +
+  "for the administrator";
+
+/** The component's single entry point for incoming stanzas. */
+export class Router {
+  #options: RouterOptions;
+  #iqRoutes: IqRoute[] = [];
+  #messageHandlers = new Map<Target, StanzaHandler>();
+  #presenceHandlers = new Map<Target, StanzaHandler>();
+  #features = new Map<Target, Set<string>>([["gateway", new Set()], ["contact", new Set()]]);
+  #pending = new Map<
+    string,
+    { resolve: (el: Element) => void; timer: ReturnType<typeof setTimeout> }
+  >();
+  #nextId = 0;
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Registers an iq handler for a payload element; `feature` (default: the namespace) is what
+   * disco#info then advertises, so only implemented features are ever announced.
+   */
+  iq(
+    target: Target,
+    type: "get" | "set",
+    ns: string,
+    name: string,
+    handler: IqHandler,
+    feature: string | null = ns,
+  ): void {
+    this.#iqRoutes.push({ target, type, ns, name, handler });
+    if (feature) this.#features.get(target)!.add(feature);
+  }
+
+  /** Advertises a feature that is implemented without an iq handler of its own. */
+  feature(target: Target, feature: string): void {
+    this.#features.get(target)!.add(feature);
+  }
+
+  /** The features to advertise in disco#info for a target, sorted. */
+  features(target: Target): string[] {
+    return [...this.#features.get(target)!].sort();
+  }
+
+  /** Sets the handler of messages to a target. */
+  onMessage(target: Target, handler: StanzaHandler): void {
+    this.#messageHandlers.set(target, handler);
+  }
+
+  /** Sets the handler of presences to a target. */
+  onPresence(target: Target, handler: StanzaHandler): void {
+    this.#presenceHandlers.set(target, handler);
+  }
+
+  /** Sends an iq and resolves with the reply (result or error stanza); rejects on timeout. */
+  call(iq: Element): Promise<Element> {
+    const id = iq.attrs.id ?? `mg-${(++this.#nextId).toString(36)}`;
+    iq.attrs.id = id;
+    iq.attrs.from ??= this.#options.domain;
+    const timeoutMs = this.#options.iqTimeoutMs ?? 15_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`No reply to iq ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, timer });
+      Promise.resolve(this.#options.send(iq)).catch((error) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  /** Handles one incoming stanza. Never rejects. */
+  async handle(stanza: Element): Promise<void> {
+    try {
+      await this.#dispatch(stanza);
+    } catch (error) {
+      // Only reached if building or sending a reply failed: log, never crash.
+      logFailure(stanza, error);
+    }
+  }
+
+  async #dispatch(stanza: Element): Promise<void> {
+    const type = stanza.attrs.type;
+    if (stanza.name === "iq" && (type === "result" || type === "error")) {
+      this.#settle(stanza);
+      return;
+    }
+    if (type === "error") return; // never answer an error with an error
+    const from = parseJid(stanza.attrs.from);
+    const to = parseJid(stanza.attrs.to);
+    if (!from || !to) {
+      if (stanza.name !== "presence" && stanza.attrs.from) {
+        await this.#reply(stanza, new StanzaError("jid-malformed", "Malformed address"));
+      }
+      return;
+    }
+    if (to.domain !== this.#options.domain) return;
+    const target: Target = to.local ? "contact" : "gateway";
+
+    if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target);
+    else if (stanza.name === "message") await this.#handleMessage(stanza, from, to, target);
+    else if (stanza.name === "presence") await this.#handlePresence(stanza, from, to, target);
+  }
+
+  async #handleIq(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+    const type = stanza.attrs.type;
+    const children = stanza.getChildElements();
+    if ((type !== "get" && type !== "set") || children.length !== 1 || !stanza.attrs.id) {
+      await this.#reply(
+        stanza,
+        new StanzaError("bad-request", "An iq must be get or set, with an id and one child"),
+      );
+      return;
+    }
+    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+      await this.#reply(stanza, registrationRequired());
+      return;
+    }
+    const payload = children[0];
+    const route = this.#iqRoutes.find((r) =>
+      r.target === target && r.type === type && payload.is(r.name, r.ns)
+    );
+    if (!route) {
+      await this.#reply(stanza, new StanzaError("service-unavailable"));
+      return;
+    }
+    let result: Element | void;
+    try {
+      result = await route.handler({ stanza, type, from, to, payload });
+    } catch (error) {
+      await this.#reply(stanza, asStanzaError(stanza, error));
+      return;
+    }
+    await this.#options.send(
+      xml("iq", {
+        type: "result",
+        from: stanza.attrs.to,
+        to: stanza.attrs.from,
+        id: stanza.attrs.id,
+      }, result ?? null),
+    );
+  }
+
+  async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+      await this.#reply(stanza, registrationRequired());
+      return;
+    }
+    const handler = this.#messageHandlers.get(target);
+    if (!handler) {
+      if (stanza.getChild("body")) {
+        await this.#reply(stanza, new StanzaError("service-unavailable"));
+      }
+      return;
+    }
+    try {
+      await handler({ stanza, from, to });
+    } catch (error) {
+      await this.#reply(stanza, asStanzaError(stanza, error));
+    }
+  }
+
+  async #handlePresence(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+    const type = stanza.attrs.type;
+    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+      if (type === "probe" || type === "subscribe") {
+        await this.#reply(stanza, registrationRequired());
+      }
+      return;
+    }
+    const handler = this.#presenceHandlers.get(target);
+    if (!handler) return;
+    try {
+      await handler({ stanza, from, to });
+    } catch (error) {
+      logFailure(stanza, error);
+    }
+  }
+
+  #settle(stanza: Element): void {
+    const id = stanza.attrs.id;
+    const pending = id === undefined ? undefined : this.#pending.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(id!);
+    pending.resolve(stanza);
+  }
+
+  async #reply(stanza: Element, error: StanzaError): Promise<void> {
+    await this.#options.send(errorReply(stanza, error));
+  }
+
+  /** Rejects pending outgoing iqs (on shutdown). */
+  close(): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+    }
+  }
+}
+
+function registrationRequired(): StanzaError {
+  return new StanzaError(
+    "registration-required",
+    "You are not registered with this gateway: register first (in your client's service " +
+      "discovery, or send 'help' to the gateway)",
+  );
+}
+
+function asStanzaError(stanza: Element, error: unknown): StanzaError {
+  if (error instanceof StanzaError) return error;
+  logFailure(stanza, error);
+  return new StanzaError("internal-server-error", GENERIC_FAILURE);
+}
+
+function logFailure(stanza: Element, error: unknown): void {
+  const payload = stanza.getChildElements()[0];
+  xmppLog.error("Handling {name} type={type} from {from} to {to} id={id} ns={ns} failed: {error}", {
+    name: stanza.name,
+    type: stanza.attrs.type ?? "",
+    from: stanza.attrs.from ?? "",
+    to: stanza.attrs.to ?? "",
+    id: stanza.attrs.id ?? "",
+    ns: payload?.attrs.xmlns ?? "",
+    error: error instanceof Error
+      ? `${error.name}: ${error.message}\n${error.stack ?? ""}`
+      : String(error),
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The one error type XMPP handlers throw to answer with a specific stanza error.
+ *
+ * The router turns it into an `<error>` with the condition and the (user-facing) text; any other
+ * thrown value becomes `internal-server-error` with a generic sentence, and is only logged.
+ *
+ * @module
+ */
+
+import { NS_STANZAS } from "./namespaces.ts";
+import { type Element, xml } from "./xml.ts";
+
+/** RFC 6120 §8.3.3 defined conditions the gateway uses. */
+export type StanzaErrorCondition =
+  | "bad-request"
+  | "conflict"
+  | "feature-not-implemented"
+  | "forbidden"
+  | "internal-server-error"
+  | "item-not-found"
+  | "jid-malformed"
+  | "not-acceptable"
+  | "not-allowed"
+  | "not-authorized"
+  | "policy-violation"
+  | "recipient-unavailable"
+  | "registration-required"
+  | "remote-server-timeout"
+  | "resource-constraint"
+  | "service-unavailable"
+  | "undefined-condition"
+  | "unexpected-request";
+
+/** RFC 6120 §8.3.2 error types. */
+export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
+
+const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
+  "bad-request": "modify",
+  "conflict": "cancel",
+  "feature-not-implemented": "cancel",
+  "forbidden": "auth",
+  "internal-server-error": "cancel",
+  "item-not-found": "cancel",
+  "jid-malformed": "modify",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "policy-violation": "modify",
+  "recipient-unavailable": "wait",
+  "registration-required": "auth",
+  "remote-server-timeout": "wait",
+  "resource-constraint": "wait",
+  "service-unavailable": "cancel",
+  "undefined-condition": "cancel",
+  "unexpected-request": "wait",
+};
+
+/** Thrown by a handler to answer with this condition and a sentence the user will read. */
+export class StanzaError extends Error {
+  override name = "StanzaError";
+  readonly type: StanzaErrorType;
+  constructor(
+    readonly condition: StanzaErrorCondition,
+    readonly text?: string,
+    type?: StanzaErrorType,
+  ) {
+    super(text ? `${condition}: ${text}` : condition);
+    this.type = type ?? DEFAULT_TYPE[condition];
+  }
+
+  /** The `<error>` child for a reply. */
+  toElement(by?: string): Element {
+    return xml(
+      "error",
+      { type: this.type, by },
+      xml(this.condition, { xmlns: NS_STANZAS }),
+      this.text ? xml("text", { xmlns: NS_STANZAS, "xml:lang": "en" }, this.text) : null,
+    );
+  }
+}
+
+/**
+ * Builds the error reply to a stanza: same name, swapped addresses, same id, the original payload
+ * kept (RFC 6120 §8.3.1 allows it; clients match on it) and the error appended.
+ */
+export function errorReply(stanza: Element, error: StanzaError): Element {
+  const reply = xml(stanza.name, {
+    type: "error",
+    from: stanza.attrs.to,
+    to: stanza.attrs.from,
+    id: stanza.attrs.id,
+  });
+  if (stanza.name === "iq") {
+    const [payload] = stanza.getChildElements();
+    if (payload) reply.append(payload.clone());
+  } else if (stanza.name === "message") {
+    const body = stanza.getChild("body");
+    if (body) reply.append(body.clone());
+  }
+  reply.append(error.toElement());
+  return reply;
+}
