@@ -85,24 +85,39 @@ export class WriteBatcher {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
+      await this.#commit(this.#queue.splice(0, this.#maxBatch));
+    }
+  }
+
+  /**
+   * Commits `batch` in order. KV rejects a whole atomic operation for one bad value (not
+   * cloneable, over 64 KiB) or for its total size (800 KiB), both as a TypeError: the batch is
+   * then halved and retried, so only the offending writes are lost (and logged). Never throws,
+   * so one bad write cannot poison later flushes or crash the program from the timer.
+   */
+  async #commit(batch: Mutation[]): Promise<void> {
+    try {
       const op = this.#kv.atomic();
       for (const m of batch) {
         if (m.kind === "set") op.set(m.key, m.value, { expireIn: m.expireIn });
         else if (m.kind === "delete") op.delete(m.key);
         else op.sum(m.key, m.n);
       }
-      try {
-        const result = await op.commit();
-        if (!result.ok) {
-          storeLog.error("A batch of {count} writes was refused", { count: batch.length });
-        }
-      } catch (error) {
-        storeLog.error("A batch of {count} writes failed: {error}", {
-          count: batch.length,
-          error: error instanceof Error ? error.message : String(error),
-        });
+      const result = await op.commit();
+      if (!result.ok) {
+        storeLog.error("A batch of {count} writes was refused", { count: batch.length });
       }
+    } catch (error) {
+      if (error instanceof TypeError && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.#commit(batch.slice(0, half));
+        await this.#commit(batch.slice(half));
+        return;
+      }
+      storeLog.error("A batch of {count} writes failed: {error}", {
+        count: batch.length,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

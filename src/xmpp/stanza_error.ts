@@ -8,7 +8,7 @@
  */
 
 import { NS_STANZAS } from "./namespaces.ts";
-import { type Element, xml } from "./xml.ts";
+import { cloneElement, type Element, xml } from "./xml.ts";
 
 /** RFC 6120 §8.3.3 defined conditions the gateway uses. */
 export type StanzaErrorCondition =
@@ -92,10 +92,10 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   });
   if (stanza.name === "iq") {
     const [payload] = stanza.getChildElements();
-    if (payload) reply.append(payload.clone());
+    if (payload) reply.append(cloneElement(payload));
   } else if (stanza.name === "message") {
     const body = stanza.getChild("body");
-    if (body) reply.append(body.clone());
+    if (body) reply.append(cloneElement(body));
   }
   reply.append(error.toElement());
   return reply;

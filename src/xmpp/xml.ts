@@ -31,7 +31,6 @@ export interface Element {
   append(...children: (Element | string)[]): Element;
   c(name: string, attrs?: Attrs): Element;
   up(): Element;
-  clone(): Element;
   toString(): string;
 }
 
@@ -52,4 +51,37 @@ export function xml(name: string, attrs: Attrs = {}, ...children: Child[]): Elem
     cleanAttrs,
     ...flat,
   );
+}
+
+interface StreamParser {
+  on(event: "element" | "start" | "error", listener: (value: unknown) => void): void;
+  write(text: string): void;
+}
+
+/**
+ * Parses XML text holding one element (tests, recorded stanzas). Throws on malformed XML or
+ * when there is no element.
+ */
+export function parseXml(text: string): Element {
+  const Parser = (untypedXml as unknown as { Parser: new () => StreamParser }).Parser;
+  const parser = new Parser();
+  let root: Element | undefined;
+  let failure: unknown;
+  parser.on("element", (el) => (root ??= el as Element));
+  parser.on("start", () => {});
+  parser.on("error", (error) => (failure ??= error));
+  parser.write(`<wrapper>${text}</wrapper>`);
+  if (failure) throw failure;
+  if (!root) throw new Error("No XML element found");
+  root.parent = null;
+  return root;
+}
+
+/** A deep copy of an element, detached from its parent (ltx has no clone method). */
+export function cloneElement(element: Element): Element {
+  const copy = xml(element.name, { ...element.attrs });
+  for (const child of element.children) {
+    copy.append(typeof child === "string" ? child : cloneElement(child));
+  }
+  return copy;
 }

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { StanzaError } from "../../src/xmpp/stanza_error.ts";
+import { xml } from "../../src/xmpp/xml.ts";
+import { errorCondition, errorText, parse, recordingRouter } from "./_stanzas.ts";
+
+const USER = "alice@example.org/phone";
+const GW = "facebook.example.org";
+
+Deno.test("an iq for an unknown namespace is answered with service-unavailable", async () => {
+  const { router, sent } = recordingRouter();
+  await router.handle(
+    parse(`<iq type="get" id="q1" from="${USER}" to="${GW}"><query xmlns="urn:x:nope"/></iq>`),
+  );
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].attrs.type, "error");
+  assert.equal(sent[0].attrs.id, "q1");
+  assert.equal(sent[0].attrs.to, USER);
+  assert.equal(sent[0].attrs.from, GW);
+  assert.equal(errorCondition(sent[0]), "service-unavailable");
+});
+
+Deno.test("a handler's payload becomes exactly one result reply", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "get", "urn:x:test", "query", () => xml("query", { xmlns: "urn:x:test" }));
+  await router.handle(
+    parse(`<iq type="get" id="q2" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].attrs.type, "result");
+  assert.equal(sent[0].attrs.id, "q2");
+  assert.ok(sent[0].getChild("query", "urn:x:test"));
+});
+
+Deno.test("a handler that throws gives internal-server-error without the raw error text", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "set", "urn:x:test", "query", () => {
+    throw new Error("database password=hunter2 exploded at line 42");
+  });
+  await router.handle(
+    parse(`<iq type="set" id="q3" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.equal(sent.length, 1);
+  assert.equal(errorCondition(sent[0]), "internal-server-error");
+  assert.doesNotMatch(sent[0].toString(), /hunter2|exploded|line 42/);
+});
+
+Deno.test("a handler's StanzaError is sent with its condition and sentence", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "get", "urn:x:test", "query", () => {
+    throw new StanzaError("not-acceptable", "Maximum 1 emoji per message");
+  });
+  await router.handle(
+    parse(`<iq type="get" id="q4" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.equal(errorCondition(sent[0]), "not-acceptable");
+  assert.equal(errorText(sent[0]), "Maximum 1 emoji per message");
+  assert.equal(sent[0].getChild("error")?.attrs.type, "modify");
+});
+
+Deno.test("an iq with two children is a bad-request", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "get", "urn:x:test", "query", () => {});
+  await router.handle(
+    parse(
+      `<iq type="get" id="q5" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/><x xmlns="a"/></iq>`,
+    ),
+  );
+  assert.equal(sent.length, 1);
+  assert.equal(errorCondition(sent[0]), "bad-request");
+});
+
+Deno.test("an iq with no child or no id or a bad type is a bad-request", async () => {
+  for (
+    const text of [
+      `<iq type="get" id="q6" from="${USER}" to="${GW}"/>`,
+      `<iq type="get" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`,
+      `<iq type="fetch" id="q7" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`,
+    ]
+  ) {
+    const { router, sent } = recordingRouter();
+    router.iq("gateway", "get", "urn:x:test", "query", () => {});
+    await router.handle(parse(text));
+    assert.equal(sent.length, 1, text);
+    assert.equal(errorCondition(sent[0]), "bad-request", text);
+  }
+});
+
+Deno.test("an unregistered user's iq to a contact JID gets registration-required", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("contact", "get", "vcard-temp", "vCard", () => {});
+  await router.handle(
+    parse(
+      `<iq type="get" id="q8" from="${USER}" to="100001@${GW}"><vCard xmlns="vcard-temp"/></iq>`,
+    ),
+  );
+  assert.equal(errorCondition(sent[0]), "registration-required");
+  assert.equal(sent[0].getChild("error")?.attrs.type, "auth");
+});
+
+Deno.test("an unregistered user's message to a contact bounces with registration-required", async () => {
+  const { router, sent } = recordingRouter();
+  let delivered = false;
+  router.onMessage("contact", () => void (delivered = true));
+  await router.handle(
+    parse(
+      `<message type="chat" id="m1" from="${USER}" to="100001@${GW}"><body>hi</body></message>`,
+    ),
+  );
+  assert.equal(delivered, false);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].name, "message");
+  assert.equal(sent[0].attrs.type, "error");
+  assert.equal(sent[0].attrs.id, "m1");
+  assert.equal(errorCondition(sent[0]), "registration-required");
+});
+
+Deno.test("a registered user's message reaches the contact handler", async () => {
+  const { router, sent } = recordingRouter({ isRegistered: (jid) => jid === "alice@example.org" });
+  const seen: string[] = [];
+  router.onMessage("contact", ({ from, to }) => void seen.push(`${from.bare}->${to.bare}`));
+  await router.handle(
+    parse(`<message type="chat" from="${USER}" to="100001@${GW}"><body>hi</body></message>`),
+  );
+  assert.deepEqual(seen, [`alice@example.org->100001@${GW}`]);
+  assert.equal(sent.length, 0);
+});
+
+Deno.test("error stanzas are never answered", async () => {
+  const { router, sent } = recordingRouter();
+  for (
+    const text of [
+      `<message type="error" from="${USER}" to="100001@${GW}"><body>x</body></message>`,
+      `<presence type="error" from="${USER}" to="100001@${GW}"/>`,
+      `<iq type="error" id="zz" from="${USER}" to="${GW}"/>`,
+    ]
+  ) await router.handle(parse(text));
+  assert.equal(sent.length, 0);
+});
+
+Deno.test("a stanza with a malformed from address gets jid-malformed", async () => {
+  const { router, sent } = recordingRouter();
+  await router.handle(
+    parse(`<iq type="get" id="q9" from="a@b@c" to="${GW}"><ping xmlns="urn:xmpp:ping"/></iq>`),
+  );
+  assert.equal(errorCondition(sent[0]), "jid-malformed");
+});
+
+Deno.test("a throwing message handler bounces the message instead of crashing", async () => {
+  const { router, sent } = recordingRouter({ isRegistered: () => true });
+  router.onMessage("contact", () => {
+    throw new TypeError("cannot read properties of undefined");
+  });
+  await router.handle(
+    parse(`<message type="chat" id="m2" from="${USER}" to="1@${GW}"><body>x</body></message>`),
+  );
+  assert.equal(errorCondition(sent[0]), "internal-server-error");
+  assert.doesNotMatch(sent[0].toString(), /undefined/);
+});
+
+Deno.test("a failing send never makes handle reject", async () => {
+  const { router } = recordingRouter({
+    send: () => {
+      throw new Error("socket gone");
+    },
+  });
+  await router.handle(
+    parse(`<iq type="get" id="q10" from="${USER}" to="${GW}"><query xmlns="urn:x"/></iq>`),
+  );
+});
+
+Deno.test("features list only what has handlers", () => {
+  const { router } = recordingRouter();
+  assert.deepEqual(router.features("gateway"), []);
+  router.iq("gateway", "get", "urn:xmpp:ping", "ping", () => {});
+  router.feature("gateway", "urn:x:extra");
+  assert.deepEqual(router.features("gateway"), ["urn:x:extra", "urn:xmpp:ping"]);
+  assert.deepEqual(router.features("contact"), []);
+});
+
+Deno.test("an outgoing iq call resolves with the matching reply", async () => {
+  const { router, sent } = recordingRouter();
+  const reply = router.call(xml("iq", { type: "get", to: "alice@example.org" }, xml("x", {})));
+  const id = sent[0].attrs.id!;
+  assert.equal(sent[0].attrs.from, GW);
+  await router.handle(parse(`<iq type="result" id="${id}" from="alice@example.org" to="${GW}"/>`));
+  assert.equal((await reply).attrs.type, "result");
+});
+
+Deno.test("an outgoing iq call without reply rejects after its timeout", async () => {
+  const { router } = recordingRouter({ iqTimeoutMs: 10 });
+  await assert.rejects(
+    router.call(xml("iq", { type: "get", to: "alice@example.org" }, xml("x", {}))),
+    /No reply/,
+  );
+});
