@@ -34,19 +34,26 @@ export const storeLog = getLogger([ROOT, "store"]);
 export const mainLog = getLogger([ROOT, "main"]);
 
 const secrets = new Set<string>();
+/** The secrets, longest first, so one containing another is replaced whole. */
+let longestFirst: string[] = [];
 
 /**
  * Registers a value that must never appear in a log line (it is replaced by `***`).
  * Values shorter than 4 characters are ignored: they would redact ordinary words.
  */
 export function registerSecret(value: string | undefined): void {
-  if (value !== undefined && value.length >= 4) secrets.add(value);
+  if (value === undefined || value.length < 4) return;
+  secrets.add(value);
+  // Also the form it takes inside a structured value rendered as JSON (quotes, backslashes and
+  // control characters escaped).
+  secrets.add(JSON.stringify(value).slice(1, -1));
+  longestFirst = [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /** Replaces every registered secret in `text`. */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of longestFirst) {
     if (out.includes(secret)) out = out.split(secret).join("***");
   }
   return out;
@@ -73,7 +80,7 @@ export function formatRecord(record: LogRecord, journald: boolean): string {
     .map(([key, value]) => ` ${key}=${renderValue(value)}`)
     .join("");
   const room = record.category.slice(1).join(".") || "main";
-  const body = redactSecrets(`${room}: ${message}${extra}`).replace(/\r?\n/g, "\\n");
+  const body = redactSecrets(`${room}: ${message}${extra}`).replace(/\r?\n|\r/g, "\\n");
   if (journald) return `<${SYSLOG_PRIORITY[record.level]}>${body}\n`;
   const time = new Date(record.timestamp).toISOString();
   return `${time} ${record.level.toUpperCase().padEnd(7)} ${body}\n`;

@@ -37,10 +37,14 @@ export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
   return users;
 }
 
-/** Deletes a user's registration and everything stored for them (atomic batches within KV's limits). */
+/**
+ * Deletes a user's registration and everything stored for them (atomic batches within KV's
+ * limits). The registration goes last, so a run cut short leaves the user listed and a retry
+ * finishes the job instead of orphaning their data.
+ */
 export async function deleteUserData(kv: Deno.Kv, bareJid: string): Promise<number> {
   let deleted = 0;
-  let keys: Deno.KvKey[] = [userKey(bareJid)];
+  let keys: Deno.KvKey[] = [];
   for await (const entry of kv.list({ prefix: userPrefix(bareJid) })) {
     keys.push(entry.key);
     if (keys.length === 500) {
@@ -48,6 +52,7 @@ export async function deleteUserData(kv: Deno.Kv, bareJid: string): Promise<numb
       keys = [];
     }
   }
+  keys.push(userKey(bareJid));
   return deleted + await deleteKeys(kv, keys);
 }
 
