@@ -48,6 +48,11 @@ export interface FormStep {
   title: string;
   instructions?: string;
   fields: Field[];
+  /**
+   * True when submitting this form normally ends the command (the next step is a result), so
+   * clients can offer "Complete" instead of "Next". Only a hint: any step may still follow.
+   */
+  final?: boolean;
   /** Called with the checked values; returns the next step. May throw {@link CommandError}. */
   submit(values: FormValues): Promise<CommandStep> | CommandStep;
   /** Called when the user cancels at this step or the session expires. */

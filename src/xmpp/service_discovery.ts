@@ -19,18 +19,44 @@ export interface DiscoItem {
   name?: string;
 }
 
+/** What disco#info tells about a node of the gateway (e.g. an ad-hoc command). */
+export interface DiscoNodeInfo {
+  identities: { category: string; type: string; name?: string }[];
+  features: string[];
+}
+
 /** What disco needs to know about the gateway. */
 export interface DiscoOptions {
   /** The configured gateway name (identity name). */
   name: string;
   /** Items for disco#items without a node; computed per requester. */
   items?: (requester: string) => Promise<DiscoItem[]> | DiscoItem[];
+  /**
+   * disco#info of a node, for the requester's full JID; `null` when there is no such node
+   * (item-not-found). May throw a StanzaError (e.g. forbidden).
+   */
+  nodeInfo?: (
+    node: string,
+    requester: string,
+  ) => Promise<DiscoNodeInfo | null> | DiscoNodeInfo | null;
+  /** disco#items of a node, for the requester's full JID; `null` when there is no such node. */
+  nodeItems?: (node: string, requester: string) => Promise<DiscoItem[] | null> | DiscoItem[] | null;
 }
 
 /** Registers disco#info and disco#items on the gateway JID. */
 export function registerServiceDiscovery(router: Router, options: DiscoOptions): void {
-  router.iq("gateway", "get", NS_DISCO_INFO, "query", ({ payload }) => {
-    rejectUnknownNode(payload);
+  router.iq("gateway", "get", NS_DISCO_INFO, "query", async ({ payload, from }) => {
+    const node = nodeOf(payload);
+    if (node !== undefined) {
+      const info = await options.nodeInfo?.(node, from.full);
+      if (!info) throw unknownNode(node);
+      return xml(
+        "query",
+        { xmlns: NS_DISCO_INFO, node },
+        ...info.identities.map((identity) => xml("identity", { ...identity })),
+        ...info.features.map((feature) => xml("feature", { var: feature })),
+      );
+    }
     return xml(
       "query",
       { xmlns: NS_DISCO_INFO },
@@ -39,19 +65,25 @@ export function registerServiceDiscovery(router: Router, options: DiscoOptions):
     );
   });
   router.iq("gateway", "get", NS_DISCO_ITEMS, "query", async ({ payload, from }) => {
-    rejectUnknownNode(payload);
-    const items = options.items ? await options.items(from.bare) : [];
+    const node = nodeOf(payload);
+    const items = node === undefined
+      ? (options.items ? await options.items(from.bare) : [])
+      : await options.nodeItems?.(node, from.full);
+    if (!items) throw unknownNode(node ?? "");
     return xml(
       "query",
-      { xmlns: NS_DISCO_ITEMS },
+      { xmlns: NS_DISCO_ITEMS, node },
       ...items.map((item) => xml("item", { jid: item.jid, node: item.node, name: item.name })),
     );
   });
 }
 
-function rejectUnknownNode(payload: Element): void {
+/** The queried node, or undefined for the gateway itself. */
+function nodeOf(payload: Element): string | undefined {
   const node = payload.attrs.node;
-  if (node !== undefined && node !== "") {
-    throw new StanzaError("item-not-found", `No such node: ${node}`);
-  }
+  return node === undefined || node === "" ? undefined : node;
+}
+
+function unknownNode(node: string): StanzaError {
+  return new StanzaError("item-not-found", `No such node: ${node}`);
 }
