@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./src/config/config_error.ts";
 import { loadConfig } from "./src/config/load.ts";
 import { configureLogging, mainLog, registerSecret } from "./src/log.ts";
+import { WorldError } from "./src/messenger/simulated/world_error.ts";
 import { StoreOpenError } from "./src/store/open_store.ts";
 import { PROGRAM_NAME, VERSION } from "./src/version.ts";
 
@@ -107,6 +108,10 @@ async function main(args: string[]): Promise<number> {
     if (error instanceof StoreOpenError) {
       mainLog.fatal(error.message);
       return EXIT.store;
+    }
+    if (error instanceof WorldError) {
+      console.error(`${PROGRAM_NAME}: invalid simulated world:\n${error.message}`);
+      return EXIT.config;
     }
     throw error;
   }

@@ -1,63 +1,134 @@
 /**
- * Wires the rooms together for one running gateway: store, component connection, router and the
- * XMPP features. `main.ts` only parses flags and turns failures into exit codes; this is what a
- * test or a benchmark starts in-process.
+ * Wires the rooms together for one running gateway: store, Messenger network, gateway core,
+ * component connection, router and the XMPP features. `main.ts` only parses flags and turns
+ * failures into exit codes; this is what a test or a benchmark starts in-process.
  *
  * @module
  */
 
 import type { Config } from "./config/config.ts";
+import type { Command, CommandCaller } from "./gateway/command.ts";
+import { Gateway } from "./gateway/gateway.ts";
 import { mainLog } from "./log.ts";
+import { createNetwork } from "./messenger/create_network.ts";
 import { openKv } from "./store/open_store.ts";
-import { getUser, listUsers } from "./store/user_records.ts";
 import { PROGRAM_NAME, VERSION } from "./version.ts";
+import { registerAdhocCommands } from "./xmpp/adhoc_commands.ts";
+import { registerChatCommands } from "./xmpp/chat_commands.ts";
 import { ComponentConnection, type FatalConnectionError } from "./xmpp/component_connection.ts";
+import { parseJid } from "./xmpp/jid.ts";
 import { registerPing } from "./xmpp/ping.ts";
 import { Router } from "./xmpp/router.ts";
 import { registerServiceDiscovery } from "./xmpp/service_discovery.ts";
 import { registerSoftwareVersion } from "./xmpp/software_version.ts";
 import { xml } from "./xmpp/xml.ts";
+import { XmppSenders } from "./xmpp/xmpp_senders.ts";
 
 /** A running gateway. */
 export interface App {
   /** Resolves if the XMPP server refused the component for good. */
   readonly failed: Promise<FatalConnectionError>;
+  /** The gateway core (for in-process tests and benchmarks). */
+  readonly gateway: Gateway;
   /** Tells users the gateway goes away, disconnects and closes the store. Never throws. */
   stop(): Promise<void>;
 }
 
 /** Opens the store, connects to the XMPP server and starts serving. */
 export async function startApp(config: Config): Promise<App> {
-  const kv = await openKv(config.gateway.data);
+  const network = await createNetwork(config);
+  let kv: Deno.Kv;
+  try {
+    kv = await openKv(config.gateway.data);
+  } catch (error) {
+    await network.close();
+    throw error;
+  }
+  const domain = config.component.jid;
   const connection = new ComponentConnection({
-    domain: config.component.jid,
+    domain,
     secret: config.component.secret,
     server: config.component.server,
     port: config.component.port,
   });
-  const router = new Router({
-    domain: config.component.jid,
-    send: (stanza) => connection.send(stanza),
-    isRegistered: async (bareJid) => (await getUser(kv, bareJid)) !== null,
+  const send = (stanza: Parameters<typeof connection.send>[0]) => connection.send(stanza);
+  const senders = new XmppSenders({ domain, name: config.gateway.name, send });
+  const gateway = new Gateway({
+    settings: {
+      name: config.gateway.name,
+      admins: config.gateway.admins,
+      allowedJids: config.gateway.allowedJids,
+      loginStaggerMs: config.gateway.loginStaggerMs,
+      rosterMaxContacts: config.roster.maxContacts,
+      retryDelayMs: 30_000,
+      cookieSaveIntervalMs: 30 * 60_000,
+    },
+    kv,
+    network,
+    xmpp: senders,
   });
-  registerServiceDiscovery(router, { name: config.gateway.name });
+  const router = new Router({
+    domain,
+    send,
+    isRegistered: (bareJid) => gateway.isRegistered(bareJid),
+  });
+
+  const commands: Command[] = [];
+  const caller = (fullJid: string): CommandCaller => {
+    const bare = parseJid(fullJid)?.bare ?? fullJid;
+    return {
+      jid: bare,
+      fullJid,
+      isAdmin: gateway.isAdmin(bare),
+      isRegistered: gateway.isRegistered(bare),
+      isAllowed: gateway.isAllowed(bare),
+    };
+  };
+  const sessionTimeoutMs = config.gateway.registrationTimeout * 1000;
+  const adhoc = registerAdhocCommands(router, {
+    domain,
+    commands: () => commands,
+    caller,
+    sessionTimeoutMs,
+  });
+  const chat = registerChatCommands(router, {
+    domain,
+    commands: () => commands,
+    caller,
+    send,
+    sessionTimeoutMs,
+  });
+  registerServiceDiscovery(router, {
+    name: config.gateway.name,
+    nodeInfo: adhoc.nodeInfo,
+    nodeItems: adhoc.nodeItems,
+  });
   registerPing(router);
   registerSoftwareVersion(router, { name: PROGRAM_NAME, version: VERSION });
 
   connection.onStanza((stanza) => void router.handle(stanza));
   connection.start();
+  await gateway.start();
 
   let stopped = false;
   return {
     failed: connection.failed,
+    gateway,
     async stop() {
       if (stopped) return;
       stopped = true;
+      adhoc.close();
+      chat.close();
+      try {
+        await gateway.stop();
+      } catch (error) {
+        mainLog.warn("Could not end every Messenger session cleanly: {error}", { error });
+      }
       try {
         if (connection.online) {
-          for (const user of await listUsers(kv)) {
+          for (const session of gateway.sessions()) {
             await connection.send(
-              xml("presence", { type: "unavailable", from: config.component.jid, to: user.jid }),
+              xml("presence", { type: "unavailable", from: domain, to: session.jid }),
             );
           }
         }
@@ -66,6 +137,7 @@ export async function startApp(config: Config): Promise<App> {
       }
       router.close();
       await connection.stop();
+      await network.close().catch(() => {});
       kv.close();
       mainLog.info("Stopped");
     },

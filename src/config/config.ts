@@ -34,6 +34,20 @@ export interface GatewayConfig {
   allowedJids: RegExp[];
   /** A local Deno KV file path (absolute) or a KV Connect `http(s)://` URL. */
   data: string;
+  /** Seconds a multi-step registration (e.g. waiting for a 2FA code) may stay pending. */
+  registrationTimeout: number;
+  /** Milliseconds between two users' logins at startup, so a restart is no burst of logins. */
+  loginStaggerMs: number;
+  /** Keep a user's Messenger session connected while none of their XMPP clients is online. */
+  keepSessionsWhenOffline: boolean;
+}
+
+/** How Messenger contacts appear in users' rosters. */
+export interface RosterConfig {
+  /** Roster group the contacts are put in. */
+  group: string;
+  /** At most this many contacts are added to a roster. */
+  maxContacts: number;
 }
 
 /** Which Messenger network to use. */
@@ -60,6 +74,7 @@ export interface Config {
   file: string;
   component: ComponentConfig;
   gateway: GatewayConfig;
+  roster: RosterConfig;
   messenger: MessengerConfig;
   /** Present exactly when `messenger.backend` is `"simulated"`. */
   simulated?: SimulatedConfig;

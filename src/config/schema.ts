@@ -12,6 +12,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { LogLevel, MessengerBackend } from "./config.ts";
 import {
   choice,
+  flag,
   integer,
   type KeyContext,
   type KeySpec,
@@ -250,6 +251,39 @@ export const SCHEMA: Schema = {
         default: DEFAULT_DATA_PATH,
         expect: 'a file path or an "http(s)://" URL',
         map: dataLocation,
+      }),
+      registrationTimeout: integer({
+        doc: "Seconds a multi-step registration (waiting for a two-factor code) may stay pending.",
+        default: 600,
+        min: 30,
+        max: 86400,
+      }),
+      loginStaggerMs: integer({
+        doc: "Milliseconds between two users' logins at startup (no burst of logins).",
+        default: 2000,
+        min: 0,
+        max: 600000,
+      }),
+      keepSessionsWhenOffline: flag({
+        doc: "Keep Messenger sessions connected while the user has no XMPP client online.",
+        default: true,
+      }),
+    },
+  },
+  roster: {
+    doc: "How Messenger contacts appear in users' rosters.",
+    keys: {
+      group: text({
+        doc: "Roster group the Messenger contacts are put in.",
+        default: "Messenger",
+        expect: "a non-empty string",
+        map: nonEmpty,
+      }),
+      maxContacts: integer({
+        doc: "At most this many contacts are added to a user's roster.",
+        default: 100,
+        min: 0,
+        max: 5000,
       }),
     },
   },

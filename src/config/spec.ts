@@ -172,6 +172,14 @@ export function integer(
   });
 }
 
+/** A true/false key. */
+export function flag(o: CommonOptions<boolean>): KeySpec<boolean> {
+  return common(
+    o,
+    (raw) => typeof raw === "boolean" ? raw : mustBe("true or false", raw, o.secret),
+  );
+}
+
 /** A string key that must be one of a few words, e.g. a log level. */
 export function choice<T extends string>(
   o: CommonOptions<T> & { values: readonly T[] },

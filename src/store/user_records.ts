@@ -14,6 +14,8 @@ export interface UserRecord {
   registeredAt: number;
   /** Opaque Messenger login state (cookies); never logged. */
   messengerSession?: string;
+  /** Email and password, only when the user opted in to saving them (re-login without asking). */
+  savedLogin?: { email: string; password: string };
   /** User preferences, by name. */
   preferences: Record<string, boolean | string | number>;
 }

@@ -38,6 +38,7 @@ Deno.test({
     );
     const features = info.getChild("query")!.getChildren("feature").map((f) => f.attrs.var);
     assert.deepEqual(features.sort(), [
+      "http://jabber.org/protocol/commands",
       "http://jabber.org/protocol/disco#info",
       "http://jabber.org/protocol/disco#items",
       "jabber:iq:version",
@@ -197,13 +198,16 @@ Deno.test({
   async fn() {
     await using server = await startProsody();
     await server.register("alice", "alicepw");
-    await using gateway = await startGateway(server);
-    const kv = await Deno.openKv(`${gateway.dataDir}/gateway.kv`);
+    const dataDir = await Deno.makeTempDir();
+    const kv = await Deno.openKv(`${dataDir}/gateway.kv`);
     try {
       await putUser(kv, { jid: "alice@localhost", registeredAt: Date.now(), preferences: {} });
     } finally {
       kv.close();
     }
+    await using gateway = await startGateway(server, {
+      config: { gateway: { data: `${dataDir}/gateway.kv` } },
+    });
     await using alice = await connectClient(server, "alice", "alicepw");
     // Registered now: a message to a contact is no longer refused for registration.
     await alice.send(
@@ -221,5 +225,6 @@ Deno.test({
       s.is("presence") && s.attrs.from === server.componentDomain && s.attrs.type === "unavailable"
     );
     assert.equal(gone.attrs.to?.split("/")[0], "alice@localhost");
+    await Deno.remove(dataDir, { recursive: true });
   },
 });

@@ -224,7 +224,10 @@ function repairedMentionMap(raw: unknown): Record<string, string> {
   return repaired;
 }
 
-function reactionFrom(event: Record<string, unknown>, context: ConversionContext): RemoteEvent {
+function reactionFrom(
+  event: Record<string, unknown>,
+  context: ConversionContext,
+): RemoteEvent | null {
   const thread = idText(event.threadID);
   const messageId = idText(event.messageID);
   const reactor = idText(event.userID);
@@ -243,7 +246,10 @@ function reactionFrom(event: Record<string, unknown>, context: ConversionContext
   };
 }
 
-function unsendFrom(event: Record<string, unknown>, context: ConversionContext): RemoteEvent {
+function unsendFrom(
+  event: Record<string, unknown>,
+  context: ConversionContext,
+): RemoteEvent | null {
   const thread = idText(event.threadID);
   const messageId = idText(event.messageID);
   const sender = idText(event.senderID);

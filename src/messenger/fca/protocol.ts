@@ -99,6 +99,8 @@ export interface WorkerOps {
   export_cookies: { params: Record<never, never>; result: WireCookie[] };
   /** Test-only (refused unless an endpoint override is active): kills the Worker for real. */
   test_crash: { params: Record<never, never>; result: null };
+  /** Test-only (refused unless an endpoint override is active): throws and rejects, uncaught. */
+  test_uncaught: { params: Record<never, never>; result: null };
   /** Test-only (refused unless an endpoint override is active): blocks the Worker's loop. */
   test_hang: { params: { ms: number }; result: null };
 }

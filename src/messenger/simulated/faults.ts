@@ -11,6 +11,7 @@
  */
 
 import type { MessengerErrorCode } from "../errors.ts";
+import { invalid, JsonFields } from "./json_fields.ts";
 import type { OperationMethod } from "./operations.ts";
 
 /** Methods a call fault can target (`disconnect` never fails). */
@@ -22,7 +23,13 @@ export type FaultTarget = FaultableMethod | "*";
 /** Something to go wrong, as given to the control API. */
 export type Fault =
   /** The next `times` (default 1) matching calls reject with a MessengerError of `code`. */
-  | { kind: "fail"; method: FaultTarget; code: MessengerErrorCode; times?: number; message?: string }
+  | {
+    kind: "fail";
+    method: FaultTarget;
+    code: MessengerErrorCode;
+    times?: number;
+    message?: string;
+  }
   /** Matching calls wait `ms` first; for the next `times` calls, or until cleared when absent. */
   | { kind: "latency"; method: FaultTarget; ms: number; times?: number }
   /** The next `times` (default 1) matching calls never answer: they reject with `timeout` after
@@ -141,3 +148,52 @@ export const FAULTABLE_METHODS = [
 
 const _allMethodsListed: FaultableMethod extends (typeof FAULTABLE_METHODS)[number] ? true
   : never = true;
+
+const FAULT_KINDS = ["fail", "latency", "hang", "drop_connection", "expire_session"] as const;
+
+/** Validates one fault given as JSON (`path` names it in messages). */
+export function parseFault(value: unknown, path: string): Fault {
+  const fields = JsonFields.of(value, path);
+  const kind = fields.oneOf("kind", FAULT_KINDS, true);
+  const method = () => fields.oneOf("method", [...FAULTABLE_METHODS, "*"] as const, true);
+  const times = () => {
+    const count = fields.count("times");
+    if (count === 0) throw invalid(`${path}.times`, "must be at least 1");
+    return count === undefined ? {} : { times: count };
+  };
+  switch (kind) {
+    case "fail": {
+      fields.only(["kind", "method", "code", "times", "message"]);
+      const message = fields.string("message");
+      return {
+        kind,
+        method: method(),
+        code: fields.oneOf("code", MESSENGER_ERROR_CODES, true),
+        ...times(),
+        ...(message === undefined ? {} : { message }),
+      };
+    }
+    case "latency": {
+      fields.only(["kind", "method", "ms", "times"]);
+      const ms = fields.count("ms");
+      if (ms === undefined) throw invalid(`${path}.ms`, "is missing");
+      return { kind, method: method(), ms, ...times() };
+    }
+    case "hang":
+      fields.only(["kind", "method", "times"]);
+      return { kind, method: method(), ...times() };
+    case "drop_connection": {
+      fields.only(["kind", "downMs", "loseEvents"]);
+      const downMs = fields.count("downMs");
+      const loseEvents = fields.boolean("loseEvents");
+      return {
+        kind,
+        ...(downMs === undefined ? {} : { downMs }),
+        ...(loseEvents === undefined ? {} : { loseEvents }),
+      };
+    }
+    case "expire_session":
+      fields.only(["kind"]);
+      return { kind };
+  }
+}

@@ -42,7 +42,8 @@ export function parseWorld(text: string, file: string): World {
     if (error instanceof TomlError) {
       const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
       throw new WorldError(file, [{
-        message: `World file ${file} is not valid TOML at line ${error.line}, column ${error.column}: ${reason}`,
+        message:
+          `World file ${file} is not valid TOML at line ${error.line}, column ${error.column}: ${reason}`,
       }]);
     }
     throw error;

@@ -8,17 +8,22 @@
 
 import { messengerLog } from "../../log.ts";
 
-/** Schedules tracked work and tells when none is pending. */
+/** What a piece of background work is, so a caller can wait for some kinds only. */
+export type WorkKind = "delivery" | "echo" | "reconnect";
+
+const ALL_KINDS: readonly WorkKind[] = ["delivery", "echo", "reconnect"];
+
+/** Schedules tracked work and tells when none (of some kinds) is pending. */
 export class WorkTracker {
-  #pending = 0;
+  readonly #pending = new Map<WorkKind, number>(ALL_KINDS.map((kind) => [kind, 0]));
   #closed = false;
-  readonly #timers = new Set<number>();
-  #waiters: (() => void)[] = [];
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #waiters: { kinds: readonly WorkKind[]; wake: () => void }[] = [];
 
   /** Runs `task` after `delayMs` (0: the next macrotask). Ignored after {@link close}. */
-  schedule(task: () => void, delayMs = 0): void {
+  schedule(kind: WorkKind, task: () => void, delayMs = 0): void {
     if (this.#closed) return;
-    this.#pending += 1;
+    this.#pending.set(kind, (this.#pending.get(kind) ?? 0) + 1);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       try {
@@ -26,16 +31,20 @@ export class WorkTracker {
       } catch (error) {
         messengerLog.error("Simulated network background task failed: {error}", { error });
       } finally {
-        this.#finish();
+        this.#pending.set(kind, (this.#pending.get(kind) ?? 1) - 1);
+        this.#wakeWaiters();
       }
     }, delayMs);
     this.#timers.add(timer);
   }
 
-  /** Resolves once no scheduled work is pending (work scheduled by work counts too). */
-  idle(): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /**
+   * Resolves once no work of the given kinds (default: all) is pending; work scheduled by that
+   * work counts too, so this also waits for what a delivery or an echo sets off.
+   */
+  idle(kinds: readonly WorkKind[] = ALL_KINDS): Promise<void> {
+    if (this.#quiet(kinds)) return Promise.resolve();
+    return new Promise((wake) => this.#waiters.push({ kinds, wake }));
   }
 
   /** Cancels every pending timer; later {@link schedule} calls do nothing. */
@@ -43,18 +52,20 @@ export class WorkTracker {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#pending = 0;
+    for (const kind of ALL_KINDS) this.#pending.set(kind, 0);
     this.#wakeWaiters();
   }
 
-  #finish(): void {
-    this.#pending -= 1;
-    if (this.#pending === 0) this.#wakeWaiters();
+  #quiet(kinds: readonly WorkKind[]): boolean {
+    return kinds.every((kind) => this.#pending.get(kind) === 0);
   }
 
   #wakeWaiters(): void {
-    const waiters = this.#waiters;
+    const waiting = this.#waiters;
     this.#waiters = [];
-    for (const wake of waiters) wake();
+    for (const waiter of waiting) {
+      if (this.#quiet(waiter.kinds)) waiter.wake();
+      else this.#waiters.push(waiter);
+    }
   }
 }

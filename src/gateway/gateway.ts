@@ -1,0 +1,296 @@
+/**
+ * The gateway core: who is registered, one {@link UserSession} per registered user, and the
+ * registration and unregistration flows. It knows neither stanzas nor fca: the XMPP side calls
+ * in here, and the core answers through {@link XmppPort}.
+ *
+ * @module
+ */
+
+import { gatewayLog, registerSecret } from "../log.ts";
+import type { Credentials } from "../messenger/credentials.ts";
+import type { RemoteEvent } from "../messenger/events.ts";
+import type { LoginResult, MessengerNetwork, MessengerSession } from "../messenger/session.ts";
+import {
+  deleteUserData,
+  getUser,
+  listUsers,
+  putUser,
+  type UserRecord,
+} from "../store/user_records.ts";
+import type { LoginStatus } from "./login_state.ts";
+import { type SessionSettings, UserSession } from "./user_session.ts";
+import type { XmppPort } from "./xmpp_port.ts";
+
+/** The configuration the core needs. */
+export interface GatewaySettings extends SessionSettings {
+  /** The configured gateway name (welcome texts). */
+  name: string;
+  /** Bare JIDs of admins, lower-cased. */
+  admins: string[];
+  /** Who may register. */
+  allowedJids: RegExp[];
+  /** Delay between two logins at startup (ms), so a restart is not a burst of logins. */
+  loginStaggerMs: number;
+}
+
+/** A registration in progress: done, or waiting for the two-factor code. */
+export type RegistrationStep =
+  | { kind: "registered"; name: string }
+  | {
+    kind: "two_factor_required";
+    /** Continues with the code; a wrong code throws `two_factor_failed` and may be retried. */
+    submit(code: string): Promise<RegistrationStep>;
+    /** Abandons the registration; nothing is stored. */
+    cancel(): void;
+  };
+
+/** Why a user is being unregistered (for logs and the admin notice). */
+export type UnregisterReason = "user" | "admin" | "unsubscribed";
+
+/** Counters for the statistics command. */
+export interface GatewayStatistics {
+  users: number;
+  sessionsByState: Partial<Record<LoginStatus, number>>;
+  messagesToMessenger: number;
+  messagesToXmpp: number;
+  startedAt: number;
+}
+
+/** The running gateway core. */
+export class Gateway {
+  readonly settings: GatewaySettings;
+  #kv: Deno.Kv;
+  #network: MessengerNetwork;
+  #xmpp: XmppPort;
+  #sessions = new Map<string, UserSession>();
+  #startTimers = new Set<ReturnType<typeof setTimeout>>();
+  #eventHandlers: ((session: UserSession, event: RemoteEvent) => void)[] = [];
+  readonly #startedAt = Date.now();
+  /** Bridged message counters (incremented by the message flows). */
+  readonly counters = { toMessenger: 0, toXmpp: 0 };
+
+  constructor(options: {
+    settings: GatewaySettings;
+    kv: Deno.Kv;
+    network: MessengerNetwork;
+    xmpp: XmppPort;
+  }) {
+    this.settings = options.settings;
+    this.#kv = options.kv;
+    this.#network = options.network;
+    this.#xmpp = options.xmpp;
+  }
+
+  /** The Messenger implementation in use (its name is shown in `info`). */
+  get network(): MessengerNetwork {
+    return this.#network;
+  }
+
+  /** Loads registered users and logs them in, one every `loginStaggerMs`. */
+  async start(): Promise<void> {
+    const users = await listUsers(this.#kv);
+    gatewayLog.info("{count} registered users", { count: users.length });
+    users.forEach((user, index) => {
+      const session = this.#newSession(user.jid);
+      const timer = setTimeout(() => {
+        this.#startTimers.delete(timer);
+        void session.loginFromStore();
+      }, index * this.settings.loginStaggerMs);
+      this.#startTimers.add(timer);
+    });
+  }
+
+  /** Adds a handler for every user's Messenger events (message bridging). */
+  onMessengerEvent(handler: (session: UserSession, event: RemoteEvent) => void): void {
+    this.#eventHandlers.push(handler);
+  }
+
+  /** True for configured admins. */
+  isAdmin(jid: string): boolean {
+    return this.settings.admins.includes(jid.toLowerCase());
+  }
+
+  /** True when the bare JID may register (admins always may). */
+  isAllowed(jid: string): boolean {
+    return this.isAdmin(jid) || this.settings.allowedJids.some((re) => re.test(jid));
+  }
+
+  /** True when the bare JID is registered. Cheap: called for every stanza to a contact. */
+  isRegistered(jid: string): boolean {
+    return this.#sessions.has(jid.toLowerCase());
+  }
+
+  /** The session of a registered user. */
+  session(jid: string): UserSession | undefined {
+    return this.#sessions.get(jid.toLowerCase());
+  }
+
+  /** Every session (admin listing). */
+  sessions(): UserSession[] {
+    return [...this.#sessions.values()];
+  }
+
+  /**
+   * Registers a user (or renews a registered user's login): logs in to Messenger, and only
+   * once that worked stores the session cookies, so nothing half-registered is ever left.
+   * Throws MessengerError when Messenger refuses (the caller explains it).
+   */
+  async register(
+    jid: string,
+    credentials: Credentials,
+    options: { savePassword?: boolean } = {},
+  ): Promise<RegistrationStep> {
+    const bare = jid.toLowerCase();
+    if (!this.isAllowed(bare)) {
+      throw new RegistrationRefused("This gateway is not open to your address");
+    }
+    if (credentials.kind === "password") registerSecret(credentials.password);
+    else for (const cookie of credentials.cookies) registerSecret(cookie.value);
+    const result = await this.#network.login(credentials, { selfListen: true });
+    return this.#continueRegistration(bare, result, credentials, options);
+  }
+
+  #continueRegistration(
+    jid: string,
+    result: LoginResult,
+    credentials: Credentials,
+    options: { savePassword?: boolean },
+  ): RegistrationStep | Promise<RegistrationStep> {
+    if (result.kind === "two_factor_required") {
+      return {
+        kind: "two_factor_required",
+        submit: async (code) =>
+          await this.#continueRegistration(
+            jid,
+            await result.submitCode(code.trim()),
+            credentials,
+            options,
+          ),
+        cancel: () => result.cancel(),
+      };
+    }
+    return this.#completeRegistration(jid, result.session, credentials, options);
+  }
+
+  async #completeRegistration(
+    jid: string,
+    messenger: MessengerSession,
+    credentials: Credentials,
+    options: { savePassword?: boolean },
+  ): Promise<RegistrationStep> {
+    let cookies;
+    try {
+      cookies = await messenger.exportCookies();
+    } catch (error) {
+      await messenger.disconnect();
+      throw error;
+    }
+    const existing = await getUser(this.#kv, jid);
+    const record: UserRecord = {
+      jid,
+      registeredAt: existing?.registeredAt ?? Date.now(),
+      messengerSession: JSON.stringify(cookies),
+      preferences: existing?.preferences ?? {},
+      ...(options.savePassword && credentials.kind === "password"
+        ? { savedLogin: { email: credentials.email, password: credentials.password } }
+        : {}),
+    };
+    await putUser(this.#kv, record);
+    const isNew = existing === null;
+    const session = this.#sessions.get(jid) ?? this.#newSession(jid);
+    const name = messenger.self.name ?? messenger.self.id;
+    gatewayLog.info("{jid} {what} as Messenger user {id}", {
+      jid,
+      what: isNew ? "registered" : "logged in again",
+      id: messenger.self.id,
+    });
+    if (isNew) {
+      await this.#xmpp.gatewayMessage(
+        jid,
+        `Welcome to ${this.settings.name}! You are logged in to Messenger as ${name}. ` +
+          "Your Messenger contacts will appear in your roster. Send 'help' to see what I can do.",
+      );
+      for (const admin of this.settings.admins) {
+        if (admin !== jid) await this.#xmpp.gatewayMessage(admin, `${jid} has registered`);
+      }
+    }
+    void session.adopt(messenger);
+    return { kind: "registered", name };
+  }
+
+  /**
+   * Unregisters a user on any path: ends the Messenger session, makes every contact and the
+   * gateway leave the user's roster, and deletes everything stored for them.
+   */
+  async unregister(jid: string, reason: UnregisterReason): Promise<boolean> {
+    const bare = jid.toLowerCase();
+    const session = this.#sessions.get(bare);
+    const record = await getUser(this.#kv, bare);
+    if (!session && !record) return false;
+    this.#sessions.delete(bare);
+    const contacts = session?.contacts.map((card) => card.id) ?? [];
+    if (session) await session.close();
+    await this.#xmpp.removeContacts(bare, contacts);
+    const deleted = await deleteUserData(this.#kv, bare);
+    gatewayLog.info("{jid} unregistered ({reason}); {count} stored entries deleted", {
+      jid: bare,
+      reason,
+      count: deleted,
+    });
+    for (const admin of this.settings.admins) {
+      if (admin !== bare) {
+        await this.#xmpp.gatewayMessage(admin, `${bare} has unregistered (${reason})`);
+      }
+    }
+    return true;
+  }
+
+  /** Logs a registered user in again from the saved session (re-login command). */
+  async relogin(jid: string): Promise<void> {
+    const session = this.#sessions.get(jid.toLowerCase());
+    if (!session) throw new RegistrationRefused("You are not registered");
+    await session.loginFromStore();
+  }
+
+  /** Numbers for the statistics command. */
+  statistics(): GatewayStatistics {
+    const sessionsByState: Partial<Record<LoginStatus, number>> = {};
+    for (const session of this.#sessions.values()) {
+      sessionsByState[session.state.status] = (sessionsByState[session.state.status] ?? 0) + 1;
+    }
+    return {
+      users: this.#sessions.size,
+      sessionsByState,
+      messagesToMessenger: this.counters.toMessenger,
+      messagesToXmpp: this.counters.toXmpp,
+      startedAt: this.#startedAt,
+    };
+  }
+
+  /** Ends every session (users stay registered); used at shutdown. */
+  async stop(): Promise<void> {
+    for (const timer of this.#startTimers) clearTimeout(timer);
+    this.#startTimers.clear();
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+  }
+
+  #newSession(jid: string): UserSession {
+    const session = new UserSession({
+      jid,
+      kv: this.#kv,
+      network: this.#network,
+      xmpp: this.#xmpp,
+      settings: this.settings,
+      onEvent: (s, event) => {
+        for (const handler of this.#eventHandlers) handler(s, event);
+      },
+    });
+    this.#sessions.set(jid, session);
+    return session;
+  }
+}
+
+/** The gateway refuses a registration for a reason of its own (not Messenger's). */
+export class RegistrationRefused extends Error {
+  override name = "RegistrationRefused";
+}

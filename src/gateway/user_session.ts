@@ -1,0 +1,316 @@
+/**
+ * One registered user's bridge to Messenger: the logged-in Messenger session, its login state
+ * as the user sees it, and the user's contacts.
+ *
+ * Logins are never looped: a refused saved session marks the user "needs re-authentication"
+ * and waits for them; only passing failures (network, timeouts) are retried, with growing delays.
+ *
+ * @module
+ */
+
+import { gatewayLog } from "../log.ts";
+import type { ConnectionState } from "../messenger/connection_state.ts";
+import type { Cookie } from "../messenger/credentials.ts";
+import type { RemoteEvent } from "../messenger/events.ts";
+import type { UserId } from "../messenger/ids.ts";
+import {
+  capability,
+  hasCapability,
+  type MessengerNetwork,
+  type MessengerSession,
+  type UserInfo,
+} from "../messenger/session.ts";
+import { getUser, putUser } from "../store/user_records.ts";
+import { explainFailure } from "./login_failure.ts";
+import { describeLoginState, type LoginState } from "./login_state.ts";
+import type { ContactCard, XmppPort } from "./xmpp_port.ts";
+
+/** Settings a session needs from the configuration. */
+export interface SessionSettings {
+  /** How many contacts to put into the roster at most. */
+  rosterMaxContacts: number;
+  /** First retry delay after a passing login failure (ms); doubles up to an hour. */
+  retryDelayMs: number;
+  /** How often to save refreshed cookies (ms). */
+  cookieSaveIntervalMs: number;
+}
+
+/** What a session needs from the gateway around it. */
+export interface SessionContext {
+  jid: string;
+  kv: Deno.Kv;
+  network: MessengerNetwork;
+  xmpp: XmppPort;
+  settings: SessionSettings;
+  /** Receives every Messenger event of this user (message bridging hooks in here). */
+  onEvent?: (session: UserSession, event: RemoteEvent) => void;
+}
+
+/** A registered user's Messenger session. */
+export class UserSession {
+  readonly jid: string;
+  #ctx: SessionContext;
+  #state: LoginState = { status: "logged_out" };
+  #messenger: MessengerSession | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #contacts = new Map<UserId, ContactCard>();
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #cookieTimer: ReturnType<typeof setInterval> | undefined;
+  #retryDelayMs: number;
+  #explained: string | undefined;
+  #closed = false;
+
+  constructor(ctx: SessionContext) {
+    this.jid = ctx.jid;
+    this.#ctx = ctx;
+    this.#retryDelayMs = ctx.settings.retryDelayMs;
+  }
+
+  /** The login state shown to the user. */
+  get state(): LoginState {
+    return this.#state;
+  }
+
+  /** The Messenger session while logged in. */
+  get messenger(): MessengerSession | undefined {
+    return this.#messenger;
+  }
+
+  /** The contacts known from the last sync. */
+  get contacts(): ContactCard[] {
+    return [...this.#contacts.values()];
+  }
+
+  /** A contact by Messenger id, when known. */
+  contact(id: UserId): ContactCard | undefined {
+    return this.#contacts.get(id);
+  }
+
+  /** Logs in with the cookies saved at registration (startup, re-login). */
+  async loginFromStore(): Promise<void> {
+    if (this.#closed) return;
+    clearTimeout(this.#retryTimer);
+    const record = await getUser(this.#ctx.kv, this.jid);
+    const cookies = parseStoredCookies(record?.messengerSession);
+    if (!cookies) {
+      await this.#setState({ status: "needs_reauth", reason: "no saved Messenger session" });
+      return;
+    }
+    await this.#setState({ status: "logging_in" });
+    try {
+      const result = await this.#ctx.network.login({ kind: "cookies", cookies }, {
+        selfListen: true,
+      });
+      if (result.kind === "two_factor_required") {
+        result.cancel();
+        await this.#setState({
+          status: "needs_reauth",
+          reason: "Messenger asks for a two-factor code",
+        });
+        return;
+      }
+      await this.adopt(result.session);
+    } catch (error) {
+      await this.#loginFailed(error);
+    }
+  }
+
+  /** Takes over a freshly logged-in Messenger session (after registration or login). */
+  async adopt(messenger: MessengerSession): Promise<void> {
+    await this.#dropMessenger();
+    if (this.#closed) {
+      await messenger.disconnect();
+      return;
+    }
+    this.#messenger = messenger;
+    this.#retryDelayMs = this.#ctx.settings.retryDelayMs;
+    this.#unsubscribe = messenger.onEvent((event) => this.#onEvent(event));
+    await this.saveCookies();
+    this.#cookieTimer = setInterval(
+      () => void this.saveCookies(),
+      this.#ctx.settings.cookieSaveIntervalMs,
+    );
+    try {
+      await messenger.listen();
+    } catch (error) {
+      await this.#loginFailed(error);
+      return;
+    }
+    this.#onConnection(messenger.state);
+    await this.syncContacts();
+  }
+
+  /** Fetches friends (or recent threads) and puts them into the user's roster. */
+  async syncContacts(): Promise<number> {
+    const messenger = this.#messenger;
+    if (!messenger) return 0;
+    let users: UserInfo[] = [];
+    try {
+      if (hasCapability(messenger, "getFriends")) {
+        users = await capability(messenger, "getFriends")();
+      }
+    } catch (error) {
+      gatewayLog.warn("Could not fetch contacts of {jid}: {reason}", {
+        jid: this.jid,
+        reason: explainFailure(error).sentence,
+      });
+      return 0;
+    }
+    const cards = users.slice(0, this.#ctx.settings.rosterMaxContacts).map((user): ContactCard => ({
+      id: user.id,
+      name: user.name,
+      ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
+    }));
+    for (const card of cards) this.#contacts.set(card.id, card);
+    await this.#ctx.xmpp.addContacts(this.jid, cards);
+    if (this.#state.status === "connected") {
+      for (const card of cards) {
+        await this.#ctx.xmpp.contactPresence(this.jid, card.id, { available: true });
+      }
+    }
+    return cards.length;
+  }
+
+  /** Saves refreshed cookies so a restart needs no password. */
+  async saveCookies(): Promise<void> {
+    const messenger = this.#messenger;
+    if (!messenger) return;
+    try {
+      const cookies = await messenger.exportCookies();
+      const record = await getUser(this.#ctx.kv, this.jid);
+      if (!record) return;
+      await putUser(this.#ctx.kv, { ...record, messengerSession: JSON.stringify(cookies) });
+    } catch (error) {
+      gatewayLog.debug("Could not save cookies of {jid}: {reason}", {
+        jid: this.jid,
+        reason: explainFailure(error).sentence,
+      });
+    }
+  }
+
+  /** Ends the Messenger session; the user stays registered. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.saveCookies();
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    await this.#dropMessenger();
+    this.#state = { status: "logged_out" };
+  }
+
+  /** The presence the gateway JID shows this user for the current state. */
+  presence(): { available: boolean; show?: "away" | "dnd" | "xa"; status: string } {
+    const status = describeLoginState(this.#state);
+    switch (this.#state.status) {
+      case "connected":
+        return { available: true, status };
+      case "logging_in":
+        return { available: true, show: "dnd", status };
+      case "reconnecting":
+        return { available: true, show: "away", status };
+      case "failed":
+      case "needs_reauth":
+        return { available: true, show: "xa", status };
+      case "logged_out":
+        return { available: false, status };
+    }
+  }
+
+  #onEvent(event: RemoteEvent): void {
+    if (event.type === "connection") {
+      this.#onConnection(event.state);
+      return;
+    }
+    try {
+      this.#ctx.onEvent?.(this, event);
+    } catch (error) {
+      gatewayLog.error("Handling a {type} event of {jid} failed: {error}", {
+        type: event.type,
+        jid: this.jid,
+        error,
+      });
+    }
+  }
+
+  #onConnection(state: ConnectionState): void {
+    const name = this.#messenger?.self.name ?? this.#messenger?.self.id ?? "?";
+    switch (state.status) {
+      case "connected":
+        void this.#setState({ status: "connected", name });
+        break;
+      case "connecting":
+        if (this.#state.status !== "connected") void this.#setState({ status: "logging_in" });
+        break;
+      case "transient_disconnect":
+        void this.#setState({ status: "reconnecting", reason: state.message });
+        break;
+      case "bad_credentials":
+        void this.#dropMessenger().then(() =>
+          this.#setState({ status: "needs_reauth", reason: state.message })
+        );
+        break;
+      case "logged_out":
+        void this.#dropMessenger().then(() => this.#setState({ status: "logged_out" }));
+        break;
+    }
+  }
+
+  async #loginFailed(error: unknown): Promise<void> {
+    const explanation = explainFailure(error);
+    await this.#dropMessenger();
+    if (explanation.credentialsRefused) {
+      await this.#setState({ status: "needs_reauth", reason: explanation.sentence });
+      return;
+    }
+    await this.#setState({ status: "failed", reason: explanation.sentence });
+    if (this.#closed) return;
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 3_600_000);
+    this.#retryTimer = setTimeout(() => void this.loginFromStore(), delay);
+  }
+
+  async #dropMessenger(): Promise<void> {
+    clearInterval(this.#cookieTimer);
+    this.#cookieTimer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    const messenger = this.#messenger;
+    this.#messenger = undefined;
+    if (messenger) await messenger.disconnect();
+  }
+
+  async #setState(state: LoginState): Promise<void> {
+    const before = this.#state;
+    this.#state = state;
+    if (JSON.stringify(before) === JSON.stringify(state)) return;
+    gatewayLog.info("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
+    if (this.#closed) return;
+    await this.#ctx.xmpp.gatewayPresence(this.jid, this.presence());
+    if (before.status === "connected" && state.status !== "connected") {
+      for (const card of this.#contacts.values()) {
+        await this.#ctx.xmpp.contactPresence(this.jid, card.id, { available: false });
+      }
+    }
+    if (state.status === "connected") this.#explained = undefined;
+    if (state.status === "failed" || state.status === "needs_reauth") {
+      const text = describeLoginState(state);
+      if (this.#explained !== text) {
+        this.#explained = text;
+        const hint = state.status === "needs_reauth"
+          ? " Run the 're-login' command (or send 're-login' to me) to log in again."
+          : " I will keep trying by myself.";
+        await this.#ctx.xmpp.gatewayMessage(this.jid, `${text}.${hint}`);
+      }
+    }
+  }
+}
+
+function parseStoredCookies(stored: string | undefined): Cookie[] | null {
+  if (!stored) return null;
+  try {
+    const parsed = JSON.parse(stored);
+    return Array.isArray(parsed) && parsed.length > 0 ? parsed as Cookie[] : null;
+  } catch {
+    return null;
+  }
+}

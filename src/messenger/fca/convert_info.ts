@@ -1,0 +1,155 @@
+/**
+ * fca query results (sendMessage, getUserInfo, getThreadList, …) → the session's value types.
+ *
+ * Like the event conversions these read `unknown` JSON and never throw for a missing field:
+ * an unusable entry is left out of a list, and an unusable single result becomes an
+ * `internal` {@link MessengerError} for the caller.
+ *
+ * @module
+ */
+
+import { MessengerError } from "../errors.ts";
+import { asMessageId, asThreadId, asUserId, type ThreadId, type UserId } from "../ids.ts";
+import type { HistoryMessage, SentMessage, ThreadInfo, UserInfo } from "../session.ts";
+import { idText, list, numeric, record, text } from "./_narrow.ts";
+import { attachmentsFromFca } from "./convert_attachment.ts";
+
+/** sendMessage's `{threadID, messageID, timestamp}`. */
+export function sentMessageFromFca(raw: unknown, now: () => number): SentMessage {
+  const fields = record(raw);
+  const id = idText(fields?.messageID);
+  if (id === undefined) {
+    throw new MessengerError("internal", "Facebook accepted the message but returned no id");
+  }
+  return { id: asMessageId(id), timestamp: numeric(fields?.timestamp) ?? now() };
+}
+
+/** getUserInfo's `{id: {name, firstName, thumbSrc, profileUrl, isFriend}}`. */
+export function usersFromUserInfo(raw: unknown): UserInfo[] {
+  const users: UserInfo[] = [];
+  for (const [id, value] of Object.entries(record(raw) ?? {})) {
+    const fields = record(value);
+    const name = text(fields?.name);
+    if (fields === undefined || name === undefined || id === "") continue;
+    users.push(userInfo(id, name, fields.firstName, fields.thumbSrc, fields.profileUrl, fields));
+  }
+  return users;
+}
+
+/** getFriendsList's `[{userID, fullName, firstName, profilePicture, profileUrl}]`. */
+export function usersFromFriendsList(raw: unknown): UserInfo[] {
+  const users: UserInfo[] = [];
+  for (const entry of list(raw)) {
+    const fields = record(entry);
+    const id = idText(fields?.userID);
+    const name = text(fields?.fullName);
+    if (fields === undefined || id === undefined || name === undefined) continue;
+    const user = userInfo(id, name, fields.firstName, fields.profilePicture, fields.profileUrl, {
+      isFriend: true,
+    });
+    users.push(user);
+  }
+  return users;
+}
+
+/** getUserID's search results `[{userID, name, photoUrl, profileUrl}]`. */
+export function usersFromSearch(raw: unknown): UserInfo[] {
+  const users: UserInfo[] = [];
+  for (const entry of list(raw)) {
+    const fields = record(entry);
+    const id = idText(fields?.userID);
+    const name = text(fields?.name);
+    if (fields === undefined || id === undefined || name === undefined) continue;
+    users.push(userInfo(id, name, undefined, fields.photoUrl, fields.profileUrl, {}));
+  }
+  return users;
+}
+
+/** getThreadList's entries. */
+export function threadsFromThreadList(raw: unknown): ThreadInfo[] {
+  const threads: ThreadInfo[] = [];
+  for (const entry of list(raw)) {
+    const fields = record(entry);
+    const id = idText(fields?.threadID);
+    if (fields === undefined || id === undefined) continue;
+    threads.push(threadInfo(id, fields, text(fields.name)));
+  }
+  return threads;
+}
+
+/** getThreadInfo's result. */
+export function threadFromThreadInfo(thread: ThreadId, raw: unknown): ThreadInfo {
+  const fields = record(raw);
+  if (fields === undefined) throw new MessengerError("not_found", "No such Messenger thread");
+  return threadInfo(thread, fields, text(fields.threadName) ?? text(fields.name));
+}
+
+/** getThreadHistory's messages (events and unusable entries are left out), oldest first. */
+export function historyFromFca(thread: ThreadId, raw: unknown): HistoryMessage[] {
+  const messages: HistoryMessage[] = [];
+  for (const entry of list(raw)) {
+    const fields = record(entry);
+    if (fields === undefined || fields.type !== "message") continue;
+    const id = idText(fields.messageID);
+    const sender = idText(fields.senderID);
+    if (id === undefined || sender === undefined) continue;
+    messages.push({
+      id: asMessageId(id),
+      thread,
+      sender: asUserId(sender),
+      text: text(fields.body) ?? "",
+      attachments: attachmentsFromFca(fields.attachments).attachments,
+      timestamp: numeric(fields.timestamp) ?? 0,
+    });
+  }
+  return messages.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** createNewGroup's thread id. */
+export function threadIdFromCreateGroup(raw: unknown): ThreadId {
+  const id = idText(raw);
+  if (id === undefined) throw new MessengerError("internal", "Facebook created no group id");
+  return asThreadId(id);
+}
+
+function userInfo(
+  id: string,
+  name: string,
+  firstName: unknown,
+  avatar: unknown,
+  profile: unknown,
+  fields: Record<string, unknown>,
+): UserInfo {
+  const user: UserInfo = { id: asUserId(id), name };
+  const first = text(firstName);
+  if (first !== undefined && first !== "") user.firstName = first;
+  const avatarUrl = text(avatar);
+  if (avatarUrl !== undefined && avatarUrl !== "") user.avatarUrl = avatarUrl;
+  const profileUrl = text(profile);
+  if (profileUrl !== undefined && profileUrl !== "") user.profileUrl = profileUrl;
+  if (typeof fields.isFriend === "boolean") user.isFriend = fields.isFriend;
+  return user;
+}
+
+function threadInfo(id: string, fields: Record<string, unknown>, name?: string): ThreadInfo {
+  const participants: UserId[] = [];
+  for (const participant of list(fields.participantIDs)) {
+    const participantId = idText(participant);
+    if (participantId !== undefined) participants.push(asUserId(participantId));
+  }
+  const info: ThreadInfo = {
+    id: asThreadId(id),
+    isGroup: fields.isGroup === true,
+    participants,
+  };
+  if (name !== undefined && name !== "") info.name = name;
+  const imageUrl = text(fields.imageSrc);
+  if (imageUrl !== undefined && imageUrl !== "") info.imageUrl = imageUrl;
+  const lastActivity = numeric(fields.lastMessageTimestamp) ?? numeric(fields.timestamp);
+  if (lastActivity !== undefined) info.lastActivity = lastActivity;
+  const unread = numeric(fields.unreadCount);
+  if (unread !== undefined) info.unreadCount = unread;
+  const folder = text(fields.folder);
+  if (folder !== undefined) info.isMessageRequest = folder === "PENDING" || folder === "OTHER";
+  return info;
+}

@@ -1,0 +1,127 @@
+/**
+ * The real Messenger network: logs accounts in with fca-unofficial, one Worker per account.
+ *
+ * Cookie login (appState) is the path that works with today's Facebook; email/password is
+ * offered too but fca's password form is likely outdated upstream. A two-factor login keeps its
+ * Worker waiting for the code for `twoFactorTimeoutMs`, then frees it.
+ *
+ * @module
+ */
+
+import { registerSecret } from "../../log.ts";
+import type { Credentials } from "../credentials.ts";
+import { MessengerError } from "../errors.ts";
+import type { LoginOptions, LoginResult, MessengerNetwork } from "../session.ts";
+import { FcaSession, type LoginStep } from "./fca_session.ts";
+import type { EndpointOverride, WireCredentials } from "./protocol.ts";
+import { DEFAULT_FCA_TIMINGS, type FcaTimings } from "./timings.ts";
+
+/** Construction options. Only `timings` is meant for production configuration. */
+export interface FcaNetworkOptions {
+  timings?: Partial<FcaTimings>;
+  /**
+   * For tests only, never wired to the configuration file: run fca against a loopback fake of
+   * Facebook, and allow the test-only failure operations.
+   */
+  testOnly?: { endpointOverride?: EndpointOverride; workerUrl?: URL };
+}
+
+/** {@link MessengerNetwork} over fca-unofficial. */
+export class FcaNetwork implements MessengerNetwork {
+  /** Shown in logs and the version reply. */
+  readonly name = "fca-unofficial 1.3.10";
+  readonly #timings: FcaTimings;
+  readonly #testOnly: FcaNetworkOptions["testOnly"];
+  readonly #sessions = new Set<FcaSession>();
+
+  constructor(options: FcaNetworkOptions = {}) {
+    this.#timings = { ...DEFAULT_FCA_TIMINGS, ...options.timings };
+    this.#testOnly = options.testOnly;
+  }
+
+  /** Logs an account in, in its own Worker. Throws MessengerError on failure. */
+  async login(credentials: Credentials, options: LoginOptions = {}): Promise<LoginResult> {
+    const wire = wireCredentials(credentials);
+    const session = new FcaSession({
+      timings: this.#timings,
+      selfListen: options.selfListen ?? false,
+      ...(this.#testOnly?.endpointOverride === undefined
+        ? {}
+        : { endpointOverride: this.#testOnly.endpointOverride }),
+      ...(this.#testOnly?.workerUrl === undefined ? {} : { workerUrl: this.#testOnly.workerUrl }),
+    });
+    this.#sessions.add(session);
+    session.onEvent((event) => {
+      if (event.type === "connection" && event.state.status === "logged_out") {
+        this.#sessions.delete(session);
+      }
+    });
+    const timeoutMs = options.timeoutMs ?? this.#timings.loginTimeoutMs;
+    try {
+      return this.#result(session, await session.begin(wire, timeoutMs), timeoutMs);
+    } catch (error) {
+      this.#sessions.delete(session);
+      throw error;
+    }
+  }
+
+  /** Disconnects every session and frees every Worker this network started. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions];
+    this.#sessions.clear();
+    await Promise.all(sessions.map((session) => session.disconnect()));
+  }
+
+  #result(session: FcaSession, step: LoginStep, timeoutMs: number): LoginResult {
+    if (step === "logged_in") return { kind: "logged_in", session };
+    const expiry = setTimeout(() => {
+      session.abandon("The two-factor login expired");
+      this.#sessions.delete(session);
+    }, this.#timings.twoFactorTimeoutMs);
+    const finish = () => clearTimeout(expiry);
+    return {
+      kind: "two_factor_required",
+      submitCode: async (code: string): Promise<LoginResult> => {
+        if (typeof code !== "string" || code.trim() === "") {
+          throw new MessengerError("bad_request", "The two-factor code is empty");
+        }
+        try {
+          const next = await session.submitCode(code.trim(), timeoutMs);
+          finish();
+          return this.#result(session, next, timeoutMs);
+        } catch (error) {
+          if (!(error instanceof MessengerError && error.code === "two_factor_failed")) {
+            finish();
+            this.#sessions.delete(session);
+          }
+          throw error;
+        }
+      },
+      cancel: () => {
+        finish();
+        session.abandon();
+        this.#sessions.delete(session);
+      },
+    };
+  }
+}
+
+function wireCredentials(credentials: Credentials): WireCredentials {
+  if (credentials.kind === "password") {
+    if (credentials.email === "" || credentials.password === "") {
+      throw new MessengerError("bad_request", "Email and password are both needed");
+    }
+    registerSecret(credentials.password);
+    return { kind: "password", email: credentials.email, password: credentials.password };
+  }
+  if (credentials.cookies.length === 0) {
+    throw new MessengerError("bad_request", "No cookies given");
+  }
+  return {
+    kind: "cookies",
+    appState: credentials.cookies.map((cookie) => {
+      if (cookie.key !== "c_user") registerSecret(cookie.value);
+      return { ...cookie, domain: cookie.domain.replace(/^\./, ""), path: cookie.path ?? "/" };
+    }),
+  };
+}

@@ -1,0 +1,419 @@
+/**
+ * The behaviour every Messenger implementation must share (the simulated network and the
+ * fca-unofficial adapter), as one suite of Deno tests each implementation runs on itself:
+ *
+ * ```ts
+ * describeMessengerContract("fca adapter", async () => ({ network, credentials, … }));
+ * ```
+ *
+ * The gateway is written against these promises, so an implementation that passes them can be
+ * swapped in without the gateway noticing. The fixture is deliberately small: a network, working
+ * and refused credentials, a friend that can act towards the account (through whatever fake
+ * remote side the implementation has), and a way to read what the account sent.
+ *
+ * Every test builds a fresh fixture and calls `close()` at the end, pass or fail.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Credentials } from "../../src/messenger/credentials.ts";
+import { isMessengerError, type MessengerErrorCode } from "../../src/messenger/errors.ts";
+import type { MessageEvent, RemoteEvent } from "../../src/messenger/events.ts";
+import {
+  directThreadOf,
+  type MessageId,
+  type ThreadId,
+  type UserId,
+} from "../../src/messenger/ids.ts";
+import {
+  type Capability,
+  capability,
+  hasCapability,
+  type MessengerNetwork,
+  type MessengerSession,
+} from "../../src/messenger/session.ts";
+
+/** What a friend can do towards the logged-in account, driven from the remote side. */
+export interface RemoteFriend {
+  /**
+   * The friend sends `text` to the account in their 1:1 thread. Resolves with the message id
+   * once the message is on its way to the account's listener.
+   */
+  sendMessage(text: string): Promise<MessageId>;
+  /** The friend reacts to a message of the 1:1 thread (`""` removes the friend's reaction). */
+  react(message: MessageId, reaction: string): Promise<void>;
+  /** The friend unsends one of their own messages. */
+  unsend(message: MessageId): Promise<void>;
+  /** The remote side delivers an already delivered message again, with the same id. */
+  redeliver(message: MessageId): Promise<void>;
+}
+
+/** A message the account sent, as the remote side received it. */
+export interface SentRecord {
+  /** The thread as the account named it (for the 1:1 thread: the friend's id). */
+  thread: ThreadId;
+  text: string;
+  replyTo?: MessageId;
+}
+
+/** Everything the contract suite needs from an implementation; built fresh for every test. */
+export interface ContractFixture {
+  /** The network under test. */
+  network: MessengerNetwork;
+  /** Credentials that log in directly (no two-factor step). */
+  credentials: Credentials;
+  /** The user id those credentials log in as. */
+  account: UserId;
+  /** Credentials the network must refuse with `auth_failed`. */
+  badCredentials: Credentials;
+  /** A friend of the account; the tests use their 1:1 thread (`directThreadOf(friend)`). */
+  friend: UserId;
+  /** Makes the friend act. */
+  remote: RemoteFriend;
+  /** What the account sent so far, oldest first. */
+  sent(): Promise<SentRecord[]>;
+  /** Optional: a password login that asks for `code`; the two-factor test is skipped without. */
+  twoFactor?: { credentials: Credentials; code: string };
+  /** Frees everything the fixture started, the network included. Called once per test. */
+  close(): Promise<void>;
+}
+
+/** Options of the suite. */
+export interface ContractOptions {
+  /** Passed to every `Deno.test` (default true); turn off with a comment saying why. */
+  sanitizeOps?: boolean;
+  sanitizeResources?: boolean;
+  /** How long to wait for an expected event (default 5000 ms). */
+  eventTimeoutMs?: number;
+}
+
+/** Every optional capability name of `MessengerSession`. */
+export const ALL_CAPABILITIES = [
+  "react",
+  "unsend",
+  "markRead",
+  "setTyping",
+  "getThreads",
+  "getThreadInfo",
+  "getHistory",
+  "getFriends",
+  "getUserInfo",
+  "searchUsers",
+  "createGroup",
+  "addToGroup",
+  "removeFromGroup",
+  "renameGroup",
+  "handleMessageRequest",
+] as const satisfies readonly Capability[];
+
+const _allCapabilitiesListed: Capability extends (typeof ALL_CAPABILITIES)[number] ? true
+  : never = true;
+
+/**
+ * Records a session's events and waits for the ones a test expects; the wait fails with the
+ * events seen so far when nothing matches in time.
+ */
+export class EventRecorder {
+  readonly events: RemoteEvent[] = [];
+  readonly #waiters = new Set<() => void>();
+  readonly stop: () => void;
+
+  constructor(session: MessengerSession, private readonly timeoutMs = 5000) {
+    this.stop = session.onEvent((event) => {
+      this.events.push(event);
+      for (const wake of [...this.#waiters]) wake();
+    });
+  }
+
+  /** The recorded events of one type. */
+  ofType<T extends RemoteEvent["type"]>(type: T): Extract<RemoteEvent, { type: T }>[] {
+    return this.events.filter((event): event is Extract<RemoteEvent, { type: T }> =>
+      event.type === type
+    );
+  }
+
+  /** Resolves with the first recorded event (past or future) of `type` matching `predicate`. */
+  next<T extends RemoteEvent["type"]>(
+    type: T,
+    predicate: (event: Extract<RemoteEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<RemoteEvent, { type: T }>> {
+    const find = () => this.ofType(type).find(predicate);
+    const found = find();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      const check = () => {
+        const match = find();
+        if (match === undefined) return;
+        done();
+        resolve(match);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `No matching ${type} event within ${this.timeoutMs} ms; seen: ${
+              JSON.stringify(this.events)
+            }`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.#waiters.add(check);
+    });
+  }
+}
+
+/** Asserts that `promise` rejects with a MessengerError of `code`. */
+export async function assertRejectsWith(
+  promise: Promise<unknown>,
+  code: MessengerErrorCode,
+): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isMessengerError(error), `expected a MessengerError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+/** Logs in with credentials that must not need a second step. */
+export async function loginDirectly(
+  network: MessengerNetwork,
+  credentials: Credentials,
+): Promise<MessengerSession> {
+  const result = await network.login(credentials, { selfListen: true });
+  assert.equal(result.kind, "logged_in", "these credentials must log in without two-factor");
+  if (result.kind !== "logged_in") throw new Error("unreachable");
+  return result.session;
+}
+
+/** A short wait, for the few tests that must show that something does *not* happen. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Registers the contract tests for one implementation. */
+export function describeMessengerContract(
+  name: string,
+  factory: () => Promise<ContractFixture>,
+  options: ContractOptions = {},
+): void {
+  const timeoutMs = options.eventTimeoutMs ?? 5000;
+
+  const testOptions = {
+    sanitizeOps: options.sanitizeOps ?? true,
+    sanitizeResources: options.sanitizeResources ?? true,
+  };
+
+  /** Runs `body` with a fresh fixture, closing it after. */
+  const fixtureTest = (title: string, body: (fixture: ContractFixture) => Promise<void>) =>
+    Deno.test({
+      name: `${name}: ${title}`,
+      ...testOptions,
+      fn: async () => {
+        const fixture = await factory();
+        try {
+          await body(fixture);
+        } finally {
+          await fixture.close();
+        }
+      },
+    });
+
+  /** Runs `body` with a fresh fixture and a logged-in, listening session, closing all after. */
+  const test = (
+    title: string,
+    body: (context: {
+      fixture: ContractFixture;
+      session: MessengerSession;
+      events: EventRecorder;
+    }) => Promise<void> | void,
+  ) =>
+    fixtureTest(title, async (fixture) => {
+      const session = await loginDirectly(fixture.network, fixture.credentials);
+      const events = new EventRecorder(session, timeoutMs);
+      try {
+        await session.listen();
+        await body({ fixture, session, events });
+      } finally {
+        events.stop();
+        await session.disconnect();
+      }
+    });
+
+  test("good credentials log in as the fixture's account", ({ fixture, session }) => {
+    assert.equal(session.self.id, fixture.account);
+  });
+
+  fixtureTest("bad credentials are refused with auth_failed", async (fixture) => {
+    await assertRejectsWith(fixture.network.login(fixture.badCredentials), "auth_failed");
+  });
+
+  fixtureTest(
+    "a two-factor login asks for the code, refuses a wrong one and accepts the right one",
+    async (fixture) => {
+      if (fixture.twoFactor === undefined) return;
+      const first = await fixture.network.login(fixture.twoFactor.credentials);
+      assert.equal(first.kind, "two_factor_required");
+      if (first.kind !== "two_factor_required") return;
+      await assertRejectsWith(first.submitCode("000000-wrong"), "two_factor_failed");
+      const second = await first.submitCode(fixture.twoFactor.code);
+      assert.equal(second.kind, "logged_in");
+      if (second.kind === "logged_in") await second.session.disconnect();
+    },
+  );
+
+  test("after listen the session is connected", ({ session }) => {
+    assert.equal(session.state.status, "connected");
+  });
+
+  test("sendMessage resolves with an id and a numeric timestamp, and the text reaches the friend", async ({ fixture, session }) => {
+    const thread = directThreadOf(fixture.friend);
+    const sent = await session.sendMessage(thread, { text: "Hello from the contract" }, {
+      isGroup: false,
+    });
+    assert.equal(typeof sent.id, "string");
+    assert.ok(sent.id.length > 0);
+    assert.ok(Number.isFinite(sent.timestamp) && sent.timestamp > 0);
+    const second = await session.sendMessage(thread, { text: "Second" }, { isGroup: false });
+    assert.notEqual(second.id, sent.id, "message ids are unique");
+    const records = await fixture.sent();
+    const texts = records.filter((record) => record.thread === thread).map((r) => r.text);
+    assert.deepEqual(texts.slice(-2), ["Hello from the contract", "Second"]);
+  });
+
+  test("a reply names the message it replies to", async ({ fixture, session, events }) => {
+    const original = await fixture.remote.sendMessage("Question?");
+    await events.next("message", (event) => event.id === original);
+    await session.sendMessage(directThreadOf(fixture.friend), {
+      text: "Answer",
+      replyTo: original,
+    }, { isGroup: false });
+    const last = (await fixture.sent()).at(-1);
+    assert.equal(last?.text, "Answer");
+    assert.equal(last?.replyTo, original);
+  });
+
+  test("an empty message is refused with bad_request", async ({ fixture, session }) => {
+    await assertRejectsWith(
+      session.sendMessage(directThreadOf(fixture.friend), { text: "" }, { isGroup: false }),
+      "bad_request",
+    );
+  });
+
+  test("a friend's message arrives as a normalized message event", async ({ fixture, events }) => {
+    const id = await fixture.remote.sendMessage("Hi there ✨");
+    const event: MessageEvent = await events.next("message", (message) => message.id === id);
+    assert.equal(event.thread, directThreadOf(fixture.friend));
+    assert.equal(event.isGroup, false);
+    assert.equal(event.sender, fixture.friend);
+    assert.equal(event.text, "Hi there ✨");
+    assert.deepEqual(event.attachments, []);
+    assert.deepEqual(event.mentions, []);
+    assert.equal(event.replyTo, undefined);
+    assert.equal(typeof event.timestamp, "number");
+    assert.ok(Number.isFinite(event.timestamp) && event.timestamp > 0);
+    assert.equal(event.fromSelf, false);
+  });
+
+  test("a friend's messages arrive in the order they were sent", async ({ fixture, events }) => {
+    const ids: MessageId[] = [];
+    for (const text of ["one", "two", "three"]) ids.push(await fixture.remote.sendMessage(text));
+    await events.next("message", (event) => event.id === ids[2]);
+    const received = events.ofType("message").filter((event) => ids.includes(event.id));
+    assert.deepEqual(received.map((event) => event.text), ["one", "two", "three"]);
+  });
+
+  test("a friend's reaction arrives as a reaction event, and its removal as an empty reaction", async ({ fixture, session, events }) => {
+    const sent = await session.sendMessage(directThreadOf(fixture.friend), { text: "React!" }, {
+      isGroup: false,
+    });
+    await fixture.remote.react(sent.id, "❤");
+    const added = await events.next("reaction", (event) => event.reaction !== "");
+    assert.equal(added.thread, directThreadOf(fixture.friend));
+    assert.equal(added.messageId, sent.id);
+    assert.equal(added.reactor, fixture.friend);
+    assert.equal(added.reaction, "❤");
+    assert.equal(added.fromSelf, false);
+    assert.ok(Number.isFinite(added.timestamp));
+    await fixture.remote.react(sent.id, "");
+    const removed = await events.next("reaction", (event) => event.reaction === "");
+    assert.equal(removed.messageId, sent.id);
+    assert.equal(removed.reactor, fixture.friend);
+  });
+
+  test("a friend's unsend arrives as an unsend event", async ({ fixture, events }) => {
+    const id = await fixture.remote.sendMessage("Oops");
+    await events.next("message", (event) => event.id === id);
+    await fixture.remote.unsend(id);
+    const event = await events.next("unsend", (unsend) => unsend.messageId === id);
+    assert.equal(event.thread, directThreadOf(fixture.friend));
+    assert.equal(event.sender, fixture.friend);
+    assert.equal(event.fromSelf, false);
+    assert.ok(Number.isFinite(event.timestamp));
+  });
+
+  test("a message delivered twice reaches the handlers once", async ({ fixture, events }) => {
+    const id = await fixture.remote.sendMessage("Only once");
+    await events.next("message", (event) => event.id === id);
+    await fixture.remote.redeliver(id);
+    const after = await fixture.remote.sendMessage("After the duplicate");
+    await events.next("message", (event) => event.id === after);
+    assert.equal(events.ofType("message").filter((event) => event.id === id).length, 1);
+  });
+
+  test("a removed handler receives nothing more", async ({ fixture, session, events }) => {
+    const removed: RemoteEvent[] = [];
+    const remove = session.onEvent((event) => removed.push(event));
+    remove();
+    const id = await fixture.remote.sendMessage("Not for the removed handler");
+    await events.next("message", (event) => event.id === id);
+    assert.deepEqual(removed, []);
+  });
+
+  test("after disconnect calls reject with disconnected and no event arrives", async ({ fixture, session, events }) => {
+    await session.disconnect();
+    await session.disconnect();
+    await assertRejectsWith(
+      session.sendMessage(directThreadOf(fixture.friend), { text: "late" }, { isGroup: false }),
+      "disconnected",
+    );
+    const before = events.events.length;
+    await fixture.remote.sendMessage("Nobody listens");
+    await pause(50);
+    assert.equal(events.events.length, before);
+  });
+
+  test("capability() gives each offered capability and throws unsupported for the others", ({ session }) => {
+    for (const name of ALL_CAPABILITIES) {
+      if (hasCapability(session, name)) {
+        assert.equal(typeof capability(session, name), "function", name);
+      } else {
+        assert.throws(() => capability(session, name), (error: unknown) => {
+          assert.ok(isMessengerError(error, "unsupported"), name);
+          return true;
+        });
+      }
+    }
+  });
+
+  test("react and unsend on the account's own message resolve when offered", async ({ fixture, session }) => {
+    const sent = await session.sendMessage(directThreadOf(fixture.friend), { text: "Mine" }, {
+      isGroup: false,
+    });
+    if (hasCapability(session, "react")) await capability(session, "react")(sent.id, "👍");
+    if (hasCapability(session, "unsend")) await capability(session, "unsend")(sent.id);
+  });
+
+  test("exported cookies name the account and log in again", async ({ fixture, session }) => {
+    const cookies = await session.exportCookies();
+    assert.equal(cookies.find((cookie) => cookie.key === "c_user")?.value, fixture.account);
+    assert.ok(cookies.some((cookie) => cookie.key === "xs"));
+    const again = await loginDirectly(fixture.network, { kind: "cookies", cookies });
+    assert.equal(again.self.id, fixture.account);
+    await again.disconnect();
+  });
+}
