@@ -2,11 +2,12 @@
  * Test-only: sends fca's Facebook traffic to a loopback fake instead of the real hosts.
  *
  * fca talks HTTPS through the `request` package, which calls `https.request` of Node's `https`
- * module for every `https://…facebook.com/…` URL, and its MQTT websocket (`ws`) does the same for
- * `wss://` endpoints. Inside the Worker (one account, nothing else) we wrap `https.request`: for
- * facebook.com / messenger.com hosts the request goes over plain HTTP to the override origin,
- * keeping the original `Host` header and path. Everything above the socket, cookie jar included,
- * still sees `https://www.facebook.com`, so fca's real code runs unchanged.
+ * module for every `https://…facebook.com/…` URL. Inside the Worker (one account, nothing else)
+ * we wrap `https.request`: for facebook.com / messenger.com hosts the request goes over plain
+ * HTTP to the override origin, keeping the original `Host` header and path. Everything above the
+ * socket, cookie jar included, still sees `https://www.facebook.com`, so fca's real code runs
+ * unchanged. The MQTT websocket needs no interception: fca scrapes its endpoint from the home
+ * page, which the fake serves with a `ws://` loopback URL.
  *
  * Installed only when the Worker's login request carries an override, which only
  * {@link FcaNetwork}'s test options can set: the configuration file cannot reach it.

@@ -556,6 +556,8 @@ export class FcaSession implements MessengerSession {
   /** The session is dead or its Worker is: recover once from the saved cookies. */
   #sessionLost(kind: "expired" | "crashed", reason?: string): void {
     if (this.#closed || this.#recovering || this.#state.status === "bad_credentials") return;
+    // Before the first login completed, the login call itself reports the failure.
+    if (this.#self === undefined) return;
     this.#recovering = true;
     this.#supervisor.stop();
     this.#worker?.terminate();

@@ -1,0 +1,246 @@
+/**
+ * The pure conversions from fca's event objects (the shapes fca-unofficial 1.3.10 emits, read
+ * from its listenMqtt.js / utils.js) to RemoteEvent: fields, repairs, and never a throw.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type ConversionContext,
+  mentionsFromFca,
+  messageFromParseError,
+  remoteEventFromFca,
+  repairMisdecodedUtf8,
+} from "../../../src/messenger/fca/convert.ts";
+import { attachmentFromFca } from "../../../src/messenger/fca/convert_attachment.ts";
+import { asUserId } from "../../../src/messenger/ids.ts";
+
+const context: ConversionContext = { selfId: asUserId("1"), selfListen: false, now: () => 42 };
+
+/** What fca does to ClientPayload text: UTF-8 bytes read one char per byte. */
+function misdecode(text: string): string {
+  return String.fromCharCode(...new TextEncoder().encode(text));
+}
+
+Deno.test("mis-decoded UTF-8 is repaired only when it round-trips", () => {
+  assert.equal(repairMisdecodedUtf8(misdecode("❤")), "❤");
+  assert.equal(repairMisdecodedUtf8(misdecode("😮 très")), "😮 très");
+  assert.equal(repairMisdecodedUtf8("plain ascii"), "plain ascii");
+  assert.equal(repairMisdecodedUtf8("café"), "café", "é alone is not valid UTF-8: unchanged");
+  assert.equal(repairMisdecodedUtf8("❤ already fine"), "❤ already fine");
+});
+
+Deno.test("a message converts with numeric timestamp and fromSelf", () => {
+  const event = remoteEventFromFca({
+    type: "message",
+    senderID: "1",
+    body: "hi",
+    threadID: "2",
+    messageID: "mid.$a",
+    attachments: [],
+    mentions: {},
+    timestamp: "1700000000000",
+    isGroup: false,
+  }, context);
+  assert.deepEqual(event, {
+    type: "message",
+    thread: "2",
+    isGroup: false,
+    id: "mid.$a",
+    sender: "1",
+    text: "hi",
+    attachments: [],
+    mentions: [],
+    timestamp: 1700000000000,
+    fromSelf: true,
+  });
+});
+
+Deno.test("mentions become offsets, searched in order (fca keeps one text per user)", () => {
+  assert.deepEqual(mentionsFromFca("@Al and @Bo and @Al", { "10": "@Al", "20": "@Bo" }), [
+    { user: "10", offset: 0, length: 3 },
+    { user: "20", offset: 8, length: 3 },
+  ]);
+  assert.deepEqual(mentionsFromFca("nobody", { "10": "@Al" }), []);
+  assert.deepEqual(mentionsFromFca("x", "not a map"), []);
+});
+
+Deno.test("a reply without its replied message still arrives, from the raw delta id if any", () => {
+  const base = {
+    type: "message_reply",
+    senderID: "2",
+    body: misdecode("ça"),
+    threadID: "2",
+    messageID: "mid.$r",
+    attachments: [],
+    mentions: {},
+    timestamp: 5,
+    isGroup: false,
+  };
+  const bare = remoteEventFromFca(base, context);
+  assert.equal(bare?.type === "message" && bare.text, "ça");
+  assert.equal(bare?.type === "message" && bare.replyTo, undefined);
+  const withDelta = remoteEventFromFca({
+    ...base,
+    delta: { deltaMessageReply: { replyToMessageId: { id: "mid.$orig" } } },
+  }, context);
+  assert.deepEqual(withDelta?.type === "message" && withDelta.replyTo, { id: "mid.$orig" });
+});
+
+Deno.test("reactions, unsends, receipts, typing and presence", () => {
+  assert.deepEqual(
+    remoteEventFromFca({
+      type: "message_reaction",
+      threadID: "2",
+      messageID: "mid.$a",
+      reaction: misdecode("👍"),
+      senderID: "1",
+      userID: "1",
+    }, context),
+    {
+      type: "reaction",
+      thread: "2",
+      messageId: "mid.$a",
+      reactor: "1",
+      reaction: "👍",
+      timestamp: 42,
+      fromSelf: true,
+    },
+  );
+  assert.equal(
+    (remoteEventFromFca({
+      type: "message_unsend",
+      threadID: "2",
+      messageID: "m",
+      senderID: "2",
+      deletionTimestamp: 9,
+      timestamp: 8,
+    }, context) as { timestamp: number }).timestamp,
+    9,
+  );
+  assert.deepEqual(
+    remoteEventFromFca({ type: "read_receipt", reader: "2", time: "77", threadID: "2" }, context),
+    { type: "read_receipt", thread: "2", reader: "2", timestamp: 77, fromSelf: false },
+  );
+  assert.deepEqual(
+    remoteEventFromFca({ type: "typ", isTyping: true, from: "2", threadID: "3" }, context),
+    { type: "typing", thread: "3", user: "2", typing: true, fromSelf: false },
+  );
+  assert.deepEqual(
+    remoteEventFromFca({ type: "presence", userID: "2", timestamp: 0, statuses: 0 }, context),
+    { type: "presence", user: "2", online: false },
+  );
+});
+
+Deno.test("thread events, images, and ignored event kinds", () => {
+  assert.deepEqual(
+    remoteEventFromFca({
+      type: "change_thread_image",
+      threadID: "9",
+      author: 2,
+      timestamp: "100",
+      image: { url: "https://x/i.jpg" },
+    }, context),
+    { type: "thread_image", thread: "9", author: "2", timestamp: 100, url: "https://x/i.jpg" },
+  );
+  assert.equal(
+    remoteEventFromFca({
+      type: "event",
+      threadID: "9",
+      author: "2",
+      logMessageType: "log:thread-color",
+      logMessageData: {},
+    }, context),
+    null,
+  );
+  assert.equal(remoteEventFromFca({ type: "read" }, context), null);
+});
+
+Deno.test("bad or unexpected data gives null, never a throw", () => {
+  const junk: unknown[] = [
+    null,
+    undefined,
+    42,
+    "message",
+    [],
+    {},
+    { type: 5 },
+    { type: "message" },
+    { type: "message", threadID: {}, messageID: [], senderID: null },
+    { type: "message_reaction", threadID: "1" },
+    { type: "event", threadID: "1", author: "2", logMessageType: "log:thread-name" },
+    { type: "event", threadID: "1", author: "2", logMessageType: "log:subscribe" },
+    { type: "typ", from: "2" },
+    { type: "presence" },
+  ];
+  for (const value of junk) assert.equal(remoteEventFromFca(value, context), null);
+  const odd = remoteEventFromFca({
+    type: "message",
+    senderID: 2,
+    threadID: 3,
+    messageID: "m",
+    attachments: [null, 7, { type: "mystery" }],
+    mentions: null,
+    timestamp: "not a number",
+  }, context);
+  assert.deepEqual(odd?.type === "message" && odd.attachments, [{ kind: "unknown" }]);
+  assert.equal(odd?.type === "message" && odd.timestamp, 42);
+});
+
+Deno.test("attachments of each fca kind map to attachment kinds", () => {
+  assert.deepEqual(attachmentFromFca({ type: "animated_image", url: "u", width: "4" }), {
+    kind: "gif",
+    url: "u",
+    width: 4,
+  });
+  assert.deepEqual(attachmentFromFca({ type: "audio", url: "a", isVoiceMail: false }), {
+    kind: "audio",
+    url: "a",
+    isVoice: false,
+  });
+  assert.deepEqual(attachmentFromFca({ type: "file", url: "f", fileSize: 10, mimeType: "x/y" }), {
+    kind: "file",
+    url: "f",
+    contentType: "x/y",
+    size: 10,
+  });
+  assert.equal(attachmentFromFca({ type: "error" })?.kind, "unknown");
+  assert.equal(attachmentFromFca("nope"), undefined);
+});
+
+Deno.test("a parse_error of a NewMessage is rescued; others and own messages are not", () => {
+  const delta = {
+    class: "NewMessage",
+    body: "hey @Al",
+    data: { prng: JSON.stringify([{ o: 4, l: 3, i: 10 }]) },
+    messageMetadata: {
+      actorFbId: 2,
+      messageId: "mid.$p",
+      threadKey: { threadFbId: 9 },
+      timestamp: "50",
+    },
+    attachments: [{
+      mercury: { blob_attachment: { __typename: "MessageImage", filename: "i.jpg" } },
+    }, {
+      mercury: { blob_attachment: { __typename: "Weird" } },
+    }],
+  };
+  assert.deepEqual(messageFromParseError({ type: "parse_error", res: { delta } }, context), {
+    type: "message",
+    thread: "9",
+    isGroup: true,
+    id: "mid.$p",
+    sender: "2",
+    text: "hey @Al",
+    attachments: [{ kind: "photo", filename: "i.jpg" }, { kind: "unknown" }],
+    mentions: [{ user: "10", offset: 4, length: 3 }],
+    timestamp: 50,
+    fromSelf: false,
+  });
+  assert.equal(
+    messageFromParseError({ type: "parse_error", res: { class: "ReadReceipt" } }, context),
+    null,
+  );
+  const own = structuredClone(delta);
+  own.messageMetadata.actorFbId = 1;
+  assert.equal(messageFromParseError({ res: { delta: own } }, context), null);
+});

@@ -1,0 +1,297 @@
+/**
+ * fca's real listener, fed recorded deltas by the fake edge, through FcaSession: every delta
+ * class comes out as the normalized event the gateway expects.
+ */
+
+import assert from "node:assert/strict";
+import type { RemoteEvent } from "../../../src/messenger/events.ts";
+import { ALICE, FcaTestBed, GROUP, type RecordedSession, SELF, waitFor } from "./_harness.ts";
+import { type RecordedName, wire } from "./recorded/deltas.ts";
+
+function nextEvent(recorded: RecordedSession, seen: number): Promise<RemoteEvent> {
+  return waitFor("an event", () => recorded.remote().length > seen).then(() =>
+    recorded.remote()[seen]
+  );
+}
+
+Deno.test("recorded deltas come out of FcaSession as normalized events", async (t) => {
+  const bed = await new FcaTestBed().start();
+  try {
+    const account = await bed.connect({ id: SELF });
+    const expectFrom = async (publish: () => number, expected: unknown) => {
+      const seen = account.remote().length;
+      assert.equal(publish(), 1, "the account has one live connection");
+      assert.deepEqual(await nextEvent(account, seen), expected);
+    };
+    const delta = (name: RecordedName) => () => bed.fake.publishDeltas(SELF, [wire(name)]);
+
+    await t.step("a text message", async () => {
+      await expectFrom(delta("text_message"), {
+        type: "message",
+        thread: ALICE,
+        isGroup: false,
+        id: "mid.$text1",
+        sender: ALICE,
+        text: "Hello from Alice",
+        attachments: [],
+        mentions: [],
+        timestamp: 1700000000001,
+        fromSelf: false,
+      });
+    });
+
+    await t.step("the same message again is dropped as a duplicate", async () => {
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [wire("text_message"), wire("read_receipt")]);
+      const next = await nextEvent(account, seen);
+      assert.equal(next.type, "read_receipt", "the duplicate message was not delivered");
+    });
+
+    await t.step("a group message with a mention gets offsets", async () => {
+      await expectFrom(delta("mention_message"), {
+        type: "message",
+        thread: GROUP,
+        isGroup: true,
+        id: "mid.$mention1",
+        sender: ALICE,
+        text: "Hi @Bob Builder, see this",
+        attachments: [],
+        mentions: [{ user: "100003", offset: 3, length: 12 }],
+        timestamp: 1700000000002,
+        fromSelf: false,
+      });
+    });
+
+    await t.step("one attachment of each kind", async () => {
+      const seen = account.remote().length;
+      delta("attachments_message")();
+      const event = await nextEvent(account, seen);
+      assert.equal(event.type, "message");
+      if (event.type !== "message") return;
+      assert.deepEqual(event.attachments, [
+        {
+          kind: "photo",
+          url: "https://scontent.fake/5001-l.jpg",
+          filename: "image-5001.jpg",
+          width: 1920,
+          height: 1440,
+        },
+        {
+          kind: "gif",
+          url: "https://scontent.fake/5002.gif",
+          filename: "gif-5002.gif",
+          width: 400,
+          height: 300,
+        },
+        {
+          kind: "video",
+          url: "https://video.fake/5003.mp4",
+          filename: "video-5003.mp4",
+          width: 1280,
+          height: 720,
+        },
+        {
+          kind: "audio",
+          url: "https://cdn.fake/5004.mp4",
+          filename: "audioclip-5004.mp4",
+          isVoice: true,
+        },
+        {
+          kind: "file",
+          url: "https://l.facebook.com/l.php?u=https%3A%2F%2Fcdn.fake%2Freport.pdf",
+          filename: "report.pdf",
+          contentType: "application/pdf",
+        },
+        { kind: "sticker", url: "https://scontent.fake/sticker-like.png", width: 120, height: 120 },
+        {
+          kind: "share",
+          url: "https://l.facebook.com/l.php?u=https%3A%2F%2Fexample.org%2F&h=AT0fake",
+          width: 100,
+          height: 100,
+          title: "Example Domain",
+          description: "An example page",
+        },
+        {
+          kind: "location",
+          url:
+            "https://www.bing.com/maps/default.aspx?v=2&pc=FACEBK&mid=8100&where1=48.8584%2C+2.2945&FORM=FBKPL1&mkt=en-US",
+          width: 545,
+          height: 280,
+          latitude: 48.8584,
+          longitude: 2.2945,
+          title: "48.8584, 2.2945",
+        },
+      ]);
+    });
+
+    await t.step("an old-style photo waits for its resolved URL", async () => {
+      const seen = account.remote().length;
+      delta("legacy_photo_message")();
+      const event = await nextEvent(account, seen);
+      assert.equal(
+        event.type === "message" && event.attachments[0].url,
+        "https://scontent.fake/resolved-5010.jpg",
+      );
+      assert.ok(bed.fake.requestsTo("/mercury/attachments/photo").length >= 1);
+    });
+
+    await t.step("an unknown attachment type keeps the message, as kind unknown", async () => {
+      await expectFrom(delta("unknown_attachment_message"), {
+        type: "message",
+        thread: GROUP,
+        isGroup: true,
+        id: "mid.$unknown1",
+        sender: ALICE,
+        text: "poll time",
+        attachments: [{ kind: "unknown" }],
+        mentions: [],
+        timestamp: 1700000000005,
+        fromSelf: false,
+      });
+    });
+
+    await t.step("a reaction, with its mis-decoded emoji repaired", async () => {
+      const seen = account.remote().length;
+      delta("reaction")();
+      const event = await nextEvent(account, seen);
+      assert.equal(event.type, "reaction");
+      if (event.type !== "reaction") return;
+      assert.equal(event.reaction, "❤");
+      assert.equal(event.messageId, "mid.$text1");
+      assert.equal(event.reactor, ALICE);
+      assert.equal(event.thread, ALICE);
+      assert.equal(event.fromSelf, false);
+      assert.equal(typeof event.timestamp, "number");
+    });
+
+    await t.step("a removed reaction", async () => {
+      const seen = account.remote().length;
+      delta("reaction_removed")();
+      const event = await nextEvent(account, seen);
+      assert.equal(event.type === "reaction" && event.reaction, "");
+    });
+
+    await t.step("an unsend", async () => {
+      await expectFrom(delta("unsend"), {
+        type: "unsend",
+        thread: ALICE,
+        messageId: "mid.$text1",
+        sender: ALICE,
+        timestamp: 1700000005000,
+        fromSelf: false,
+      });
+    });
+
+    await t.step("a reply, with the replied message for a fallback quote", async () => {
+      await expectFrom(delta("reply"), {
+        type: "message",
+        thread: ALICE,
+        isGroup: false,
+        id: "mid.$reply1",
+        sender: ALICE,
+        text: "Oui, très bien 👍",
+        attachments: [],
+        mentions: [],
+        timestamp: 1700000010000,
+        fromSelf: false,
+        replyTo: { id: "mid.$text0", sender: SELF, text: "Ça va ?" },
+      });
+    });
+
+    await t.step("a malformed reply is dropped; the connection goes on", async () => {
+      const connections = bed.fake.connections.length;
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [wire("malformed_reply")]);
+      delta("thread_name")();
+      const event = await nextEvent(account, seen);
+      assert.equal(event.type, "thread_renamed");
+      assert.equal(bed.fake.connections.length, connections, "no reconnection was needed");
+      assert.equal(account.session.state.status, "connected");
+    });
+
+    await t.step("a read receipt", async () => {
+      await expectFrom(delta("read_receipt"), {
+        type: "read_receipt",
+        thread: ALICE,
+        reader: ALICE,
+        timestamp: 1700000020000,
+        fromSelf: false,
+      });
+    });
+
+    await t.step("a group rename, additions and departures", async () => {
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [
+        wire("thread_name"),
+        wire("participants_added"),
+        wire("participant_left"),
+      ]);
+      await waitFor("three events", () => account.remote().length >= seen + 3);
+      const [renamed, added, left] = account.remote().slice(seen);
+      assert.deepEqual(
+        { ...renamed, timestamp: 0 },
+        { type: "thread_renamed", thread: GROUP, author: ALICE, name: "Weekend", timestamp: 0 },
+      );
+      assert.deepEqual({ ...added, timestamp: 0 }, {
+        type: "participants_added",
+        thread: GROUP,
+        author: ALICE,
+        users: [{ id: "100004", name: "Carol Example" }],
+        timestamp: 0,
+      });
+      assert.deepEqual({ ...left, timestamp: 0 }, {
+        type: "participant_left",
+        thread: GROUP,
+        author: "100004",
+        user: "100004",
+        timestamp: 0,
+      });
+    });
+
+    await t.step("typing, in a group and in a 1:1 chat", async () => {
+      await expectFrom(() => bed.fake.publish(SELF, "/thread_typing", wire("typing_group")), {
+        type: "typing",
+        thread: GROUP,
+        user: "100003",
+        typing: true,
+        fromSelf: false,
+      });
+      await expectFrom(
+        () => bed.fake.publish(SELF, "/thread_typing", wire("typing_direct_stop")),
+        { type: "typing", thread: ALICE, user: ALICE, typing: false, fromSelf: false },
+      );
+    });
+
+    await t.step("presence", async () => {
+      await expectFrom(() => bed.fake.publish(SELF, "/orca_presence", wire("presence")), {
+        type: "presence",
+        user: ALICE,
+        online: true,
+        lastActive: 1700000040000,
+      });
+    });
+
+    await t.step("fca marked the delivered messages as delivered", () => {
+      assert.ok(bed.fake.requestsTo("/ajax/mercury/delivery_receipts.php").length >= 1);
+    });
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("with selfListen, the account's own messages arrive marked fromSelf", async () => {
+  const bed = await new FcaTestBed().start();
+  try {
+    const account = await bed.connect({ id: SELF }, { selfListen: true });
+    const own = wire("text_message");
+    const metadata = own.messageMetadata as Record<string, unknown>;
+    metadata.actorFbId = SELF;
+    metadata.messageId = "mid.$own1";
+    bed.fake.publishDeltas(SELF, [own]);
+    await waitFor("the own message", () => account.remote().length > 0);
+    const event = account.remote()[0];
+    assert.equal(event.type === "message" && event.fromSelf, true);
+  } finally {
+    await bed.close();
+  }
+});

@@ -1,0 +1,166 @@
+/**
+ * The hangs and crashes from the fca notes, each contained: the process survives, the session
+ * reports its state and recovers (or gives up cleanly), and other accounts are not affected.
+ */
+
+import assert from "node:assert/strict";
+import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
+import { isMessengerError } from "../../../src/messenger/errors.ts";
+import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
+import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
+import { ALICE, FcaTestBed, type RecordedSession, SELF, waitFor } from "./_harness.ts";
+import { wire } from "./recorded/deltas.ts";
+
+const OTHER = "100009";
+
+function hasState(recorded: RecordedSession, match: Partial<ConnectionState>): boolean {
+  return recorded.states.some((state) =>
+    Object.entries(match).every(([key, value]) => (state as Record<string, unknown>)[key] === value)
+  );
+}
+
+function textDelta(id: string): Record<string, unknown> {
+  const delta = wire("text_message");
+  (delta.messageMetadata as Record<string, unknown>).messageId = id;
+  return delta;
+}
+
+async function receives(bed: FcaTestBed, user: string, recorded: RecordedSession, id: string) {
+  await waitFor(`message ${id} for ${user}`, () => {
+    if (!recorded.remote().some((event) => event.type === "message" && event.id === id)) {
+      bed.fake.publishDeltas(user, [textDelta(id)]); // Re-sent until a live connection takes it.
+      return false;
+    }
+    return true;
+  });
+}
+
+Deno.test("a refused websocket is reported as transient_disconnect, then reconnected", async () => {
+  const bed = await new FcaTestBed().start();
+  try {
+    bed.fake.refuseWebsocket = true;
+    const account = await bed.connect({ id: SELF }, { listen: false });
+    await account.session.listen();
+    await waitFor(
+      "transient_disconnect",
+      () => hasState(account, { status: "transient_disconnect", reason: "network" }),
+    );
+    const state = account.session.state;
+    assert.equal(state.status, "transient_disconnect");
+    bed.fake.refuseWebsocket = false;
+    await waitFor("connected", () => account.session.state.status === "connected");
+    await receives(bed, SELF, account, "mid.$after-refusal");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a silent stall restarts the listener", async () => {
+  const bed = await new FcaTestBed().start({ stallTimeoutMs: 1_500 });
+  try {
+    const account = await bed.connect({ id: SELF });
+    const connectionsBefore = bed.fake.connections.length;
+    bed.fake.silentBroker = true;
+    await waitFor(
+      "stalled",
+      () => hasState(account, { status: "transient_disconnect", reason: "stalled" }),
+    );
+    bed.fake.silentBroker = false;
+    await waitFor("connected again", () => account.session.state.status === "connected");
+    assert.ok(bed.fake.connections.length > connectionsBefore, "a new MQTT connection was made");
+    await receives(bed, SELF, account, "mid.$after-stall");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("errors thrown inside the Worker are contained; the session keeps working", async () => {
+  const bed = await new FcaTestBed().start();
+  try {
+    const account = await bed.connect({ id: SELF });
+    const session = account.session as FcaSession;
+    await session.testOnlyWorkerFailure({ uncaught: true });
+    // fca's promise-mode validation throws synchronously: it must come back as an error.
+    await assert.rejects(session.getThreads(1.5), (error: unknown) => isMessengerError(error));
+    const users = await session.getUserInfo([asUserId(ALICE)]);
+    assert.equal(users[0]?.name, `User ${ALICE}`);
+    assert.equal(session.state.status, "connected");
+    await receives(bed, SELF, account, "mid.$after-uncaught");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a crashed Worker leaves other accounts alone and re-logs in once", async () => {
+  const bed = await new FcaTestBed().start();
+  try {
+    const crashing = await bed.connect({ id: SELF });
+    const other = await bed.connect({ id: OTHER });
+    const session = crashing.session as FcaSession;
+    await session.testOnlyWorkerFailure({ crash: true });
+    const pending = session.getUserInfo([asUserId(ALICE)]);
+    await assert.rejects(pending, (error: unknown) => isMessengerError(error));
+    await receives(bed, OTHER, other, "mid.$other-during-crash");
+    await waitFor("re-login", () => hasState(crashing, { status: "transient_disconnect" }));
+    await waitFor("connected again", () => session.state.status === "connected");
+    await receives(bed, SELF, crashing, "mid.$after-crash");
+    assert.equal(other.session.state.status, "connected");
+    assert.equal(other.states.filter((state) => state.status !== "connected").length, 0);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a hung Worker is detected, replaced, and other accounts go on", async () => {
+  const bed = await new FcaTestBed().start({ stallTimeoutMs: 1_000, callTimeoutMs: 1_000 });
+  try {
+    const hanging = await bed.connect({ id: SELF });
+    const other = await bed.connect({ id: OTHER });
+    const session = hanging.session as FcaSession;
+    await session.testOnlyWorkerFailure({ hangMs: 6_000 });
+    await assert.rejects(
+      session.getUserInfo([asUserId(ALICE)]),
+      (error: unknown) => isMessengerError(error, "timeout", "disconnected", "internal"),
+    );
+    await receives(bed, OTHER, other, "mid.$other-during-hang");
+    await waitFor(
+      "replaced and connected",
+      () =>
+        hasState(hanging, { status: "transient_disconnect", reason: "unknown" }) &&
+        session.state.status === "connected",
+      10_000,
+    );
+    await receives(bed, SELF, hanging, "mid.$after-hang");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("an expired session re-logs in once, then reports bad_credentials", async () => {
+  const bed = await new FcaTestBed().start();
+  try {
+    const account = await bed.connect({ id: SELF });
+    const homeLoads = () =>
+      bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
+        .length;
+    assert.equal(homeLoads(), 1);
+    bed.fake.accounts.get(SELF)!.expired = true;
+    bed.fake.dropConnections(SELF);
+    await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
+    assert.deepEqual(account.session.state, {
+      status: "bad_credentials",
+      reason: "session_expired",
+      message: "The Messenger session expired: log in again",
+    });
+    assert.ok(hasState(account, { status: "transient_disconnect", reason: "session_expired" }));
+    assert.equal(homeLoads(), 2, "exactly one re-login");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(homeLoads(), 2, "and no login loop");
+    await assert.rejects(
+      account.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false }),
+      (error: unknown) => isMessengerError(error, "not_logged_in"),
+    );
+  } finally {
+    await bed.close();
+  }
+});
