@@ -138,6 +138,29 @@ export type Capability = {
   [K in keyof MessengerSession]-?: undefined extends MessengerSession[K] ? K : never;
 }[keyof MessengerSession];
 
+/** Every optional capability, e.g. for listing what a session offers or validating names. */
+export const ALL_CAPABILITIES = [
+  "react",
+  "unsend",
+  "markRead",
+  "setTyping",
+  "getThreads",
+  "getThreadInfo",
+  "getHistory",
+  "getFriends",
+  "getUserInfo",
+  "searchUsers",
+  "createGroup",
+  "addToGroup",
+  "removeFromGroup",
+  "renameGroup",
+  "handleMessageRequest",
+] as const satisfies readonly Capability[];
+
+// Fails to compile when a capability is added to MessengerSession but not to the list above.
+const _allCapabilitiesListed: Capability extends (typeof ALL_CAPABILITIES)[number] ? true
+  : never = true;
+
 /**
  * Returns the capability's method bound to the session, or throws an `unsupported`
  * MessengerError naming what is missing, so callers can show it to the user.

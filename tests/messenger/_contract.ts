@@ -27,7 +27,7 @@ import {
   type UserId,
 } from "../../src/messenger/ids.ts";
 import {
-  type Capability,
+  ALL_CAPABILITIES,
   capability,
   hasCapability,
   type MessengerNetwork,
@@ -88,27 +88,7 @@ export interface ContractOptions {
   eventTimeoutMs?: number;
 }
 
-/** Every optional capability name of `MessengerSession`. */
-export const ALL_CAPABILITIES = [
-  "react",
-  "unsend",
-  "markRead",
-  "setTyping",
-  "getThreads",
-  "getThreadInfo",
-  "getHistory",
-  "getFriends",
-  "getUserInfo",
-  "searchUsers",
-  "createGroup",
-  "addToGroup",
-  "removeFromGroup",
-  "renameGroup",
-  "handleMessageRequest",
-] as const satisfies readonly Capability[];
-
-const _allCapabilitiesListed: Capability extends (typeof ALL_CAPABILITIES)[number] ? true
-  : never = true;
+export { ALL_CAPABILITIES };
 
 /**
  * Records a session's events and waits for the ones a test expects; the wait fails with the

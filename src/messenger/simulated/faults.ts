@@ -13,6 +13,7 @@
 import type { MessengerErrorCode } from "../errors.ts";
 import { invalid, JsonFields } from "./json_fields.ts";
 import type { OperationMethod } from "./operations.ts";
+import { ALL_CAPABILITIES } from "../session.ts";
 
 /** Methods a call fault can target (`disconnect` never fails). */
 export type FaultableMethod = Exclude<OperationMethod, "disconnect">;
@@ -129,21 +130,7 @@ export const FAULTABLE_METHODS = [
   "listen",
   "exportCookies",
   "sendMessage",
-  "react",
-  "unsend",
-  "markRead",
-  "setTyping",
-  "getThreads",
-  "getThreadInfo",
-  "getHistory",
-  "getFriends",
-  "getUserInfo",
-  "searchUsers",
-  "createGroup",
-  "addToGroup",
-  "removeFromGroup",
-  "renameGroup",
-  "handleMessageRequest",
+  ...ALL_CAPABILITIES,
 ] as const satisfies readonly FaultableMethod[];
 
 const _allMethodsListed: FaultableMethod extends (typeof FAULTABLE_METHODS)[number] ? true
