@@ -11,6 +11,7 @@ import type { Command, CommandCaller } from "./gateway/command.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { mainLog } from "./log.ts";
 import { createNetwork } from "./messenger/create_network.ts";
+import type { MessengerNetwork } from "./messenger/session.ts";
 import { openKv } from "./store/open_store.ts";
 import { PROGRAM_NAME, VERSION } from "./version.ts";
 import { registerAdhocCommands } from "./xmpp/adhoc_commands.ts";
@@ -34,9 +35,15 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** What a test or benchmark may put in place of what the configuration would build. */
+export interface AppOverrides {
+  /** A ready Messenger network (e.g. fca pointed at a fake Facebook); closed by stop(). */
+  network?: MessengerNetwork;
+}
+
 /** Opens the store, connects to the XMPP server and starts serving. */
-export async function startApp(config: Config): Promise<App> {
-  const network = await createNetwork(config);
+export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const network = overrides.network ?? await createNetwork(config);
   let kv: Deno.Kv;
   try {
     kv = await openKv(config.gateway.data);
