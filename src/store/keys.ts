@@ -29,3 +29,23 @@ export function userPrefix(bareJid: string): Deno.KvKey {
 export function counterKey(name: string): Deno.KvKey {
   return ["counter", name];
 }
+
+/** Prefix of a user's message id mappings and seen-message records. */
+export function messageIdsPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "msg"];
+}
+
+/** The message link found by the id of the XMPP stanza that carries it. */
+export function messageByXmppIdKey(bareJid: string, xmppId: string): Deno.KvKey {
+  return ["user", bareJid, "msg", "by_xmpp", xmppId];
+}
+
+/** The message link found by its Messenger message id. */
+export function messageByMessengerIdKey(bareJid: string, messengerId: string): Deno.KvKey {
+  return ["user", bareJid, "msg", "by_messenger", messengerId];
+}
+
+/** Records that a Messenger message was already delivered to the user (dedupe). */
+export function seenMessageKey(bareJid: string, messengerId: string): Deno.KvKey {
+  return ["user", bareJid, "msg", "seen", messengerId];
+}

@@ -1,0 +1,289 @@
+/**
+ * The one-to-one message stanzas the gateway sends: a contact's message, reaction, retraction,
+ * read marker, receipt and chat state, and the error that bounces a user's message.
+ *
+ * Builders are pure (no clock, no ids invented unless asked): addresses are given, so the same
+ * builders make a contact → user stanza and, with the addresses swapped, the user → contact
+ * stanza that privileged_carbon.ts wraps to reflect what the user did in the official app.
+ *
+ * Attachments follow one rule, because clients only show a file inline when the body is its URL
+ * and nothing else: a Messenger message becomes its text message first (with the reply and its
+ * fallback quote, and the mentions), then one message per attachment (body = URL, XEP-0066 OOB).
+ * The first stanza has the message's id; the others {@link attachmentPartId}.
+ *
+ * @module
+ */
+
+import { codePointLength, utf16SpanToRange } from "./body_ranges.ts";
+import type { BodyMention, ChatState } from "./message_actions.ts";
+import {
+  NS_CHAT_MARKERS,
+  NS_CHAT_STATES,
+  NS_DELAY,
+  NS_FALLBACK,
+  NS_FASTEN,
+  NS_HINTS,
+  NS_OOB,
+  NS_REACTIONS,
+  NS_RECEIPTS,
+  NS_REFERENCE,
+  NS_REPLY,
+  NS_RETRACT,
+  NS_RETRACT_LEGACY,
+  NS_SID,
+} from "./namespaces.ts";
+import { replyFallbackQuote } from "./reply_fallback.ts";
+import type { StanzaError } from "./stanza_error.ts";
+import { type Element, xml } from "./xml.ts";
+
+/** Messages older than this get a XEP-0203 delay stamp by default (slidge's default, 5 min). */
+export const DEFAULT_DELAY_THRESHOLD_MS = 5 * 60 * 1000;
+
+/** The body of a retraction, for clients that do not support XEP-0424. */
+export const RETRACTION_FALLBACK_TEXT =
+  "This person attempted to retract a previous message, but it's unsupported by your client.";
+
+/** Sender and recipient of a stanza. */
+export interface Route {
+  from: string;
+  to: string;
+}
+
+/** An attachment as a link: its URL and an optional description (file name, title). */
+export interface AttachmentLink {
+  url: string;
+  description?: string;
+}
+
+/** The message being replied to (XEP-0461). */
+export interface ReplyReference {
+  /** The replied message's id as the recipient's clients know it. */
+  id: string;
+  /** Its author's JID, as XEP-0461 asks (bare is fine in one-to-one chats). */
+  to?: string;
+  /** Adds a fallback quote `> author wrote:` for clients without replies. */
+  quote?: { author: string; text: string };
+}
+
+/** When to stamp a message as delayed: compared with its timestamp. */
+export interface DelayPolicy {
+  now: number;
+  thresholdMs?: number;
+  /** The entity that delayed it (the gateway's domain). */
+  from?: string;
+}
+
+/** One chat message. */
+export interface ChatMessageSpec extends Route {
+  id: string;
+  body: string;
+  /** When it was sent (ms since the epoch); with a {@link DelayPolicy}, old ones get `<delay>`. */
+  timestamp?: number;
+  reply?: ReplyReference;
+  /** Mentions with UTF-16 offsets into `body` (Messenger's counting). */
+  mentions?: readonly BodyMention[];
+  /** Makes it an attachment message: OOB with this URL (the body should be the URL). */
+  attachment?: AttachmentLink;
+  /** Ask for read markers (XEP-0333); default true. */
+  markable?: boolean;
+}
+
+/** A Messenger message, which may take several stanzas (see the module's attachment rule). */
+export interface ContactMessageSpec extends Route {
+  id: string;
+  text: string;
+  attachments?: readonly AttachmentLink[];
+  timestamp?: number;
+  reply?: ReplyReference;
+  mentions?: readonly BodyMention[];
+}
+
+/** The id of the `index`-th (from 1) extra stanza of a message split for its attachments. */
+export function attachmentPartId(messageId: string, index: number): string {
+  return `${messageId}#${index}`;
+}
+
+/**
+ * The stanzas for one Messenger message: the text (if any), then one per attachment. Always at
+ * least one stanza (an empty text when there is nothing else); ids are the message id, then
+ * {@link attachmentPartId}s. Map every returned id to the Messenger id.
+ */
+export function buildContactMessages(spec: ContactMessageSpec, delay?: DelayPolicy): Element[] {
+  const attachments = spec.attachments ?? [];
+  const hasText = spec.text.trim() !== "" || attachments.length === 0;
+  const stanzas: Element[] = [];
+  if (hasText) {
+    stanzas.push(buildChatMessage({
+      from: spec.from,
+      to: spec.to,
+      id: spec.id,
+      body: spec.text,
+      timestamp: spec.timestamp,
+      reply: spec.reply,
+      mentions: spec.mentions,
+    }, delay));
+  }
+  attachments.forEach((attachment, index) => {
+    const first = !hasText && index === 0;
+    stanzas.push(buildChatMessage({
+      from: spec.from,
+      to: spec.to,
+      id: first ? spec.id : attachmentPartId(spec.id, stanzas.length),
+      body: attachment.url,
+      timestamp: spec.timestamp,
+      // The body must stay the bare URL for inline display: the reply goes without its quote.
+      reply: first && spec.reply ? { id: spec.reply.id, to: spec.reply.to } : undefined,
+      attachment,
+    }, delay));
+  });
+  return stanzas;
+}
+
+/**
+ * A chat message: `markable`, `store` hint, origin-id = id, optional reply with fallback
+ * quote (XEP-0461/0428), mentions (XEP-0372), attachment (XEP-0066) and delay (XEP-0203).
+ */
+export function buildChatMessage(spec: ChatMessageSpec, delay?: DelayPolicy): Element {
+  const quote = spec.reply?.quote
+    ? replyFallbackQuote(spec.reply.quote.author, spec.reply.quote.text)
+    : "";
+  const body = quote + spec.body;
+  const quoteLength = codePointLength(quote);
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to, id: spec.id },
+    xml("body", {}, body),
+    spec.reply && xml("reply", { xmlns: NS_REPLY, id: spec.reply.id, to: spec.reply.to }),
+    quote !== "" &&
+      xml(
+        "fallback",
+        { xmlns: NS_FALLBACK, for: NS_REPLY },
+        xml("body", { start: "0", end: String(quoteLength) }),
+      ),
+    mentionReferences(spec.body, spec.mentions ?? [], quoteLength),
+    spec.attachment &&
+      xml(
+        "x",
+        { xmlns: NS_OOB },
+        xml("url", {}, spec.attachment.url),
+        spec.attachment.description !== undefined &&
+          xml("desc", {}, spec.attachment.description),
+      ),
+    spec.markable !== false && xml("markable", { xmlns: NS_CHAT_MARKERS }),
+    xml("origin-id", { xmlns: NS_SID, id: spec.id }),
+    xml("store", { xmlns: NS_HINTS }),
+    delayElement(spec.timestamp, delay),
+  );
+}
+
+/** XEP-0444: the sender's complete set of reactions to `target` (empty removes them all). */
+export function buildReaction(
+  spec: Route & { id?: string; target: string; emojis: readonly string[] },
+): Element {
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to, id: spec.id ?? crypto.randomUUID() },
+    xml(
+      "reactions",
+      { xmlns: NS_REACTIONS, id: spec.target },
+      spec.emojis.map((emoji) => xml("reaction", {}, emoji)),
+    ),
+    xml("store", { xmlns: NS_HINTS }),
+  );
+}
+
+/**
+ * XEP-0424 version 1 retraction of `target`, with the fallback body and its XEP-0428 marker, a
+ * `store` hint (so archives apply it), and the pre-0.4 fastening form for older clients.
+ */
+export function buildRetraction(spec: Route & { id?: string; target: string }): Element {
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to, id: spec.id ?? crypto.randomUUID() },
+    xml("retract", { xmlns: NS_RETRACT, id: spec.target }),
+    xml(
+      "apply-to",
+      { xmlns: NS_FASTEN, id: spec.target },
+      xml("retract", { xmlns: NS_RETRACT_LEGACY }),
+    ),
+    xml("fallback", { xmlns: NS_FALLBACK, for: NS_RETRACT }),
+    xml("body", {}, RETRACTION_FALLBACK_TEXT),
+    xml("store", { xmlns: NS_HINTS }),
+  );
+}
+
+/** XEP-0333: the sender has read up to `target`. */
+export function buildDisplayedMarker(spec: Route & { id?: string; target: string }): Element {
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to, id: spec.id ?? crypto.randomUUID() },
+    xml("displayed", { xmlns: NS_CHAT_MARKERS, id: spec.target }),
+  );
+}
+
+/** XEP-0184: `target` was delivered (for the gateway: Messenger accepted it). */
+export function buildReceipt(spec: Route & { id?: string; target: string }): Element {
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to, id: spec.id ?? crypto.randomUUID() },
+    xml("received", { xmlns: NS_RECEIPTS, id: spec.target }),
+  );
+}
+
+/** XEP-0085 standalone notification (typing…), not worth archiving. */
+export function buildChatState(spec: Route & { state: ChatState }): Element {
+  return xml(
+    "message",
+    { type: "chat", from: spec.from, to: spec.to },
+    xml(spec.state, { xmlns: NS_CHAT_STATES }),
+    xml("no-store", { xmlns: NS_HINTS }),
+  );
+}
+
+/**
+ * Bounces a user's message that could not be delivered: type `error`, from the contact, with the
+ * original id (clients mark that message failed) and body, condition and sentence.
+ */
+export function buildMessageError(
+  original: Route & { id?: string; body?: string },
+  error: StanzaError,
+): Element {
+  return xml(
+    "message",
+    { type: "error", from: original.from, to: original.to, id: original.id },
+    original.body !== undefined && xml("body", {}, original.body),
+    error.toElement(),
+  );
+}
+
+/** XEP-0372 references for the mentions; offsets shifted past the fallback quote. */
+function mentionReferences(
+  text: string,
+  mentions: readonly BodyMention[],
+  shift: number,
+): Element[] {
+  return mentions.flatMap((mention) => {
+    const range = utf16SpanToRange(text, mention);
+    if (!range || range.end === range.start) return [];
+    return [xml("reference", {
+      xmlns: NS_REFERENCE,
+      type: "mention",
+      uri: `xmpp:${encodeURI(mention.jid)}`,
+      begin: String(range.start + shift),
+      end: String(range.end + shift),
+    })];
+  });
+}
+
+function delayElement(
+  timestamp: number | undefined,
+  policy: DelayPolicy | undefined,
+): Element | null {
+  if (timestamp === undefined || !policy) return null;
+  if (policy.now - timestamp <= (policy.thresholdMs ?? DEFAULT_DELAY_THRESHOLD_MS)) return null;
+  return xml("delay", {
+    xmlns: NS_DELAY,
+    stamp: new Date(timestamp).toISOString(),
+    from: policy.from,
+  });
+}
