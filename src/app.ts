@@ -8,6 +8,17 @@
 
 import type { Config } from "./config/config.ts";
 import type { Command, CommandCaller } from "./gateway/command.ts";
+import type { UserId } from "./messenger/ids.ts";
+import type { ContactCard } from "./gateway/xmpp_port.ts";
+import type { Element } from "./xmpp/xml.ts";
+import { type CommandContext, gatewayCommands, runtimeLogLevel } from "./gateway/commands/mod.ts";
+import {
+  CREDENTIAL_FIELDS,
+  REGISTRATION_INSTRUCTIONS,
+  REGISTRATION_TITLE,
+} from "./gateway/commands/credentials_form.ts";
+import { contactJidFor, findUsers } from "./gateway/commands/find.ts";
+import { registerInOneStep } from "./gateway/commands/registration.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { mainLog } from "./log.ts";
 import { createNetwork } from "./messenger/create_network.ts";
@@ -16,6 +27,9 @@ import { openKv } from "./store/open_store.ts";
 import { PROGRAM_NAME, VERSION } from "./version.ts";
 import { registerAdhocCommands } from "./xmpp/adhoc_commands.ts";
 import { registerChatCommands } from "./xmpp/chat_commands.ts";
+import { registerContactAddressing } from "./xmpp/contact_addressing.ts";
+import { registerInBandRegistration } from "./xmpp/in_band_registration.ts";
+import { registerUserSearch } from "./xmpp/user_search.ts";
 import { ComponentConnection, type FatalConnectionError } from "./xmpp/component_connection.ts";
 import { parseJid } from "./xmpp/jid.ts";
 import { registerPing } from "./xmpp/ping.ts";
@@ -24,6 +38,12 @@ import { registerServiceDiscovery } from "./xmpp/service_discovery.ts";
 import { registerSoftwareVersion } from "./xmpp/software_version.ts";
 import { xml } from "./xmpp/xml.ts";
 import { XmppSenders } from "./xmpp/xmpp_senders.ts";
+import { UserPresence } from "./gateway/user_presence.ts";
+import { AvatarCache } from "./xmpp/avatar_cache.ts";
+import { AVATAR_LIMITS, fetchImage } from "./xmpp/image_fetch.ts";
+import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
+import { Privileges } from "./xmpp/privileges.ts";
+import { registerVcard } from "./xmpp/vcard.ts";
 
 /** A running gateway. */
 export interface App {
@@ -59,7 +79,28 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     port: config.component.port,
   });
   const send = (stanza: Parameters<typeof connection.send>[0]) => connection.send(stanza);
-  const senders = new XmppSenders({ domain, name: config.gateway.name, send });
+  // XEP-0356 grants, contacts' avatars (loopback allowed only for the simulated network, whose
+  // file server is on loopback) and the senders that use them.
+  const privileges = new Privileges();
+  const avatars = new AvatarCache({
+    fetch: (url) =>
+      fetchImage(url, {
+        ...AVATAR_LIMITS,
+        allowPrivateHosts: config.messenger.backend === "simulated",
+      }),
+  });
+  const contactCard = (user: string, id: UserId): ContactCard | undefined =>
+    gateway.session(user)?.contact(id);
+  const senders = new XmppSenders({
+    domain,
+    name: config.gateway.name,
+    group: config.roster.group,
+    send,
+    call: (iq: Element): Promise<Element> => router.call(iq),
+    privileges,
+    avatars,
+    contact: contactCard,
+  });
   const gateway = new Gateway({
     settings: {
       name: config.gateway.name,
@@ -80,7 +121,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
   });
 
-  const commands: Command[] = [];
+  const commandContext: CommandContext = {
+    gateway,
+    kv,
+    domain,
+    software: { name: PROGRAM_NAME, version: VERSION },
+    logLevel: runtimeLogLevel(config.log.level),
+  };
+  const commands: Command[] = gatewayCommands(commandContext);
   const caller = (fullJid: string): CommandCaller => {
     const bare = parseJid(fullJid)?.bare ?? fullJid;
     return {
@@ -110,8 +158,56 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     nodeInfo: adhoc.nodeInfo,
     nodeItems: adhoc.nodeItems,
   });
+  registerInBandRegistration(router, {
+    domain,
+    form: {
+      title: REGISTRATION_TITLE,
+      instructions: REGISTRATION_INSTRUCTIONS,
+      fields: CREDENTIAL_FIELDS,
+    },
+    isRegistered: (jid) => gateway.isRegistered(jid),
+    isAllowed: (jid) => gateway.isAllowed(jid),
+    register: (jid, values) => registerInOneStep(commandContext, jid, values),
+    unregister: (jid) => gateway.unregister(jid, "user"),
+  });
+  registerUserSearch(router, {
+    isRegistered: (jid) => gateway.isRegistered(jid),
+    search: (jid, query) => findUsers(commandContext, jid, query),
+  });
+  registerContactAddressing(router, {
+    resolve: (jid, prompt) => contactJidFor(commandContext, jid, prompt),
+  });
   registerPing(router);
   registerSoftwareVersion(router, { name: PROGRAM_NAME, version: VERSION });
+
+  // Roster, presence and vCards. Privilege grants come from the server itself: the router hands
+  // such messages here instead of to the chat commands.
+  router.onServerMessage(({ stanza }) => {
+    if (!privileges.handleMessage(stanza)) {
+      mainLog.debug("Ignored a message from the server {from}", { from: stanza.attrs.from });
+    }
+  });
+  const userPresence = new UserPresence({
+    keepSessionsWhenOffline: config.gateway.keepSessionsWhenOffline,
+    session: (jid) => gateway.session(jid),
+  });
+  const presenceHandling = registerPresenceHandling(router, {
+    senders,
+    presence: userPresence,
+    session: (jid) => gateway.session(jid),
+    sessions: () => gateway.sessions(),
+    unregister: (jid) => gateway.unregister(jid, "unsubscribed"),
+    send,
+  });
+  registerVcard(router, { name: config.gateway.name, contact: contactCard, avatars });
+  connection.onOnline(() => {
+    privileges.connectionOnline();
+    void presenceHandling.probeUsers();
+  });
+  connection.onOffline(() => {
+    privileges.connectionOffline();
+    userPresence.reset();
+  });
 
   connection.onStanza((stanza) => void router.handle(stanza));
   connection.start();
@@ -143,6 +239,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         mainLog.warn("Could not tell users the gateway stops: {error}", { error });
       }
       router.close();
+      privileges.close();
       await connection.stop();
       await network.close().catch(() => {});
       kv.close();

@@ -73,9 +73,10 @@ export type CommandStep = FormStep | ResultStep;
 
 /**
  * Who may run a command, and so who sees it listed: `unregistered` means allowed JIDs that have
- * not registered yet (the register command).
+ * not registered yet; `allowed` means everyone who may register, registered or not (the register
+ * command, which a registered user also runs to renew their Messenger login).
  */
-export type CommandAccess = "anyone" | "unregistered" | "registered" | "admin";
+export type CommandAccess = "anyone" | "allowed" | "unregistered" | "registered" | "admin";
 
 /** Who is running a command. */
 export interface CommandCaller {
@@ -134,6 +135,8 @@ export function mayRun(access: CommandAccess, caller: CommandCaller): boolean {
   switch (access) {
     case "anyone":
       return true;
+    case "allowed":
+      return caller.isAllowed || caller.isAdmin;
     case "unregistered":
       return !caller.isRegistered && (caller.isAllowed || caller.isAdmin);
     case "registered":

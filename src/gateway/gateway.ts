@@ -249,7 +249,9 @@ export class Gateway {
   async relogin(jid: string): Promise<void> {
     const session = this.#sessions.get(jid.toLowerCase());
     if (!session) throw new RegistrationRefused("You are not registered");
-    await session.loginFromStore();
+    // An explicit re-login wins over a suspension for offline users.
+    if (session.suspended) await session.resume();
+    else await session.loginFromStore();
   }
 
   /** Numbers for the statistics command. */

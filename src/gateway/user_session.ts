@@ -20,9 +20,10 @@ import {
   type MessengerSession,
   type UserInfo,
 } from "../messenger/session.ts";
-import { getUser, putUser } from "../store/user_records.ts";
+import { getUser, updateUser } from "../store/user_records.ts";
 import { explainFailure } from "./login_failure.ts";
 import { describeLoginState, type LoginState } from "./login_state.ts";
+import { preferencesOf } from "./user_preferences.ts";
 import type { ContactCard, XmppPort } from "./xmpp_port.ts";
 
 /** Settings a session needs from the configuration. */
@@ -59,6 +60,7 @@ export class UserSession {
   #retryDelayMs: number;
   #explained: string | undefined;
   #closed = false;
+  #suspended = false;
 
   constructor(ctx: SessionContext) {
     this.jid = ctx.jid;
@@ -86,9 +88,35 @@ export class UserSession {
     return this.#contacts.get(id);
   }
 
+  /** True while the Messenger session is ended because the user is offline (see suspend). */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
+  /**
+   * Ends the Messenger session while the user has no XMPP client online (when the admin chose
+   * not to keep sessions of offline users); the user stays registered and {@link resume} logs
+   * in again. Logins that would start meanwhile (startup, retries) do not happen.
+   */
+  async suspend(): Promise<void> {
+    if (this.#closed || this.#suspended) return;
+    this.#suspended = true;
+    clearTimeout(this.#retryTimer);
+    await this.saveCookies();
+    await this.#dropMessenger();
+    await this.#setState({ status: "logged_out" });
+  }
+
+  /** Logs in again after {@link suspend} (the user came back online). */
+  async resume(): Promise<void> {
+    if (this.#closed || !this.#suspended) return;
+    this.#suspended = false;
+    await this.loginFromStore();
+  }
+
   /** Logs in with the cookies saved at registration (startup, re-login). */
   async loginFromStore(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#suspended) return;
     clearTimeout(this.#retryTimer);
     const record = await getUser(this.#ctx.kv, this.jid);
     const cookies = parseStoredCookies(record?.messengerSession);
@@ -109,6 +137,11 @@ export class UserSession {
         });
         return;
       }
+      if (this.#suspended) {
+        // The user went offline while logging in.
+        await result.session.disconnect();
+        return;
+      }
       await this.adopt(result.session);
     } catch (error) {
       await this.#loginFailed(error);
@@ -122,6 +155,7 @@ export class UserSession {
       await messenger.disconnect();
       return;
     }
+    this.#suspended = false;
     this.#messenger = messenger;
     this.#retryDelayMs = this.#ctx.settings.retryDelayMs;
     this.#unsubscribe = messenger.onEvent((event) => this.#onEvent(event));
@@ -177,9 +211,11 @@ export class UserSession {
     if (!messenger) return;
     try {
       const cookies = await messenger.exportCookies();
-      const record = await getUser(this.#ctx.kv, this.jid);
-      if (!record) return;
-      await putUser(this.#ctx.kv, { ...record, messengerSession: JSON.stringify(cookies) });
+      // Atomic: a preference saved at the same moment must not be overwritten.
+      await updateUser(this.#ctx.kv, this.jid, (record) => ({
+        ...record,
+        messengerSession: JSON.stringify(cookies),
+      }));
     } catch (error) {
       gatewayLog.debug("Could not save cookies of {jid}: {reason}", {
         jid: this.jid,
@@ -294,7 +330,7 @@ export class UserSession {
     if (state.status === "connected") this.#explained = undefined;
     if (state.status === "failed" || state.status === "needs_reauth") {
       const text = describeLoginState(state);
-      if (this.#explained !== text) {
+      if (this.#explained !== text && await wantsLoginNotices(this.#ctx.kv, this.jid)) {
         this.#explained = text;
         const hint = state.status === "needs_reauth"
           ? " Run the 're-login' command (or send 're-login' to me) to log in again."
@@ -302,6 +338,15 @@ export class UserSession {
         await this.#ctx.xmpp.gatewayMessage(this.jid, `${text}.${hint}`);
       }
     }
+  }
+}
+
+/** The user's `login_notices` preference (on when unreadable: better one message too many). */
+async function wantsLoginNotices(kv: Deno.Kv, jid: string): Promise<boolean> {
+  try {
+    return preferencesOf(await getUser(kv, jid)).login_notices;
+  } catch {
+    return true;
   }
 }
 

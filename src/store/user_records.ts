@@ -30,6 +30,28 @@ export async function putUser(kv: Deno.Kv, record: UserRecord): Promise<void> {
   await kv.set(userKey(record.jid), record);
 }
 
+/**
+ * Changes a registered user's record atomically: `change` gets the current record and returns
+ * the new one, and is run again if another write got in between, so a preference change and a
+ * cookie refresh at the same moment cannot undo each other. Returns the stored record, or `null`
+ * (and writes nothing) when the user is not registered.
+ */
+export async function updateUser(
+  kv: Deno.Kv,
+  bareJid: string,
+  change: (record: UserRecord) => UserRecord,
+): Promise<UserRecord | null> {
+  const key = userKey(bareJid);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await kv.get<UserRecord>(key);
+    if (current.value === null) return null;
+    const next = change(current.value);
+    const result = await kv.atomic().check(current).set(key, next).commit();
+    if (result.ok) return next;
+  }
+  throw new Error(`Could not update the record of ${bareJid}: too many concurrent writes`);
+}
+
 /** Lists every registered user. */
 export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
   const users: UserRecord[] = [];

@@ -13,14 +13,13 @@
 import {
   type Command,
   type CommandCaller,
-  type CommandErrorKind,
   type CommandStep,
   type FormStep,
 } from "../gateway/command.ts";
 import { xmppLog } from "../log.ts";
 import { ApplicationStanzaError } from "./application_error.ts";
 import { commandsFor, refusal } from "./command_access.ts";
-import { describeCommandFailure } from "./command_failure.ts";
+import { CONDITION_OF_KIND, describeCommandFailure } from "./command_failure.ts";
 import { NS_DATA_FORMS, parseSubmittedForm, renderForm, renderResult } from "./data_form.ts";
 import { ExpiringSessions } from "./expiring_sessions.ts";
 import type { Router } from "./router.ts";
@@ -56,16 +55,6 @@ export interface AdhocCommands {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-
-const CONDITION_OF: Record<CommandErrorKind, StanzaErrorCondition> = {
-  bad_input: "bad-request",
-  forbidden: "forbidden",
-  not_authorized: "not-authorized",
-  not_found: "item-not-found",
-  registration_required: "registration-required",
-  unavailable: "service-unavailable",
-  internal: "internal-server-error",
-};
 
 type Action = "execute" | "next" | "complete" | "prev" | "cancel";
 const ACTIONS = new Set<string>(["execute", "next", "complete", "prev", "cancel"]);
@@ -299,7 +288,7 @@ function commandsError(
 function asStanzaError(error: unknown, node: string, jid: string): StanzaError {
   if (error instanceof StanzaError) return error;
   const failure = describeCommandFailure(error, { node, jid });
-  return new StanzaError(CONDITION_OF[failure.kind], failure.sentence);
+  return new StanzaError(CONDITION_OF_KIND[failure.kind], failure.sentence);
 }
 
 /** Calls the step's cancel(); a failing cancel is logged, never thrown. */

@@ -22,6 +22,8 @@ export function refusal(command: Command, caller: CommandCaller): string | undef
       return `Only administrators of the gateway may run '${command.name}'`;
     case "registered":
       return `'${command.name}' is for registered users: register with the gateway first`;
+    case "allowed":
+      return `'${command.name}' is not available: your address is not allowed to use this gateway`;
     case "unregistered":
       return caller.isRegistered
         ? `'${command.name}' is only for users who have not registered yet`

@@ -10,6 +10,7 @@
 
 import { CommandError, type CommandErrorKind } from "../gateway/command.ts";
 import { xmppLog } from "../log.ts";
+import { StanzaError, type StanzaErrorCondition } from "./stanza_error.ts";
 
 /** A failed step, ready to show. */
 export interface CommandFailure {
@@ -38,4 +39,33 @@ export function describeCommandFailure(
       : String(error),
   });
   return { kind: "internal", sentence: GENERIC_COMMAND_FAILURE };
+}
+
+/** The stanza error condition of each failure kind, shared by every XMPP rendering of a failure. */
+export const CONDITION_OF_KIND: Readonly<Record<CommandErrorKind, StanzaErrorCondition>> = {
+  bad_input: "bad-request",
+  forbidden: "forbidden",
+  not_authorized: "not-authorized",
+  not_found: "item-not-found",
+  registration_required: "registration-required",
+  unavailable: "service-unavailable",
+  internal: "internal-server-error",
+};
+
+/**
+ * What a gateway-level operation threw (a {@link CommandError} or anything else), as the stanza
+ * error to answer with; `overrides` lets a protocol pick its own condition for a kind (XEP-0077
+ * answers `not-allowed` where commands say `forbidden`).
+ */
+export function failureAsStanzaError(
+  error: unknown,
+  context: { node: string; jid: string },
+  overrides: Partial<Record<CommandErrorKind, StanzaErrorCondition>> = {},
+): StanzaError {
+  if (error instanceof StanzaError) return error;
+  const failure = describeCommandFailure(error, context);
+  const condition = overrides[failure.kind] ?? CONDITION_OF_KIND[failure.kind];
+  // Passing Messenger trouble: the client may try again later.
+  const type = failure.kind === "unavailable" ? "wait" : undefined;
+  return new StanzaError(condition, failure.sentence, type);
 }

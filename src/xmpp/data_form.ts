@@ -18,8 +18,11 @@ import { type Element, xml } from "./xml.ts";
 /** XEP-0004 data forms. */
 export const NS_DATA_FORMS = "jabber:x:data";
 
-/** The `<x type="form">` asking the user to fill in a step's fields. */
-export function renderForm(step: FormStep): Element {
+/**
+ * The `<x type="form">` asking the user to fill in a step's fields (also used for the forms of
+ * XEP-0077 registration and XEP-0055 search, which are not command steps).
+ */
+export function renderForm(step: Pick<FormStep, "title" | "instructions" | "fields">): Element {
   return xml(
     "x",
     { xmlns: NS_DATA_FORMS, type: "form" },

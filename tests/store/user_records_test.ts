@@ -6,6 +6,7 @@ import {
   getUser,
   listUsers,
   putUser,
+  updateUser,
   type UserRecord,
 } from "../../src/store/user_records.ts";
 
@@ -146,5 +147,25 @@ Deno.test("a deletion cut short leaves the user registered so that a retry finis
     await deleteUserData(kv, alice);
     assert.equal(await getUser(kv, alice), null);
     assert.deepEqual(await allKeys(kv), []);
+  });
+});
+
+Deno.test("updating a user changes their record atomically and never creates one", async () => {
+  await withKv(async (kv) => {
+    assert.equal(await updateUser(kv, "nobody@example.org", (r) => r), null);
+    assert.deepEqual(await listUsers(kv), []);
+
+    await putUser(kv, record("alice@example.org"));
+    // Two read-modify-writes racing: each change function reruns on a conflict, none is lost.
+    await Promise.all([
+      updateUser(kv, "alice@example.org", (r) => ({
+        ...r,
+        preferences: { ...r.preferences, a: true },
+      })),
+      updateUser(kv, "alice@example.org", (r) => ({ ...r, messengerSession: "cookies" })),
+    ]);
+    const stored = await getUser(kv, "alice@example.org");
+    assert.deepEqual(stored?.preferences, { a: true });
+    assert.equal(stored?.messengerSession, "cookies");
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * The registration form's fields (email, password, cookies) and how submitted values become
+ * Messenger {@link Credentials}: shared by the register command and XEP-0077 in-band
+ * registration, so both ask for and accept exactly the same things.
+ *
+ * Nothing here logs or quotes a submitted value: error sentences name the field, never its content.
+ *
+ * @module
+ */
+
+import { type Credentials, parseCookies } from "../../messenger/credentials.ts";
+import { isMessengerError } from "../../messenger/errors.ts";
+import { CommandError, type Field, type FormValues } from "../command.ts";
+
+/** Title of the registration form. */
+export const REGISTRATION_TITLE = "Log in to Facebook Messenger";
+
+/** What the registration form tells the user. */
+export const REGISTRATION_INSTRUCTIONS =
+  "Give the email and password of your Facebook account, or instead your facebook.com session " +
+  "cookies (they work where Facebook blocks password logins). The gateway keeps only the " +
+  "Messenger session, not your password, unless you choose to keep it in the next step.";
+
+/** The registration form's fields. None is required alone: a password or cookies will do. */
+export const CREDENTIAL_FIELDS: readonly Field[] = [
+  {
+    name: "email",
+    type: "text-single",
+    label: "Email",
+    description: "The email address or phone number you log in to Facebook with",
+  },
+  { name: "password", type: "text-private", label: "Password" },
+  {
+    name: "cookies",
+    type: "text-multi",
+    label: "Cookies",
+    description: "Instead of email and password: your facebook.com cookies, as an appState " +
+      "JSON export or as a 'c_user=…; xs=…' string, copied from a logged-in browser",
+  },
+];
+
+/** Credentials from a submitted registration form; `bad_input` names what is missing or wrong. */
+export function credentialsFrom(values: FormValues): Credentials {
+  const cookies = typeof values.cookies === "string" ? values.cookies.trim() : "";
+  if (cookies !== "") {
+    try {
+      return { kind: "cookies", cookies: parseCookies(cookies) };
+    } catch (error) {
+      // parseCookies' messages name the problem, never a cookie value.
+      if (isMessengerError(error, "bad_request")) {
+        throw new CommandError("bad_input", `Cookies: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  const email = typeof values.email === "string" ? values.email.trim() : "";
+  const password = typeof values.password === "string" ? values.password : "";
+  if (email === "" || password === "") {
+    throw new CommandError(
+      "bad_input",
+      email === "" && password === ""
+        ? "Give your Facebook email and password, or your facebook.com cookies"
+        : email === ""
+        ? "Email: give the email you log in to Facebook with (or cookies instead)"
+        : "Password: give your Facebook password (or cookies instead)",
+    );
+  }
+  return { kind: "password", email, password };
+}
