@@ -70,6 +70,7 @@ export class Router {
   #iqRoutes: IqRoute[] = [];
   #messageHandlers = new Map<Target, StanzaHandler>();
   #presenceHandlers = new Map<Target, StanzaHandler>();
+  #serverMessageHandler: StanzaHandler | undefined;
   #features = new Map<Target, Set<string>>([["gateway", new Set()], ["contact", new Set()]]);
   #pending = new Map<
     string,
@@ -110,6 +111,15 @@ export class Router {
   /** Sets the handler of messages to a target. */
   onMessage(target: Target, handler: StanzaHandler): void {
     this.#messageHandlers.set(target, handler);
+  }
+
+  /**
+   * Sets the handler of messages to the gateway JID from a server itself (an address without
+   * local part or resource, e.g. XEP-0356 privilege grants). They are never a user's chat, so
+   * they bypass the gateway's message handler (the chat commands), which must not answer them.
+   */
+  onServerMessage(handler: StanzaHandler): void {
+    this.#serverMessageHandler = handler;
   }
 
   /** Sets the handler of presences to a target. */
@@ -212,6 +222,18 @@ export class Router {
   async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
     if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
       await this.#reply(stanza, registrationRequired());
+      return;
+    }
+    const serverHandler = this.#serverMessageHandler;
+    if (
+      serverHandler && target === "gateway" && !from.local && !from.resource &&
+      from.domain !== this.#options.domain
+    ) {
+      try {
+        await serverHandler({ stanza, from, to });
+      } catch (error) {
+        logFailure(stanza, error);
+      }
       return;
     }
     const handler = this.#messageHandlers.get(target);

@@ -2,14 +2,40 @@
  * The XMPP side of {@link XmppPort}: turns what the gateway core wants users to see into
  * presences, messages and roster changes.
  *
+ * Contacts reach the user's roster in one of two ways, decided per user's server once its
+ * XEP-0356 grant is known:
+ * - with the roster privilege, items (`subscription="both"`, in the configured group) are set in
+ *   the roster directly; items the user already has are left alone, so names or groups they
+ *   changed survive a restart;
+ * - without it (or when the server refuses the push), the gateway and each contact send a
+ *   `subscribe` presence whose status says why the user is asked.
+ *
+ * The last presence sent to each user is remembered, so a contact's presence can be sent again
+ * when its avatar hash becomes known (XEP-0153), and the gateway's after a roster push.
+ *
  * @module
  */
 
 import { localPartOf } from "../gateway/contact_ids.ts";
 import type { ContactCard, PresenceState, XmppPort } from "../gateway/xmpp_port.ts";
+import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
-import { xml } from "./xml.ts";
-import type { Element } from "./xml.ts";
+import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
+import {
+  fetchRoster,
+  type IqCaller,
+  type RosterItem,
+  RosterRequestFailed,
+  setRosterItem,
+} from "./privileged_roster.ts";
+import {
+  presenceStanza,
+  subscriptionPresence,
+  type SubscriptionReason,
+  subscriptionRequest,
+} from "./presence_stanzas.ts";
+import type { Privileges } from "./privileges.ts";
+import { type Element, xml } from "./xml.ts";
 
 /** What the senders need. */
 export interface XmppSendersOptions {
@@ -17,16 +43,40 @@ export interface XmppSendersOptions {
   domain: string;
   /** The gateway's name (roster name of the gateway JID). */
   name: string;
+  /** The roster group contacts (and the gateway) are put in. */
+  group: string;
   /** Sends a stanza; never throws. */
   send: (stanza: Element) => Promise<unknown>;
+  /** Sends an iq and resolves with its reply (the router's `call`). */
+  call: IqCaller;
+  /** What the users' servers granted (XEP-0356). */
+  privileges: Privileges;
+  /** Contacts' avatars; without it presences carry no XEP-0153 hash. */
+  avatars?: AvatarCache;
+  /** A user's contact card by Messenger id (its avatar URL), when known. */
+  contact?: (user: string, id: UserId) => ContactCard | undefined;
+  /** Bound on waiting for the grants before removing contacts (ms); default 5 s. */
+  removalWaitMs?: number;
+}
+
+interface LastPresences {
+  gateway?: PresenceState;
+  contacts: Map<UserId, PresenceState>;
 }
 
 /** Implements the core's {@link XmppPort} with stanzas. */
 export class XmppSenders implements XmppPort {
   #options: XmppSendersOptions;
+  #last = new Map<string, LastPresences>();
 
   constructor(options: XmppSendersOptions) {
     this.#options = options;
+    options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
+  }
+
+  /** The component's domain (the gateway's own JID). */
+  get domain(): string {
+    return this.#options.domain;
   }
 
   /** The JID of a contact. */
@@ -35,7 +85,8 @@ export class XmppSenders implements XmppPort {
   }
 
   async gatewayPresence(user: string, presence: PresenceState): Promise<void> {
-    await this.#options.send(presenceStanza(this.#options.domain, user, presence));
+    this.#lastOf(user).gateway = presence;
+    await this.sendGatewayPresence(user, presence);
   }
 
   async gatewayMessage(user: string, text: string): Promise<void> {
@@ -50,43 +101,174 @@ export class XmppSenders implements XmppPort {
   }
 
   async contactPresence(user: string, contact: UserId, presence: PresenceState): Promise<void> {
-    await this.#options.send(presenceStanza(this.contactJid(contact), user, presence));
+    this.#lastOf(user).contacts.set(contact, presence);
+    await this.sendContactPresence(user, user, contact, presence);
+  }
+
+  /** The gateway's presence to one address (e.g. the full JID of a resource that came online). */
+  async sendGatewayPresence(to: string, presence: PresenceState): Promise<void> {
+    await this.#options.send(presenceStanza(this.#options.domain, to, presence));
+  }
+
+  /**
+   * A contact's presence to one address of `user` (their bare JID, or the full JID of a
+   * resource that came online or probed), with the contact's avatar hash.
+   */
+  async sendContactPresence(
+    to: string,
+    user: string,
+    contact: UserId,
+    presence: PresenceState,
+  ): Promise<void> {
+    await this.#options.send(
+      presenceStanza(this.contactJid(contact), to, presence, this.#avatarHint(user, contact)),
+    );
+  }
+
+  /** Asks the user's server for the user's presence (answered only if the gateway is subscribed). */
+  async probe(user: string): Promise<void> {
+    await this.#options.send(subscriptionPresence("probe", this.#options.domain, user));
   }
 
   async addContacts(user: string, contacts: ContactCard[]): Promise<void> {
-    await this.#options.send(subscribeFrom(this.#options.domain, user, this.#options.name));
-    for (const contact of contacts) {
-      await this.#options.send(subscribeFrom(this.contactJid(contact.id), user, contact.name));
+    const privileges = this.#options.privileges;
+    await privileges.settled();
+    let reason: SubscriptionReason = "no_privilege";
+    if (privileges.canSetRoster(user)) {
+      try {
+        await this.#pushContacts(user, contacts);
+        const gateway = this.#last.get(user)?.gateway;
+        if (gateway) await this.sendGatewayPresence(user, gateway);
+        await this.probe(user);
+        return;
+      } catch (error) {
+        reason = "push_failed";
+        xmppLog.warn(
+          "Could not put the contacts into the roster of {user}, asking with subscription " +
+            "requests instead: {reason}",
+          { user, reason: describe(error) },
+        );
+      }
     }
+    await this.#options.send(
+      subscriptionRequest(this.#options.domain, user, this.#options.name, reason, "gateway"),
+    );
+    for (const contact of contacts) {
+      await this.#options.send(
+        subscriptionRequest(this.contactJid(contact.id), user, contact.name, reason, "contact"),
+      );
+    }
+    await this.probe(user);
   }
 
   async removeContacts(user: string, contacts: UserId[]): Promise<void> {
-    for (const from of [...contacts.map((id) => this.contactJid(id)), this.#options.domain]) {
-      for (const type of ["unsubscribe", "unsubscribed", "unavailable"]) {
-        await this.#options.send(xml("presence", { type, from, to: user }));
+    this.#last.delete(user);
+    const privileges = this.#options.privileges;
+    await within(privileges.settled(), this.#options.removalWaitMs ?? 5000);
+    const jids = [...contacts.map((id) => this.contactJid(id)), this.#options.domain];
+    for (const from of jids) {
+      await this.#options.send(xml("presence", { type: "unavailable", from, to: user }));
+    }
+    let remaining = jids;
+    if (privileges.canSetRoster(user)) {
+      remaining = [];
+      for (const jid of jids) {
+        try {
+          await setRosterItem(this.#options.call, user, {
+            jid,
+            subscription: "remove",
+            groups: [],
+          });
+        } catch (error) {
+          if (error instanceof RosterRequestFailed && error.condition === "item-not-found") {
+            continue;
+          }
+          xmppLog.warn("Could not remove {jid} from the roster of {user}: {reason}", {
+            jid,
+            user,
+            reason: describe(error),
+          });
+          remaining.push(jid);
+        }
       }
     }
+    for (const from of remaining) {
+      await this.#options.send(subscriptionPresence("unsubscribe", from, user));
+      await this.#options.send(subscriptionPresence("unsubscribed", from, user));
+    }
+  }
+
+  /** Forgets what was sent to a user (they unregistered). */
+  forget(user: string): void {
+    this.#last.delete(user);
+  }
+
+  async #pushContacts(user: string, contacts: ContactCard[]): Promise<void> {
+    const call = this.#options.call;
+    let existing: Map<string, RosterItem> | null = null;
+    if (this.#options.privileges.canGetRoster(user)) {
+      try {
+        existing = await fetchRoster(call, user);
+      } catch (error) {
+        xmppLog.debug("Could not read the roster of {user}, pushing every item: {reason}", {
+          user,
+          reason: describe(error),
+        });
+      }
+    }
+    const groups = [this.#options.group];
+    const items: RosterItem[] = [
+      { jid: this.#options.domain, name: this.#options.name, subscription: "both", groups },
+      ...contacts.map((contact): RosterItem => ({
+        jid: this.contactJid(contact.id),
+        name: contact.name,
+        subscription: "both",
+        groups,
+      })),
+    ];
+    let pushed = 0;
+    for (const item of items) {
+      if (existing?.get(item.jid)?.subscription === "both") continue;
+      await setRosterItem(call, user, item);
+      pushed++;
+    }
+    xmppLog.info("Roster of {user}: {pushed} items added, {kept} already there", {
+      user,
+      pushed,
+      kept: items.length - pushed,
+    });
+  }
+
+  #avatarHint(user: string, contact: UserId): AvatarHint | undefined {
+    const avatars = this.#options.avatars;
+    if (!avatars) return undefined;
+    return avatars.hint(contact, this.#options.contact?.(user, contact)?.avatarUrl);
+  }
+
+  async #avatarChanged(contact: UserId, hint: AvatarHint): Promise<void> {
+    for (const [user, last] of this.#last) {
+      const presence = last.contacts.get(contact);
+      if (!presence?.available) continue;
+      await this.#options.send(presenceStanza(this.contactJid(contact), user, presence, hint));
+    }
+  }
+
+  #lastOf(user: string): LastPresences {
+    let last = this.#last.get(user);
+    if (!last) {
+      last = { contacts: new Map() };
+      this.#last.set(user, last);
+    }
+    return last;
   }
 }
 
-function presenceStanza(from: string, to: string, presence: PresenceState): Element {
-  return xml(
-    "presence",
-    { from, to, type: presence.available ? undefined : "unavailable" },
-    presence.show ? xml("show", {}, presence.show) : null,
-    presence.status ? xml("status", {}, presence.status) : null,
-  );
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
-function subscribeFrom(from: string, to: string, nick: string): Element {
-  return xml(
-    "presence",
-    { type: "subscribe", from, to },
-    xml("nick", { xmlns: "http://jabber.org/protocol/nick" }, nick),
-    xml(
-      "status",
-      {},
-      "Messenger contact: accept so you can chat (the server did not grant the gateway roster access)",
-    ),
-  );
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

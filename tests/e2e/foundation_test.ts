@@ -41,8 +41,12 @@ Deno.test({
       "http://jabber.org/protocol/commands",
       "http://jabber.org/protocol/disco#info",
       "http://jabber.org/protocol/disco#items",
+      "jabber:iq:gateway",
+      "jabber:iq:register",
+      "jabber:iq:search",
       "jabber:iq:version",
       "urn:xmpp:ping",
+      "vcard-temp",
     ]);
 
     const items = await alice.iq(

@@ -1,0 +1,225 @@
+/**
+ * Presences users send to the gateway JID and to contact JIDs (RFC 6121), and what they get back.
+ *
+ * - available from a resource the gateway did not know: that resource is told the gateway's
+ *   presence (the login state) and every contact's; with the roster privilege the user's server
+ *   broadcasts one presence to the gateway and to each contact, so only the first one of a
+ *   resource is answered;
+ * - unavailable: the resource is forgotten (the offline policy of {@link UserPresence} may end
+ *   the Messenger session);
+ * - probe: answered from stored state (contacts are available while the Messenger session is
+ *   connected: Messenger presence is not polled, as polling it risks account locks);
+ * - subscribe to the gateway: `subscribed`, its presence, and `subscribe` back (the user's server
+ *   answers that by itself when the user already shares their presence);
+ * - subscribe to a contact: `subscribed` for a Messenger friend, otherwise `unsubscribed` and a
+ *   chat message from the gateway saying why;
+ * - unsubscribe from the gateway JID (the user removed it from their roster): unregistration.
+ *   Not `unsubscribed`: the user's server also sends that in answer to the gateway's own probes
+ *   when the gateway is not subscribed, and declining the gateway's subscription request is no
+ *   wish to leave.
+ *
+ * Stanzas to contacts from unregistered users were already answered by the router.
+ *
+ * @module
+ */
+
+import { userIdOf } from "../gateway/contact_ids.ts";
+import { lookUpFriend } from "../gateway/friend_lookup.ts";
+import type { UserPresence } from "../gateway/user_presence.ts";
+import type { UserSession } from "../gateway/user_session.ts";
+import type { PresenceState } from "../gateway/xmpp_port.ts";
+import { xmppLog } from "../log.ts";
+import type { Jid } from "./jid.ts";
+import { presenceStanza, subscriptionPresence } from "./presence_stanzas.ts";
+import type { Router, StanzaRequest } from "./router.ts";
+import { errorReply, StanzaError } from "./stanza_error.ts";
+import type { Element } from "./xml.ts";
+import type { XmppSenders } from "./xmpp_senders.ts";
+
+/** What presence handling reads of a registered user's session. */
+export type PresenceSession = Pick<
+  UserSession,
+  "jid" | "state" | "presence" | "contacts" | "contact" | "messenger"
+>;
+
+/** What presence handling needs from the rest of the program. */
+export interface PresenceHandlingOptions {
+  senders: XmppSenders;
+  presence: UserPresence;
+  /** The session of a registered user (bare JID), undefined for others. */
+  session: (jid: string) => PresenceSession | undefined;
+  /** Every registered user's session (probed when the component comes online). */
+  sessions: () => PresenceSession[];
+  /** Unregisters a user (they unsubscribed from the gateway). */
+  unregister: (jid: string) => Promise<boolean>;
+  /** Sends a stanza out. */
+  send: (stanza: Element) => Promise<unknown> | unknown;
+}
+
+/** The running presence handling. */
+export interface PresenceHandling {
+  /** Asks every registered user's server for their presence (after (re)connecting). */
+  probeUsers(): Promise<void>;
+}
+
+/** Registers the presence handlers of the gateway JID and of contact JIDs. */
+export function registerPresenceHandling(
+  router: Router,
+  options: PresenceHandlingOptions,
+): PresenceHandling {
+  const { senders, presence } = options;
+  const unregistering = new Set<string>();
+
+  /** A contact's presence as this user sees it now. */
+  function contactState(session: PresenceSession): PresenceState {
+    return { available: session.state.status === "connected" };
+  }
+
+  async function announce(to: string, session: PresenceSession): Promise<void> {
+    await senders.sendGatewayPresence(to, session.presence());
+    const state = contactState(session);
+    for (const card of session.contacts) {
+      await senders.sendContactPresence(to, session.jid, card.id, state);
+    }
+  }
+
+  async function userPresence(from: Jid, type: string | undefined, session: PresenceSession) {
+    if (type === undefined) {
+      if (from.resource && presence.available(from.bare, from.resource)) {
+        await announce(from.full, session);
+      }
+    } else if (type === "unavailable") {
+      presence.unavailable(from.bare, from.resource);
+    }
+  }
+
+  router.onPresence("gateway", async ({ stanza, from }: StanzaRequest) => {
+    const type = stanza.attrs.type;
+    const session = options.session(from.bare);
+    if (!session) {
+      presence.forget(from.bare);
+      if (type === "probe") {
+        await senders.sendGatewayPresence(from.full, { available: false });
+      } else if (type === "subscribe") {
+        await options.send(errorReply(
+          stanza,
+          new StanzaError(
+            "registration-required",
+            "Register with the gateway first (in your client's service discovery, or send " +
+              "'help' to the gateway); it then asks to be added by itself",
+          ),
+        ));
+      }
+      return;
+    }
+    switch (type) {
+      case undefined:
+      case "unavailable":
+        await userPresence(from, type, session);
+        return;
+      case "probe":
+        await senders.sendGatewayPresence(from.full, session.presence());
+        return;
+      case "subscribe":
+        await options.send(subscriptionPresence("subscribed", senders.domain, from.bare));
+        await senders.sendGatewayPresence(from.bare, session.presence());
+        await options.send(subscriptionPresence("subscribe", senders.domain, from.bare));
+        return;
+      case "unsubscribe":
+        await unsubscribed(from.bare);
+        return;
+      case "subscribed":
+      case "unsubscribed":
+        xmppLog.debug("{jid} {type} the gateway", { jid: from.bare, type });
+        return;
+    }
+  });
+
+  async function unsubscribed(jid: string): Promise<void> {
+    if (unregistering.has(jid)) return;
+    unregistering.add(jid);
+    try {
+      xmppLog.info("{jid} removed the gateway from their roster: unregistering them", { jid });
+      await options.unregister(jid);
+      presence.forget(jid);
+      senders.forget(jid);
+    } finally {
+      unregistering.delete(jid);
+    }
+  }
+
+  router.onPresence("contact", async ({ stanza, from, to }: StanzaRequest) => {
+    const type = stanza.attrs.type;
+    const session = options.session(from.bare);
+    if (!session) {
+      presence.forget(from.bare);
+      return;
+    }
+    const id = userIdOf(to.local);
+    switch (type) {
+      case undefined:
+      case "unavailable":
+        await userPresence(from, type, session);
+        return;
+      case "probe": {
+        const known = id !== null && session.contact(id) !== undefined;
+        if (!known || id === null) {
+          await options.send(presenceStanza(to.bare, from.full, { available: false }));
+          return;
+        }
+        await senders.sendContactPresence(from.full, session.jid, id, contactState(session));
+        return;
+      }
+      case "subscribe":
+        await subscribeToContact(session, from, to);
+        return;
+      default:
+        xmppLog.debug("{jid} sent {type} to contact {contact}", {
+          jid: from.bare,
+          type,
+          contact: to.bare,
+        });
+    }
+  });
+
+  async function subscribeToContact(session: PresenceSession, from: Jid, to: Jid): Promise<void> {
+    const id = userIdOf(to.local);
+    const refuse = async (why: string) => {
+      await options.send(subscriptionPresence("unsubscribed", to.bare, from.bare, why));
+      await senders.gatewayMessage(from.bare, why);
+    };
+    if (id === null) {
+      await refuse(
+        `${to.bare} is not a Messenger contact address: contact addresses are a Messenger ` +
+          `user id followed by @${senders.domain}`,
+      );
+      return;
+    }
+    const found = await lookUpFriend(session, id);
+    switch (found.kind) {
+      case "friend":
+        await options.send(subscriptionPresence("subscribed", to.bare, from.bare));
+        await senders.sendContactPresence(from.bare, session.jid, id, contactState(session));
+        return;
+      case "not_friend":
+        await refuse(
+          `Only your Messenger friends can be added to your roster: ` +
+            `${found.name ? `${found.name} (${to.bare})` : to.bare} is not one of them`,
+        );
+        return;
+      case "unknown":
+        await refuse(
+          `Cannot add ${to.bare} now: whether they are your Messenger friend can only be ` +
+            `checked while you are connected to Messenger (${session.presence().status}); ` +
+            "try again once connected",
+        );
+        return;
+    }
+  }
+
+  return {
+    async probeUsers() {
+      for (const session of options.sessions()) await senders.probe(session.jid);
+    },
+  };
+}
