@@ -20,7 +20,13 @@ import {
 import { contactJidFor, findUsers } from "./gateway/commands/find.ts";
 import { registerInOneStep } from "./gateway/commands/registration.ts";
 import { Gateway } from "./gateway/gateway.ts";
-import { mainLog } from "./log.ts";
+import { IncomingEvents } from "./gateway/incoming_events.ts";
+import { OutgoingMessages } from "./gateway/outgoing_messages.ts";
+import { ThreadQueues } from "./gateway/thread_queue.ts";
+import { gatewayLog, mainLog } from "./log.ts";
+import { MessageIdStore } from "./store/message_ids.ts";
+import { WriteBatcher } from "./store/write_batcher.ts";
+import { registerUserMessages } from "./xmpp/user_messages.ts";
 import { createNetwork } from "./messenger/create_network.ts";
 import type { MessengerNetwork } from "./messenger/session.ts";
 import { openKv } from "./store/open_store.ts";
@@ -120,6 +126,43 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     send,
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
   });
+
+  // 1:1 messages both ways: per-thread queues, the persistent id mapping (batched writes).
+  const batcher = new WriteBatcher(kv);
+  const messageIds = new MessageIdStore(kv, batcher);
+  const queues = new ThreadQueues({
+    onError: (error, key) =>
+      gatewayLog.warn("Message work for {user} in thread {thread} failed: {error}", {
+        user: key.user,
+        thread: key.thread,
+        error,
+      }),
+  });
+  const outgoing = new OutgoingMessages({
+    queues,
+    ids: messageIds,
+    xmpp: senders,
+    counters: gateway.counters,
+    settings: {
+      reconnectWaitMs: config.messages.reconnectWait * 1000,
+      correctionPolicy: config.messages.correction,
+      typingThrottleMs: 5000,
+    },
+  });
+  const incoming = new IncomingEvents({
+    queues,
+    ids: messageIds,
+    xmpp: senders,
+    outgoing,
+    counters: gateway.counters,
+  });
+  gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
+  gateway.onUnregister(async (jid) => {
+    queues.cancelUser(jid, "unregistered");
+    await batcher.flush();
+    messageIds.forgetUser(jid);
+  });
+  registerUserMessages(router, { domain, gateway, outgoing });
 
   const commandContext: CommandContext = {
     gateway,
@@ -242,6 +285,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       privileges.close();
       await connection.stop();
       await network.close().catch(() => {});
+      await batcher.close();
       kv.close();
       mainLog.info("Stopped");
     },

@@ -50,6 +50,14 @@ export interface RosterConfig {
   maxContacts: number;
 }
 
+/** How 1:1 messages are bridged. */
+export interface MessagesConfig {
+  /** Messenger cannot edit: send corrections as new messages, or unsend the old one too. */
+  correction: "resend" | "retract_and_resend";
+  /** Seconds a message waits for a briefly disconnected Messenger session before failing. */
+  reconnectWait: number;
+}
+
 /** Which Messenger network to use. */
 export interface MessengerConfig {
   backend: MessengerBackend;
@@ -75,6 +83,7 @@ export interface Config {
   component: ComponentConfig;
   gateway: GatewayConfig;
   roster: RosterConfig;
+  messages: MessagesConfig;
   messenger: MessengerConfig;
   /** Present exactly when `messenger.backend` is `"simulated"`. */
   simulated?: SimulatedConfig;

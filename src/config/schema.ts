@@ -287,6 +287,23 @@ export const SCHEMA: Schema = {
       }),
     },
   },
+  messages: {
+    doc: "How 1:1 messages are bridged.",
+    keys: {
+      correction: choice({
+        doc: 'Messenger cannot edit messages: "resend" sends a correction as a new message, ' +
+          '"retract_and_resend" also unsends the corrected one.',
+        default: "resend",
+        values: ["resend", "retract_and_resend"] as const,
+      }),
+      reconnectWait: integer({
+        doc: "Seconds a message waits for a briefly disconnected Messenger session.",
+        default: 60,
+        min: 0,
+        max: 3600,
+      }),
+    },
+  },
   messenger: {
     doc: "Which Messenger network to talk to.",
     keys: {

@@ -65,6 +65,7 @@ export class Gateway {
   #sessions = new Map<string, UserSession>();
   #startTimers = new Set<ReturnType<typeof setTimeout>>();
   #eventHandlers: ((session: UserSession, event: RemoteEvent) => void)[] = [];
+  #unregisterHandlers: ((jid: string) => Promise<void> | void)[] = [];
   readonly #startedAt = Date.now();
   /** Bridged message counters (incremented by the message flows). */
   readonly counters = { toMessenger: 0, toXmpp: 0 };
@@ -103,6 +104,11 @@ export class Gateway {
   /** Adds a handler for every user's Messenger events (message bridging). */
   onMessengerEvent(handler: (session: UserSession, event: RemoteEvent) => void): void {
     this.#eventHandlers.push(handler);
+  }
+
+  /** Adds cleanup to run when a user unregisters, before their stored data is deleted. */
+  onUnregister(handler: (jid: string) => Promise<void> | void): void {
+    this.#unregisterHandlers.push(handler);
   }
 
   /** True for configured admins. */
@@ -231,6 +237,13 @@ export class Gateway {
     const contacts = session?.contacts.map((card) => card.id) ?? [];
     if (session) await session.close();
     await this.#xmpp.removeContacts(bare, contacts);
+    for (const handler of this.#unregisterHandlers) {
+      try {
+        await handler(bare);
+      } catch (error) {
+        gatewayLog.warn("Cleanup after unregistering {jid} failed: {error}", { jid: bare, error });
+      }
+    }
     const deleted = await deleteUserData(this.#kv, bare);
     gatewayLog.info("{jid} unregistered ({reason}); {count} stored entries deleted", {
       jid: bare,

@@ -61,6 +61,7 @@ export class UserSession {
   #explained: string | undefined;
   #closed = false;
   #suspended = false;
+  #connectedWaiters = new Set<() => void>();
 
   constructor(ctx: SessionContext) {
     this.jid = ctx.jid;
@@ -112,6 +113,27 @@ export class UserSession {
     if (this.#closed || !this.#suspended) return;
     this.#suspended = false;
     await this.loginFromStore();
+  }
+
+  /**
+   * The Messenger session once it is connected, waiting up to `timeoutMs` while it is logging
+   * in or reconnecting (so a message sent during a short outage is delivered after it), or
+   * `undefined` when it is not connected by then or needs the user to log in again.
+   */
+  async whenConnected(timeoutMs: number): Promise<MessengerSession | undefined> {
+    const ready = () => this.#state.status === "connected" ? this.#messenger : undefined;
+    if (ready() || this.#closed || this.#state.status === "needs_reauth") return ready();
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.#connectedWaiters.add(wake);
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      await woken;
+    } finally {
+      clearTimeout(timer);
+      this.#connectedWaiters.delete(wake);
+    }
+    return ready();
   }
 
   /** Logs in with the cookies saved at registration (startup, re-login). */
@@ -318,6 +340,10 @@ export class UserSession {
   async #setState(state: LoginState): Promise<void> {
     const before = this.#state;
     this.#state = state;
+    if (state.status === "connected" || state.status === "needs_reauth" || this.#closed) {
+      for (const wake of this.#connectedWaiters) wake();
+      this.#connectedWaiters.clear();
+    }
     if (JSON.stringify(before) === JSON.stringify(state)) return;
     gatewayLog.info("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
     if (this.#closed) return;

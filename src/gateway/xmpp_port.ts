@@ -8,7 +8,9 @@
  * @module
  */
 
+import type { Attachment } from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
+import type { BodyMention } from "./message_actions.ts";
 
 /** A presence as the core means it; the XMPP side turns it into `<presence>`. */
 export interface PresenceState {
@@ -44,4 +46,67 @@ export interface XmppPort {
    * unsubscribed and unavailable from each, and removal from the roster where privileged.
    */
   removeContacts(user: string, contacts: UserId[]): Promise<void>;
+
+  /**
+   * A message from a contact to the user. Returns the XMPP ids of the stanzas used (more than
+   * one when attachments are split), so later reactions and replies can find them.
+   */
+  contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]>;
+  /** The contact's complete set of reactions to one of the user's messages (empty: removed). */
+  contactReaction(user: string, contact: UserId, target: string, emojis: string[]): Promise<void>;
+  /** The contact unsent one of their messages. */
+  contactRetraction(user: string, contact: UserId, target: string): Promise<void>;
+  /** The contact read the user's messages up to `target`. */
+  contactDisplayed(user: string, contact: UserId, target: string): Promise<void>;
+  /** The contact started or stopped typing. */
+  contactChatState(user: string, contact: UserId, state: "composing" | "paused"): Promise<void>;
+  /** Messenger accepted the user's message `id` (a XEP-0184 receipt when one was asked for). */
+  messageDelivered(user: string, contact: UserId, id: string): Promise<void>;
+  /**
+   * The user's message `id` could not be delivered: an error the client shows. `user` is here
+   * the full JID of the client that sent it (servers drop errors sent to a bare JID).
+   */
+  messageFailed(
+    user: string,
+    contact: UserId,
+    id: string | undefined,
+    failure: MessageFailure,
+  ): Promise<void>;
+  /**
+   * Something the user did in the official Messenger app, reflected to their XMPP clients as
+   * if one of them had done it (carbons through the XEP-0356 message privilege).
+   */
+  ownActivity(user: string, contact: UserId, activity: OwnActivity): Promise<void>;
 }
+
+/** A contact's message as the user's clients should see it. */
+export interface ContactMessage {
+  /** The Messenger message id; also the XMPP id of its first stanza. */
+  id: string;
+  text: string;
+  attachments: Attachment[];
+  timestamp: number;
+  /** What it replies to: the XMPP id of the replied message, and a quote for the fallback. */
+  reply?: { id: string; author: string; text?: string };
+  mentions?: BodyMention[];
+}
+
+/** Why a user's message failed, mapped by the XMPP side to an error condition. */
+export interface MessageFailure {
+  kind:
+    | "not_acceptable"
+    | "item_not_found"
+    | "service_unavailable"
+    | "remote_server_timeout"
+    | "feature_not_implemented"
+    | "internal";
+  /** A sentence for the user. */
+  text: string;
+}
+
+/** What the user did in another Messenger client. */
+export type OwnActivity =
+  | { kind: "message"; id: string; text: string; attachments: Attachment[]; timestamp: number }
+  | { kind: "reaction"; target: string; emojis: string[] }
+  | { kind: "retraction"; target: string }
+  | { kind: "displayed"; target: string };

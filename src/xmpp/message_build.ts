@@ -15,7 +15,7 @@
  */
 
 import { codePointLength, utf16SpanToRange } from "./body_ranges.ts";
-import type { BodyMention, ChatState } from "./message_actions.ts";
+import type { BodyMention, ChatState } from "../gateway/message_actions.ts";
 import {
   NS_CHAT_MARKERS,
   NS_CHAT_STATES,

@@ -10,7 +10,7 @@
  */
 
 import { type CodePointRange, cutRanges, isValidRange } from "./body_ranges.ts";
-import type { MessageContent, ReplyTarget } from "./message_actions.ts";
+import type { MessageContent, ReplyTarget } from "../gateway/message_actions.ts";
 import { type MessageLimits, MessageParseError } from "./message_parse_error.ts";
 import { NS_FALLBACK, NS_FALLBACK_LEGACY, NS_OOB, NS_REFERENCE, NS_REPLY } from "./namespaces.ts";
 import { leadingQuoteRange } from "./reply_fallback.ts";

@@ -21,7 +21,7 @@ import {
   type MessageAction,
   type MessageType,
   type ParsedMessage,
-} from "./message_actions.ts";
+} from "../gateway/message_actions.ts";
 import { checkCharacters, checkId, parseMessageContent } from "./message_content_parse.ts";
 import {
   DEFAULT_MESSAGE_LIMITS,

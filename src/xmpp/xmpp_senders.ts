@@ -17,10 +17,18 @@
  */
 
 import { localPartOf } from "../gateway/contact_ids.ts";
-import type { ContactCard, PresenceState, XmppPort } from "../gateway/xmpp_port.ts";
+import type {
+  ContactCard,
+  ContactMessage,
+  MessageFailure,
+  OwnActivity,
+  PresenceState,
+  XmppPort,
+} from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
+import { ContactMessages } from "./contact_messages.ts";
 import {
   fetchRoster,
   type IqCaller,
@@ -68,10 +76,48 @@ interface LastPresences {
 export class XmppSenders implements XmppPort {
   #options: XmppSendersOptions;
   #last = new Map<string, LastPresences>();
+  #messages: ContactMessages;
 
   constructor(options: XmppSendersOptions) {
     this.#options = options;
+    this.#messages = new ContactMessages({
+      domain: options.domain,
+      send: options.send,
+      privileges: options.privileges,
+    });
     options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
+  }
+
+  contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {
+    return this.#messages.contactMessage(user, contact, message);
+  }
+
+  contactReaction(user: string, contact: UserId, target: string, emojis: string[]) {
+    return this.#messages.contactReaction(user, contact, target, emojis);
+  }
+
+  contactRetraction(user: string, contact: UserId, target: string) {
+    return this.#messages.contactRetraction(user, contact, target);
+  }
+
+  contactDisplayed(user: string, contact: UserId, target: string) {
+    return this.#messages.contactDisplayed(user, contact, target);
+  }
+
+  contactChatState(user: string, contact: UserId, state: "composing" | "paused") {
+    return this.#messages.contactChatState(user, contact, state);
+  }
+
+  messageDelivered(user: string, contact: UserId, id: string) {
+    return this.#messages.messageDelivered(user, contact, id);
+  }
+
+  messageFailed(user: string, contact: UserId, id: string | undefined, failure: MessageFailure) {
+    return this.#messages.messageFailed(user, contact, id, failure);
+  }
+
+  ownActivity(user: string, contact: UserId, activity: OwnActivity) {
+    return this.#messages.ownActivity(user, contact, activity);
   }
 
   /** The component's domain (the gateway's own JID). */

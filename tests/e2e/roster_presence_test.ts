@@ -7,12 +7,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { join } from "node:path";
-import { parseCookies } from "../../src/messenger/credentials.ts";
-import { putUser } from "../../src/store/user_records.ts";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import { freePorts, startProsody } from "./_harness/prosody.ts";
+import { seededKv } from "./_harness/seeded_user.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const NS_ROSTER = "jabber:iq:roster";
@@ -35,28 +33,6 @@ ${options.avatarUrl ? `avatar_url = "${options.avatarUrl}"` : ""}
 id = "300001"
 name = "Stranger Danger"
 `;
-}
-
-/** A gateway KV file in which alice@localhost is registered with Messenger cookies. */
-async function seededKv(): Promise<{ path: string; dir: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "e2e-roster-kv-" });
-  const path = join(dir, "gateway.kv");
-  const kv = await Deno.openKv(path);
-  try {
-    await putUser(kv, {
-      jid: "alice@localhost",
-      registeredAt: Date.now(),
-      preferences: {},
-      messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
-    });
-  } finally {
-    kv.close();
-  }
-  return {
-    path,
-    dir,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
-  };
 }
 
 async function setup(

@@ -3,10 +3,10 @@
  * really ends and really comes back.
  */
 import assert from "node:assert/strict";
+import { NullXmppPort } from "./_null_port.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import { UserPresence } from "../../src/gateway/user_presence.ts";
-import type { ContactCard, PresenceState, XmppPort } from "../../src/gateway/xmpp_port.ts";
-import type { UserId } from "../../src/messenger/ids.ts";
+import type { PresenceState } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 import { putUser } from "../../src/store/user_records.ts";
@@ -24,22 +24,10 @@ name = "Alice Example"
   name = "Echo Bot"
 `;
 
-class QuietPort implements XmppPort {
+class QuietPort extends NullXmppPort {
   readonly states: string[] = [];
-  gatewayPresence(_user: string, presence: PresenceState): Promise<void> {
+  override gatewayPresence(_user: string, presence: PresenceState): Promise<void> {
     this.states.push(presence.status ?? "");
-    return Promise.resolve();
-  }
-  gatewayMessage(): Promise<void> {
-    return Promise.resolve();
-  }
-  contactPresence(_u: string, _c: UserId, _p: PresenceState): Promise<void> {
-    return Promise.resolve();
-  }
-  addContacts(_u: string, _c: ContactCard[]): Promise<void> {
-    return Promise.resolve();
-  }
-  removeContacts(_u: string, _c: UserId[]): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MessageAction, ParsedMessage } from "../../src/xmpp/message_actions.ts";
+import type { MessageAction, ParsedMessage } from "../../src/gateway/message_actions.ts";
 import { MessageParseError } from "../../src/xmpp/message_parse_error.ts";
 import { parseUserMessage } from "../../src/xmpp/message_parse.ts";
 import { StanzaError } from "../../src/xmpp/stanza_error.ts";

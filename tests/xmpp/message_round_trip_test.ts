@@ -13,7 +13,7 @@ import {
   buildReceipt,
   buildRetraction,
 } from "../../src/xmpp/message_build.ts";
-import { CHAT_STATES, type MessageAction } from "../../src/xmpp/message_actions.ts";
+import { CHAT_STATES, type MessageAction } from "../../src/gateway/message_actions.ts";
 import { parseUserMessage } from "../../src/xmpp/message_parse.ts";
 import { type Element, parseXml } from "../../src/xmpp/xml.ts";
 

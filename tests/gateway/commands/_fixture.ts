@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { NullXmppPort } from "../_null_port.ts";
 import type { LogLevel } from "../../../src/config/config.ts";
 import {
   type Command,
@@ -107,25 +108,25 @@ export type PortCall =
   | { kind: "removeContacts"; user: string; contacts: UserId[] };
 
 /** An {@link XmppPort} that records every call. */
-export class RecordingPort implements XmppPort {
+export class RecordingPort extends NullXmppPort implements XmppPort {
   readonly calls: PortCall[] = [];
-  gatewayPresence(user: string, presence: PresenceState): Promise<void> {
+  override gatewayPresence(user: string, presence: PresenceState): Promise<void> {
     this.calls.push({ kind: "gatewayPresence", user, presence });
     return Promise.resolve();
   }
-  gatewayMessage(user: string, text: string): Promise<void> {
+  override gatewayMessage(user: string, text: string): Promise<void> {
     this.calls.push({ kind: "gatewayMessage", user, text });
     return Promise.resolve();
   }
-  contactPresence(user: string, contact: UserId, presence: PresenceState): Promise<void> {
+  override contactPresence(user: string, contact: UserId, presence: PresenceState): Promise<void> {
     this.calls.push({ kind: "contactPresence", user, contact, presence });
     return Promise.resolve();
   }
-  addContacts(user: string, contacts: ContactCard[]): Promise<void> {
+  override addContacts(user: string, contacts: ContactCard[]): Promise<void> {
     this.calls.push({ kind: "addContacts", user, contacts });
     return Promise.resolve();
   }
-  removeContacts(user: string, contacts: UserId[]): Promise<void> {
+  override removeContacts(user: string, contacts: UserId[]): Promise<void> {
     this.calls.push({ kind: "removeContacts", user, contacts });
     return Promise.resolve();
   }

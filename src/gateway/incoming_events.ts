@@ -1,0 +1,149 @@
+/**
+ * From Messenger to the user's XMPP clients: a session's remote events (messages, reactions,
+ * unsends, read receipts, typing) turned into what the user should see, in order per thread,
+ * each Messenger message at most once.
+ *
+ * What the account did in the official app (`fromSelf`) is reflected as the user's own
+ * activity (carbons). Group threads are not bridged by this flow.
+ *
+ * @module
+ */
+
+import { gatewayLog } from "../log.ts";
+import type { MessageEvent, RemoteEvent } from "../messenger/events.ts";
+import { asUserId, type MessageId } from "../messenger/ids.ts";
+import type { MessageIdStore } from "../store/message_ids.ts";
+import type { OutgoingMessages } from "./outgoing_messages.ts";
+import type { ThreadQueues } from "./thread_queue.ts";
+import type { UserSession } from "./user_session.ts";
+import type { ContactMessage, XmppPort } from "./xmpp_port.ts";
+
+/** Delivers Messenger events to users. */
+export class IncomingEvents {
+  #queues: ThreadQueues;
+  #ids: MessageIdStore;
+  #xmpp: XmppPort;
+  #outgoing: OutgoingMessages;
+  #counters: { toXmpp: number };
+  /** The last message id shown to the user per thread (own reads point at it). */
+  #lastShown = new Map<string, string>();
+
+  constructor(options: {
+    queues: ThreadQueues;
+    ids: MessageIdStore;
+    xmpp: XmppPort;
+    outgoing: OutgoingMessages;
+    counters: { toXmpp: number };
+  }) {
+    this.#queues = options.queues;
+    this.#ids = options.ids;
+    this.#xmpp = options.xmpp;
+    this.#outgoing = options.outgoing;
+    this.#counters = options.counters;
+  }
+
+  /** Queues one event of `session`'s user. Never throws. */
+  accept(session: UserSession, event: RemoteEvent): void {
+    if (!("thread" in event)) return;
+    if ("isGroup" in event && event.isGroup) {
+      gatewayLog.debug("Group thread {thread} of {user} is not bridged yet", {
+        thread: event.thread,
+        user: session.jid,
+      });
+      return;
+    }
+    this.#queues.post(session.jid, event.thread, () => this.#deliver(session, event));
+  }
+
+  async #deliver(session: UserSession, event: RemoteEvent): Promise<void> {
+    const user = session.jid;
+    switch (event.type) {
+      case "message":
+        await this.#message(session, event);
+        return;
+      case "reaction": {
+        const target = await this.#xmppIdOf(user, event.messageId);
+        const emojis = event.reaction === "" ? [] : [event.reaction];
+        const contact = asUserId(event.thread);
+        if (event.fromSelf) {
+          await this.#xmpp.ownActivity(user, contact, { kind: "reaction", target, emojis });
+        } else await this.#xmpp.contactReaction(user, contact, target, emojis);
+        return;
+      }
+      case "unsend": {
+        const target = await this.#xmppIdOf(user, event.messageId);
+        const contact = asUserId(event.thread);
+        if (event.fromSelf) {
+          await this.#xmpp.ownActivity(user, contact, { kind: "retraction", target });
+        } else await this.#xmpp.contactRetraction(user, contact, target);
+        return;
+      }
+      case "read_receipt": {
+        const key = `${user}\u0000${event.thread}`;
+        const contact = asUserId(event.thread);
+        if (event.fromSelf) {
+          const target = this.#lastShown.get(key);
+          if (target) await this.#xmpp.ownActivity(user, contact, { kind: "displayed", target });
+        } else {
+          const target = this.#outgoing.lastSent.get(key);
+          if (target) await this.#xmpp.contactDisplayed(user, contact, target);
+        }
+        return;
+      }
+      case "typing":
+        if (event.fromSelf) return;
+        await this.#xmpp.contactChatState(
+          user,
+          asUserId(event.thread),
+          event.typing ? "composing" : "paused",
+        );
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #message(session: UserSession, event: MessageEvent): Promise<void> {
+    const user = session.jid;
+    if (!(await this.#ids.markSeen(user, event.id))) return;
+    const contact = asUserId(event.thread);
+    if (event.fromSelf) {
+      await this.#xmpp.ownActivity(user, contact, {
+        kind: "message",
+        id: event.id,
+        text: event.text,
+        attachments: event.attachments,
+        timestamp: event.timestamp,
+      });
+      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds: [event.id] });
+      return;
+    }
+    const message: ContactMessage = {
+      id: event.id,
+      text: event.text,
+      attachments: event.attachments,
+      timestamp: event.timestamp,
+    };
+    if (event.replyTo) {
+      const author = event.replyTo.sender === session.messenger?.self.id
+        ? "You"
+        : session.contact(event.replyTo.sender ?? contact)?.name ?? "They";
+      message.reply = {
+        id: await this.#xmppIdOf(user, event.replyTo.id),
+        author,
+        ...(event.replyTo.text ? { text: event.replyTo.text } : {}),
+      };
+    }
+    const xmppIds = await this.#xmpp.contactMessage(user, contact, message);
+    this.#counters.toXmpp++;
+    if (xmppIds.length > 0) {
+      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
+      this.#lastShown.set(`${user}\u0000${event.thread}`, xmppIds[0]);
+    }
+  }
+
+  /** The XMPP id the user's clients know a Messenger message by (its own id if unknown). */
+  async #xmppIdOf(user: string, messengerId: MessageId): Promise<string> {
+    return (await this.#ids.byMessengerId(user, messengerId))?.xmppIds[0] ?? messengerId;
+  }
+}

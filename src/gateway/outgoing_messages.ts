@@ -1,0 +1,316 @@
+/**
+ * From a user's XMPP client to Messenger: what a user's message to a contact asks for (text,
+ * correction, retraction, reaction, read marker, typing) carried out on their Messenger session.
+ *
+ * Work runs in the thread's queue, so order is kept per conversation and a slow conversation
+ * never blocks another. A message sent while Messenger is briefly disconnected waits (bounded)
+ * for the reconnection; whatever cannot be delivered comes back as an error the client shows —
+ * never a silent loss.
+ *
+ * @module
+ */
+
+import { gatewayLog } from "../log.ts";
+import { isMessengerError } from "../messenger/errors.ts";
+import { asUserId, type MessageId, type ThreadId } from "../messenger/ids.ts";
+import { capability, hasCapability, type MessengerSession } from "../messenger/session.ts";
+import type { MessageIdStore } from "../store/message_ids.ts";
+import { explainFailure } from "./login_failure.ts";
+import type { MessageAction, MessageContent, ParsedMessage } from "./message_actions.ts";
+import type { ThreadQueues } from "./thread_queue.ts";
+import type { UserSession } from "./user_session.ts";
+import type { MessageFailure, XmppPort } from "./xmpp_port.ts";
+
+/** Messenger refuses longer texts. */
+export const MESSENGER_MAX_TEXT_LENGTH = 20_000;
+
+/** How corrections (which Messenger cannot do) are delivered. */
+export type CorrectionPolicy = "resend" | "retract_and_resend";
+
+/** Settings of the outgoing flow. */
+export interface OutgoingSettings {
+  /** How long a message waits for a disconnected Messenger session (ms). */
+  reconnectWaitMs: number;
+  correctionPolicy: CorrectionPolicy;
+  /** Minimum time between two "typing" notices to Messenger for one thread (ms). */
+  typingThrottleMs: number;
+}
+
+/** Refused before anything was sent; the XMPP side answers with the matching error. */
+export class MessageRefused extends Error {
+  override name = "MessageRefused";
+  constructor(readonly failure: MessageFailure) {
+    super(failure.text);
+  }
+}
+
+/** Carries out users' messages on Messenger. */
+export class OutgoingMessages {
+  #queues: ThreadQueues;
+  #ids: MessageIdStore;
+  #xmpp: XmppPort;
+  #settings: OutgoingSettings;
+  #counters: { toMessenger: number };
+  #lastTyping = new Map<string, { typing: boolean; at: number }>();
+  #toldAboutCorrections = new Set<string>();
+  /** The last message id the user sent per thread (read receipts point at it). */
+  readonly lastSent = new Map<string, string>();
+
+  constructor(options: {
+    queues: ThreadQueues;
+    ids: MessageIdStore;
+    xmpp: XmppPort;
+    settings: OutgoingSettings;
+    counters: { toMessenger: number };
+  }) {
+    this.#queues = options.queues;
+    this.#ids = options.ids;
+    this.#xmpp = options.xmpp;
+    this.#settings = options.settings;
+    this.#counters = options.counters;
+  }
+
+  /**
+   * Accepts a parsed message of `session`'s user to the 1:1 thread `thread`, sent from the
+   * client `sender` (a full JID: errors go back to it). Checks what can be checked at once
+   * (throws {@link MessageRefused}); the rest runs in the thread's queue and reports failures
+   * through {@link XmppPort.messageFailed}.
+   */
+  accept(session: UserSession, thread: ThreadId, message: ParsedMessage, sender: string): void {
+    for (const action of message.actions) precheck(action);
+    const user = session.jid;
+    this.#queues.post(user, thread, async () => {
+      for (const action of message.actions) {
+        try {
+          await this.#apply(session, thread, message, action);
+        } catch (error) {
+          await this.#fail(sender, thread, message.id, error);
+        }
+      }
+    });
+  }
+
+  async #apply(
+    session: UserSession,
+    thread: ThreadId,
+    message: ParsedMessage,
+    action: MessageAction,
+  ): Promise<void> {
+    const user = session.jid;
+    switch (action.kind) {
+      case "text":
+        await this.#withMessenger(
+          session,
+          (messenger) => this.#send(user, messenger, thread, message, action.content),
+        );
+        return;
+      case "correction": {
+        if (!this.#toldAboutCorrections.has(user)) {
+          this.#toldAboutCorrections.add(user);
+          await this.#xmpp.gatewayMessage(
+            user,
+            "Messenger cannot edit messages: your corrections are sent as new messages" +
+              (this.#settings.correctionPolicy === "retract_and_resend"
+                ? ", and the corrected message is unsent."
+                : "."),
+          );
+        }
+        const link = await this.#ids.byXmppId(user, action.target);
+        await this.#withMessenger(session, async (messenger) => {
+          if (
+            this.#settings.correctionPolicy === "retract_and_resend" && link &&
+            hasCapability(messenger, "unsend")
+          ) {
+            await capability(messenger, "unsend")(link.messengerId);
+          }
+          await this.#send(user, messenger, thread, message, action.content);
+        });
+        return;
+      }
+      case "retraction": {
+        const link = await this.#known(user, action.target);
+        await this.#withMessenger(
+          session,
+          (messenger) => capability(messenger, "unsend")(link.messengerId),
+        );
+        return;
+      }
+      case "reaction": {
+        const link = await this.#known(user, action.target);
+        await this.#withMessenger(
+          session,
+          (messenger) => capability(messenger, "react")(link.messengerId, action.emojis[0] ?? ""),
+        );
+        return;
+      }
+      case "displayed": {
+        const messenger = await this.#connected(session, false);
+        if (messenger && hasCapability(messenger, "markRead")) {
+          await capability(messenger, "markRead")(thread);
+        }
+        return;
+      }
+      case "chat_state": {
+        const messenger = await this.#connected(session, false);
+        if (!messenger || !hasCapability(messenger, "setTyping")) return;
+        const typing = action.state === "composing";
+        const key = `${user}\u0000${thread}`;
+        const last = this.#lastTyping.get(key);
+        const now = Date.now();
+        if (
+          last && last.typing === typing &&
+          (!typing || now - last.at < this.#settings.typingThrottleMs)
+        ) return;
+        this.#lastTyping.set(key, { typing, at: now });
+        await capability(messenger, "setTyping")(thread, typing, { isGroup: false });
+        return;
+      }
+      case "received":
+        return;
+    }
+  }
+
+  async #send(
+    user: string,
+    messenger: MessengerSession,
+    thread: ThreadId,
+    message: ParsedMessage,
+    content: MessageContent,
+  ): Promise<void> {
+    let text = content.body;
+    // Attachments out arrive as URLs; until files are uploaded they travel as links.
+    for (const url of content.attachmentUrls) {
+      if (!text.includes(url)) text = text === "" ? url : `${text}\n${url}`;
+    }
+    let replyTo: MessageId | undefined;
+    if (content.replyTo) {
+      replyTo = (await this.#ids.byXmppId(user, content.replyTo.id))?.messengerId;
+    }
+    const sent = await messenger.sendMessage(
+      thread,
+      { text, ...(replyTo ? { replyTo } : {}) },
+      { isGroup: false },
+    );
+    this.#counters.toMessenger++;
+    const xmppIds = [message.id, message.originId].filter((id): id is string =>
+      id !== undefined && id !== ""
+    );
+    if (xmppIds.length > 0) {
+      this.#ids.link(user, { thread, messengerId: sent.id, xmppIds: [...new Set(xmppIds)] });
+      this.lastSent.set(`${user}\u0000${thread}`, xmppIds[0]);
+    }
+    // Messenger echoes our own message back on some connections: never show it twice.
+    await this.#ids.markSeen(user, sent.id);
+    if (message.receiptRequested && message.id) {
+      await this.#xmpp.messageDelivered(user, asUserId(thread), message.id);
+    }
+  }
+
+  /**
+   * Runs `work` on the connected Messenger session. When the connection drops (before or
+   * during the call), waits for the reconnection and tries again, until `reconnectWaitMs` is
+   * spent; then the last failure stands.
+   */
+  async #withMessenger<T>(
+    session: UserSession,
+    work: (messenger: MessengerSession) => Promise<T>,
+  ): Promise<T> {
+    const deadline = Date.now() + this.#settings.reconnectWaitMs;
+    while (true) {
+      const messenger = await this.#connected(session, true, Math.max(0, deadline - Date.now()));
+      try {
+        return await work(messenger);
+      } catch (error) {
+        const remaining = deadline - Date.now();
+        if (!isMessengerError(error, "network", "disconnected") || remaining <= 0) throw error;
+        // The state change may not have reached the session yet: give it a moment.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, remaining)));
+      }
+    }
+  }
+
+  async #connected(
+    session: UserSession,
+    required: true,
+    waitMs?: number,
+  ): Promise<MessengerSession>;
+  async #connected(session: UserSession, required: false): Promise<MessengerSession | undefined>;
+  async #connected(
+    session: UserSession,
+    required: boolean,
+    waitMs = this.#settings.reconnectWaitMs,
+  ): Promise<MessengerSession | undefined> {
+    const messenger = await session.whenConnected(required ? waitMs : 0);
+    if (!messenger && required) {
+      throw new MessageRefused({
+        kind: "remote_server_timeout",
+        text: "Not delivered: the gateway is not connected to Messenger right now " +
+          `(${session.presence().status}). Please send it again later`,
+      });
+    }
+    return messenger;
+  }
+
+  async #known(user: string, xmppId: string) {
+    const link = await this.#ids.byXmppId(user, xmppId);
+    if (!link) {
+      throw new MessageRefused({
+        kind: "item_not_found",
+        text: "That message is unknown to the gateway (too old, or never bridged)",
+      });
+    }
+    return link;
+  }
+
+  async #fail(sender: string, thread: ThreadId, id: string | undefined, error: unknown) {
+    let failure: MessageFailure;
+    if (error instanceof MessageRefused) failure = error.failure;
+    else if (isMessengerError(error, "unsupported")) {
+      failure = { kind: "feature_not_implemented", text: explainFailure(error).sentence };
+    } else if (isMessengerError(error, "not_found")) {
+      failure = {
+        kind: "item_not_found",
+        text: `Not delivered: ${explainFailure(error).sentence}`,
+      };
+    } else if (isMessengerError(error, "bad_request")) {
+      failure = {
+        kind: "not_acceptable",
+        text: `Not delivered: ${explainFailure(error).sentence}`,
+      };
+    } else {
+      if (!isMessengerError(error)) {
+        gatewayLog.error("Sending for {sender} failed: {error}", { sender, error });
+      }
+      failure = {
+        kind: isMessengerError(error, "network", "timeout", "disconnected", "rate_limited")
+          ? "remote_server_timeout"
+          : "internal",
+        text: `Not delivered: ${explainFailure(error).sentence}`,
+      };
+    }
+    await this.#xmpp.messageFailed(sender, asUserId(thread), id, failure);
+  }
+}
+
+/** Checks that need no Messenger round trip; throws {@link MessageRefused}. */
+function precheck(action: MessageAction): void {
+  if (action.kind === "reaction" && action.emojis.length > 1) {
+    throw new MessageRefused({
+      kind: "not_acceptable",
+      text: "Maximum 1 emoji per message: Messenger allows one reaction per person",
+    });
+  }
+  if (action.kind === "text" || action.kind === "correction") {
+    const { body, attachmentUrls } = action.content;
+    if (body.trim() === "" && attachmentUrls.length === 0) {
+      throw new MessageRefused({ kind: "not_acceptable", text: "Empty messages cannot be sent" });
+    }
+    if (body.length > MESSENGER_MAX_TEXT_LENGTH) {
+      throw new MessageRefused({
+        kind: "not_acceptable",
+        text: `Messenger refuses messages longer than ${MESSENGER_MAX_TEXT_LENGTH} characters ` +
+          `(this one has ${body.length}): please split it`,
+      });
+    }
+  }
+}

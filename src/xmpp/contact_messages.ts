@@ -1,0 +1,192 @@
+/**
+ * The message half of the XMPP side of {@link XmppPort}: what a contact says, reacts, retracts
+ * or reads, receipts and errors for the user's messages, and carbons of what the user did in the
+ * official app (through the XEP-0356 message privilege, when the user's server granted it).
+ *
+ * @module
+ */
+
+import { localPartOf } from "../gateway/contact_ids.ts";
+import type { ContactMessage, MessageFailure, OwnActivity } from "../gateway/xmpp_port.ts";
+import { xmppLog } from "../log.ts";
+import type { Attachment } from "../messenger/events.ts";
+import type { UserId } from "../messenger/ids.ts";
+import {
+  type AttachmentLink,
+  buildChatMessage,
+  buildChatState,
+  buildContactMessages,
+  buildDisplayedMarker,
+  buildMessageError,
+  buildReaction,
+  buildReceipt,
+  buildRetraction,
+} from "./message_build.ts";
+import { buildPrivilegedCarbon } from "./privileged_carbon.ts";
+import type { Privileges } from "./privileges.ts";
+import { StanzaError, type StanzaErrorCondition } from "./stanza_error.ts";
+import type { Element } from "./xml.ts";
+
+/** What the message senders need. */
+export interface ContactMessagesOptions {
+  domain: string;
+  send: (stanza: Element) => Promise<unknown>;
+  privileges: Privileges;
+  /** Messages older than this get a `<delay>` (ms). */
+  delayThresholdMs?: number;
+}
+
+const CONDITIONS: Record<MessageFailure["kind"], StanzaErrorCondition> = {
+  not_acceptable: "not-acceptable",
+  item_not_found: "item-not-found",
+  service_unavailable: "service-unavailable",
+  remote_server_timeout: "remote-server-timeout",
+  feature_not_implemented: "feature-not-implemented",
+  internal: "internal-server-error",
+};
+
+/** Sends contacts' messages and the user's carbons. */
+export class ContactMessages {
+  #options: ContactMessagesOptions;
+  #warnedNoCarbons = new Set<string>();
+
+  constructor(options: ContactMessagesOptions) {
+    this.#options = options;
+  }
+
+  #jid(contact: UserId): string {
+    return `${localPartOf(contact)}@${this.#options.domain}`;
+  }
+
+  /** Sends a contact's message; returns the stanza ids used. */
+  async contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {
+    const from = this.#jid(contact);
+    const stanzas = buildContactMessages({
+      from,
+      to: user,
+      id: message.id,
+      text: message.text,
+      attachments: message.attachments.map(attachmentLink).filter((a): a is AttachmentLink => !!a),
+      timestamp: message.timestamp,
+      ...(message.reply
+        ? {
+          reply: {
+            id: message.reply.id,
+            to: message.reply.author === "You" ? user : from,
+            ...(message.reply.text
+              ? { quote: { author: message.reply.author, text: message.reply.text } }
+              : {}),
+          },
+        }
+        : {}),
+      ...(message.mentions ? { mentions: message.mentions } : {}),
+    }, {
+      now: Date.now(),
+      thresholdMs: this.#options.delayThresholdMs,
+      from: this.#options.domain,
+    });
+    for (const stanza of stanzas) await this.#options.send(stanza);
+    return stanzas.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
+  }
+
+  async contactReaction(user: string, contact: UserId, target: string, emojis: string[]) {
+    await this.#options.send(buildReaction({ from: this.#jid(contact), to: user, target, emojis }));
+  }
+
+  async contactRetraction(user: string, contact: UserId, target: string) {
+    await this.#options.send(buildRetraction({ from: this.#jid(contact), to: user, target }));
+  }
+
+  async contactDisplayed(user: string, contact: UserId, target: string) {
+    await this.#options.send(buildDisplayedMarker({ from: this.#jid(contact), to: user, target }));
+  }
+
+  async contactChatState(user: string, contact: UserId, state: "composing" | "paused") {
+    await this.#options.send(buildChatState({ from: this.#jid(contact), to: user, state }));
+  }
+
+  async messageDelivered(user: string, contact: UserId, id: string) {
+    await this.#options.send(buildReceipt({ from: this.#jid(contact), to: user, target: id }));
+  }
+
+  async messageFailed(
+    user: string,
+    contact: UserId,
+    id: string | undefined,
+    failure: MessageFailure,
+  ) {
+    await this.#options.send(
+      buildMessageError(
+        { from: this.#jid(contact), to: user, ...(id ? { id } : {}) },
+        new StanzaError(CONDITIONS[failure.kind], failure.text),
+      ),
+    );
+  }
+
+  /**
+   * Reflects the user's own activity from another Messenger client as a message from the user
+   * to the contact, injected through the server (carbons). Without the privilege it cannot be
+   * shown as the user's: the user is told once, and the activity is not shown.
+   */
+  async ownActivity(user: string, contact: UserId, activity: OwnActivity) {
+    if (!this.#options.privileges.canSendAs(user)) {
+      if (!this.#warnedNoCarbons.has(user)) {
+        this.#warnedNoCarbons.add(user);
+        xmppLog.info(
+          "Cannot reflect {user}'s activity from other Messenger apps: no XEP-0356 message privilege",
+          { user },
+        );
+      }
+      return;
+    }
+    const route = { from: user, to: this.#jid(contact) };
+    let inner: Element[];
+    switch (activity.kind) {
+      case "message":
+        inner = activity.attachments.length === 0
+          ? [buildChatMessage({
+            ...route,
+            id: activity.id,
+            body: activity.text,
+            timestamp: activity.timestamp,
+            markable: false,
+          })]
+          : buildContactMessages({
+            ...route,
+            id: activity.id,
+            text: activity.text,
+            attachments: activity.attachments.map(attachmentLink).filter((a): a is AttachmentLink =>
+              !!a
+            ),
+            timestamp: activity.timestamp,
+          });
+        break;
+      case "reaction":
+        inner = [buildReaction({ ...route, target: activity.target, emojis: activity.emojis })];
+        break;
+      case "retraction":
+        inner = [buildRetraction({ ...route, target: activity.target })];
+        break;
+      case "displayed":
+        inner = [buildDisplayedMarker({ ...route, target: activity.target })];
+        break;
+    }
+    const serverDomain = user.slice(user.indexOf("@") + 1);
+    for (const stanza of inner) {
+      await this.#options.send(
+        buildPrivilegedCarbon(stanza, { serverDomain, gatewayDomain: this.#options.domain }),
+      );
+    }
+  }
+}
+
+function attachmentLink(attachment: Attachment): AttachmentLink | undefined {
+  if (attachment.kind === "location" && attachment.latitude !== undefined) {
+    const url = attachment.url ??
+      `geo:${attachment.latitude},${attachment.longitude ?? 0}`;
+    return { url, description: attachment.title ?? "Location" };
+  }
+  if (!attachment.url) return undefined;
+  const description = attachment.filename ?? attachment.title;
+  return description ? { url: attachment.url, description } : { url: attachment.url };
+}

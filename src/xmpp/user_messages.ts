@@ -1,0 +1,55 @@
+/**
+ * Entry point of users' messages to contact JIDs: parse, refuse what is wrong with the right
+ * error, drop the gateway's own injected carbons that the server routes back, and hand the rest
+ * to the gateway's outgoing flow.
+ *
+ * @module
+ */
+
+import { threadIdOf } from "../gateway/contact_ids.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { MessageRefused, type OutgoingMessages } from "../gateway/outgoing_messages.ts";
+import type { MessageFailure } from "../gateway/xmpp_port.ts";
+import { parseUserMessage } from "./message_parse.ts";
+import { isOwnInjectedCopy } from "./privileged_carbon.ts";
+import type { Router } from "./router.ts";
+import { StanzaError, type StanzaErrorCondition } from "./stanza_error.ts";
+
+const CONDITIONS: Record<MessageFailure["kind"], StanzaErrorCondition> = {
+  not_acceptable: "not-acceptable",
+  item_not_found: "item-not-found",
+  service_unavailable: "service-unavailable",
+  remote_server_timeout: "remote-server-timeout",
+  feature_not_implemented: "feature-not-implemented",
+  internal: "internal-server-error",
+};
+
+/** Handles messages to contact JIDs (registration is checked by the router before). */
+export function registerUserMessages(
+  router: Router,
+  options: { domain: string; gateway: Gateway; outgoing: OutgoingMessages },
+): void {
+  router.onMessage("contact", ({ stanza, from, to }) => {
+    if (isOwnInjectedCopy(stanza, options.domain)) return;
+    const parsed = parseUserMessage(stanza);
+    if (!parsed.ok) throw parsed.error;
+    if (parsed.message.actions.length === 0) return;
+    if (parsed.message.type === "groupchat") {
+      throw new StanzaError("service-unavailable", "Group chats are not bridged yet");
+    }
+    const thread = threadIdOf(to.local);
+    if (!thread) {
+      throw new StanzaError("item-not-found", `${to.bare} is not a Messenger contact address`);
+    }
+    const session = options.gateway.session(from.bare);
+    if (!session) throw new StanzaError("registration-required", "You are not registered");
+    try {
+      options.outgoing.accept(session, thread, parsed.message, from.full);
+    } catch (error) {
+      if (error instanceof MessageRefused) {
+        throw new StanzaError(CONDITIONS[error.failure.kind], error.failure.text);
+      }
+      throw error;
+    }
+  });
+}

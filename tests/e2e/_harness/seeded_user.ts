@@ -1,0 +1,41 @@
+/**
+ * A gateway KV file in which a user is already registered with Messenger cookies, so tests of
+ * what registered users do need not go through the registration flow (which has its own tests).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseCookies } from "../../../src/messenger/credentials.ts";
+import { putUser } from "../../../src/store/user_records.ts";
+
+/** The KV file's path and temp dir; dispose to remove them. */
+export interface SeededKv extends AsyncDisposable {
+  path: string;
+  dir: string;
+}
+
+/** Creates a KV file where `jid` is registered with `cookies` (a `c_user=…; xs=…` string). */
+export async function seededKv(
+  jid = "alice@localhost",
+  cookies = "c_user=100001; xs=abc",
+): Promise<SeededKv> {
+  const dir = await Deno.makeTempDir({ prefix: "e2e-seeded-kv-" });
+  const path = join(dir, "gateway.kv");
+  const kv = await Deno.openKv(path);
+  try {
+    await putUser(kv, {
+      jid,
+      registeredAt: Date.now(),
+      preferences: {},
+      messengerSession: JSON.stringify(parseCookies(cookies)),
+    });
+  } finally {
+    kv.close();
+  }
+  return {
+    path,
+    dir,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  };
+}

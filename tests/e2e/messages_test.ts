@@ -1,0 +1,461 @@
+/**
+ * One-to-one messages both ways, end to end: a real Prosody, the real gateway process on the
+ * simulated network (driven through its loopback control API), and real clients.
+ */
+import assert from "node:assert/strict";
+import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
+import { startGateway } from "./_harness/gateway.ts";
+import { freePorts, startProsody } from "./_harness/prosody.ts";
+import { seededKv } from "./_harness/seeded_user.ts";
+
+const e2e = { sanitizeOps: false, sanitizeResources: false };
+
+const WORLD = `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+cookies = "c_user=100001; xs=abc"
+user_id = "100001"
+name = "Alice Example"
+
+[[account.friend]]
+id = "200001"
+name = "Echo Bot"
+echo = true
+
+[[account.friend]]
+id = "200002"
+name = "Bob Builder"
+`;
+
+interface Operation {
+  method: string;
+  thread?: string;
+  text?: string;
+  replyTo?: string;
+  messageId?: string;
+  reaction?: string;
+  typing?: boolean;
+}
+
+class Control {
+  constructor(readonly base: string) {}
+  async inject(events: unknown): Promise<{ id?: string }[]> {
+    const response = await fetch(`${this.base}/accounts/100001/events`, {
+      method: "POST",
+      body: JSON.stringify(events),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    return body.events;
+  }
+  async faults(faults: unknown): Promise<void> {
+    const response = await fetch(`${this.base}/accounts/100001/faults`, {
+      method: "POST",
+      body: JSON.stringify(faults),
+    });
+    await response.body?.cancel();
+    assert.equal(response.status, 200);
+  }
+  async redeliver(messageId: string): Promise<void> {
+    const response = await fetch(`${this.base}/accounts/100001/redeliver`, {
+      method: "POST",
+      body: JSON.stringify({ messageId }),
+    });
+    await response.body?.cancel();
+  }
+  async operations(): Promise<Operation[]> {
+    const response = await fetch(`${this.base}/accounts/100001/operations`);
+    return (await response.json()).operations;
+  }
+  /** Waits for an operation matching `predicate` (they are recorded as the gateway acts). */
+  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const found = (await this.operations()).find(predicate);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
+  }
+}
+
+function errorCondition(stanza: XmlElement): string | undefined {
+  return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;
+}
+
+async function setup() {
+  const [controlPort] = freePorts(1);
+  const server = await startProsody();
+  await server.register("alice", "alicepw");
+  const kv = await seededKv();
+  const gateway = await startGateway(server, {
+    world: WORLD,
+    config: {
+      gateway: { data: kv.path },
+      simulated: { control: `127.0.0.1:${controlPort}` },
+      messages: { reconnect_wait: 10 },
+    },
+  });
+  const alice = await connectClient(server, "alice", "alicepw");
+  const gw = server.componentDomain;
+  await alice.waitFor(
+    (s) =>
+      s.is("presence") && s.attrs.from === gw &&
+      /Connected as/.test(s.getChildText("status") ?? ""),
+    10_000,
+    "the gateway's Connected presence",
+  );
+  return {
+    server,
+    gateway,
+    alice,
+    gw,
+    echo: `200001@${gw}`,
+    bob: `200002@${gw}`,
+    control: new Control(`http://127.0.0.1:${controlPort}`),
+    async [Symbol.asyncDispose]() {
+      await alice.close();
+      await gateway[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+      await kv[Symbol.asyncDispose]();
+    },
+  };
+}
+
+function chat(to: string, id: string, body: string, ...extra: XmlElement[]): XmlElement {
+  return xml("message", { type: "chat", to, id }, xml("body", {}, body), ...extra);
+}
+
+function fromContact(jid: string, predicate: (s: XmlElement) => boolean) {
+  return (s: XmlElement) => s.is("message") && s.attrs.from?.split("/")[0] === jid && predicate(s);
+}
+
+async function bodyFrom(client: TestClient, jid: string, body: string): Promise<XmlElement> {
+  return await client.waitFor(
+    fromContact(jid, (s) => s.getChildText("body") === body),
+    10_000,
+    `"${body}" from ${jid}`,
+  );
+}
+
+Deno.test({
+  name: "texts go both ways with receipts, ids, markers, unicode and no duplicates",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { alice, control, echo, bob } = t;
+
+    // Out: a text with a receipt request → Messenger send, receipt, the echo comes back in.
+    const text = "Hello, 世界 👋🏽 — ça va?";
+    await alice.send(chat(echo, "a-1", text, xml("request", { xmlns: "urn:xmpp:receipts" })));
+    const receipt = await alice.waitFor(
+      fromContact(echo, (s) => s.getChild("received", "urn:xmpp:receipts")?.attrs.id === "a-1"),
+      10_000,
+      "the receipt of a-1",
+    );
+    assert.ok(receipt);
+    const sent = await control.waitOperation("sendMessage", (op) => op.method === "sendMessage");
+    assert.equal(sent.text, text);
+    assert.equal(sent.thread, "200001");
+    const echoed = await bodyFrom(alice, echo, text);
+    assert.equal(echoed.attrs.type, "chat");
+    assert.ok(echoed.attrs.id?.startsWith("mid."), echoed.toString());
+    assert.ok(echoed.getChild("markable", "urn:xmpp:chat-markers:0"), "not markable");
+    assert.ok(echoed.getChild("store", "urn:xmpp:hints"), "no store hint");
+
+    // In: a friend's message, then the same Messenger message again: shown once.
+    const [injected] = await control.inject({
+      type: "message",
+      sender: "200002",
+      text: "Hi Alice!",
+    });
+    const hi = await bodyFrom(alice, bob, "Hi Alice!");
+    assert.equal(hi.attrs.id, injected.id);
+    await control.redeliver(injected.id!);
+    await control.inject({ type: "message", sender: "200002", text: "second" });
+    await bodyFrom(alice, bob, "second");
+    assert.ok(
+      !alice.pending().some((s) => s.getChildText("body") === "Hi Alice!"),
+      "a redelivered message was shown twice",
+    );
+
+    // An old message carries <delay>.
+    await control.inject({
+      type: "message",
+      sender: "200002",
+      text: "from yesterday",
+      timestamp: Date.now() - 86_400_000,
+    });
+    const old = await bodyFrom(alice, bob, "from yesterday");
+    assert.ok(old.getChild("delay", "urn:xmpp:delay"), old.toString());
+
+    // Read markers both ways: Alice displays Bob's message → mark read; Bob reads → displayed.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-2" },
+        xml("displayed", {
+          xmlns: "urn:xmpp:chat-markers:0",
+          id: hi.attrs.id,
+        }),
+      ),
+    );
+    await control.waitOperation(
+      "markRead",
+      (op) => op.method === "markRead" && op.thread === "200002",
+    );
+    await alice.send(chat(bob, "a-3", "did you read this?"));
+    await control.waitOperation("send to bob", (op) => op.text === "did you read this?");
+    await control.inject({ type: "read_receipt", reader: "200002" });
+    await alice.waitFor(
+      fromContact(
+        bob,
+        (s) => s.getChild("displayed", "urn:xmpp:chat-markers:0")?.attrs.id === "a-3",
+      ),
+      10_000,
+      "Bob's displayed marker for a-3",
+    );
+
+    // Typing both ways.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob },
+        xml("composing", {
+          xmlns: "http://jabber.org/protocol/chatstates",
+        }),
+      ),
+    );
+    await control.waitOperation(
+      "setTyping",
+      (op) => op.method === "setTyping" && op.typing === true,
+    );
+    await control.inject({ type: "typing", user: "200002" });
+    await alice.waitFor(
+      fromContact(bob, (s) => !!s.getChild("composing", "http://jabber.org/protocol/chatstates")),
+      10_000,
+      "Bob composing",
+    );
+  },
+});
+
+Deno.test({
+  name: "replies, reactions, retractions and corrections map to Messenger and back",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { alice, control, bob } = t;
+    const [hi] = await control.inject({
+      type: "message",
+      sender: "200002",
+      text: "Pizza tonight?",
+    });
+    await bodyFrom(alice, bob, "Pizza tonight?");
+
+    // A XEP-0461 reply with its fallback quote: the quote is stripped, the target mapped.
+    const quote = "> Bob Builder wrote:\n> Pizza tonight?\n";
+    await alice.send(
+      chat(
+        bob,
+        "a-10",
+        `${quote}Yes!`,
+        xml("reply", { xmlns: "urn:xmpp:reply:0", to: bob, id: hi.id }),
+        xml(
+          "fallback",
+          { xmlns: "urn:xmpp:fallback:0", for: "urn:xmpp:reply:0" },
+          xml("body", {
+            start: "0",
+            end: String([...quote].length),
+          }),
+        ),
+      ),
+    );
+    const reply = await control.waitOperation("reply", (op) => op.text === "Yes!");
+    assert.equal(reply.replyTo, hi.id);
+
+    // A reaction to Bob's message; two emoji are refused with not-acceptable.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-11" },
+        xml("reactions", {
+          xmlns: "urn:xmpp:reactions:0",
+          id: hi.id,
+        }, xml("reaction", {}, "🍕")),
+      ),
+    );
+    const react = await control.waitOperation("react", (op) => op.method === "react");
+    assert.equal(react.reaction, "🍕");
+    assert.equal(react.messageId, hi.id);
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-12" },
+        xml(
+          "reactions",
+          {
+            xmlns: "urn:xmpp:reactions:0",
+            id: hi.id,
+          },
+          xml("reaction", {}, "🍕"),
+          xml("reaction", {}, "👍"),
+        ),
+      ),
+    );
+    const refused = await alice.waitFor(
+      (s) => s.is("message") && s.attrs.id === "a-12" && s.attrs.type === "error",
+    );
+    assert.equal(errorCondition(refused), "not-acceptable");
+    assert.match(refused.getChild("error")?.getChildText("text") ?? "", /1 emoji/);
+
+    // Bob reacts to Alice's reply: the reaction targets her own stanza id.
+    const replyId = reply.messageId!;
+    await control.inject({
+      type: "reaction",
+      reactor: "200002",
+      messageId: replyId,
+      reaction: "❤",
+    });
+    const reactions = await alice.waitFor(
+      fromContact(bob, (s) => !!s.getChild("reactions", "urn:xmpp:reactions:0")),
+      10_000,
+      "Bob's reaction",
+    );
+    assert.equal(reactions.getChild("reactions", "urn:xmpp:reactions:0")?.attrs.id, "a-10");
+    assert.equal(
+      reactions.getChild("reactions", "urn:xmpp:reactions:0")?.getChildText("reaction"),
+      "❤",
+    );
+
+    // Alice retracts her reply → unsend; Bob unsends his message → retraction.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-13" },
+        xml("retract", {
+          xmlns: "urn:xmpp:message-retract:1",
+          id: "a-10",
+        }),
+      ),
+    );
+    const unsend = await control.waitOperation("unsend", (op) => op.method === "unsend");
+    assert.equal(unsend.messageId, replyId);
+    await control.inject({ type: "unsend", sender: "200002", messageId: hi.id });
+    const retraction = await alice.waitFor(
+      fromContact(bob, (s) => !!s.getChild("retract", "urn:xmpp:message-retract:1")),
+      10_000,
+      "Bob's retraction",
+    );
+    assert.equal(retraction.getChild("retract", "urn:xmpp:message-retract:1")?.attrs.id, hi.id);
+
+    // A correction: told once, delivered as a new message.
+    await alice.send(chat(bob, "a-14", "See you at 8"));
+    await control.waitOperation("first", (op) => op.text === "See you at 8");
+    await alice.send(
+      chat(
+        bob,
+        "a-15",
+        "See you at 9",
+        xml("replace", { xmlns: "urn:xmpp:message-correct:0", id: "a-14" }),
+      ),
+    );
+    await control.waitOperation("correction", (op) => op.text === "See you at 9");
+    const notice = await alice.waitFor(
+      (s) =>
+        s.is("message") && s.attrs.from === t.gw &&
+        /cannot edit/.test(s.getChildText("body") ?? ""),
+    );
+    assert.ok(notice);
+  },
+});
+
+Deno.test({
+  name: "bad messages get the right error, and a brief Messenger outage loses nothing",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { alice, control, bob, gw } = t;
+
+    await alice.send(chat(`not-a-number@${gw}`, "b-1", "hello?"));
+    const unknown = await alice.waitFor((s) => s.attrs.id === "b-1" && s.attrs.type === "error");
+    assert.equal(errorCondition(unknown), "item-not-found");
+
+    await alice.send(chat(bob, "b-2", "x".repeat(20_001)));
+    const long = await alice.waitFor((s) => s.attrs.id === "b-2" && s.attrs.type === "error");
+    assert.equal(errorCondition(long), "not-acceptable");
+    assert.match(long.getChild("error")?.getChildText("text") ?? "", /20000/);
+
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "b-3" },
+        xml("retract", {
+          xmlns: "urn:xmpp:message-retract:1",
+          id: "never-existed",
+        }),
+      ),
+    );
+    const unknownTarget = await alice.waitFor((s) =>
+      s.attrs.id === "b-3" && s.attrs.type === "error"
+    );
+    assert.equal(errorCondition(unknownTarget), "item-not-found");
+
+    // Messenger refuses a send: the client gets an error for that message, not silence.
+    await control.faults({ kind: "fail", method: "sendMessage", code: "rate_limited" });
+    await alice.send(chat(bob, "b-4", "will fail"));
+    const failed = await alice.waitFor((s) => s.attrs.id === "b-4" && s.attrs.type === "error");
+    assert.equal(errorCondition(failed), "remote-server-timeout");
+
+    // A brief outage: the message waits and is delivered after the reconnection.
+    await control.faults({ kind: "drop_connection", downMs: 1500 });
+    await alice.send(chat(bob, "b-5", "sent during the outage"));
+    await control.waitOperation(
+      "late send",
+      (op) => op.text === "sent during the outage" && op.messageId !== undefined,
+    );
+    assert.ok(
+      !alice.pending().some((s) => s.attrs.id === "b-5" && s.attrs.type === "error"),
+      "the message sent during the outage bounced: " + t.gateway.output(),
+    );
+
+    assert.match(t.gateway.output(), /Reconnecting/, "the outage was not seen by the gateway");
+    // The gateway is still healthy.
+    await alice.send(chat(bob, "b-6", "still here"));
+    await control.waitOperation("after", (op) => op.text === "still here");
+  },
+});
+
+Deno.test({
+  name: "what the user does in the official app reaches their XMPP clients as carbons",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { alice, control, bob } = t;
+    const enabled = await alice.iq(
+      xml("iq", { type: "set" }, xml("enable", { xmlns: "urn:xmpp:carbons:2" })),
+    );
+    assert.equal(enabled.attrs.type, "result");
+    await control.inject({
+      type: "message",
+      sender: "100001",
+      thread: "200002",
+      text: "Sent from my phone",
+    });
+    const carbon = await alice.waitFor(
+      (s) => s.is("message") && !!s.getChild("sent", "urn:xmpp:carbons:2"),
+      10_000,
+      "a carbon of the phone's message",
+    );
+    const inner = carbon.getChild("sent", "urn:xmpp:carbons:2")?.getChild(
+      "forwarded",
+      "urn:xmpp:forward:0",
+    )
+      ?.getChild("message");
+    assert.equal(inner?.getChildText("body"), "Sent from my phone");
+    assert.equal(inner?.attrs.to?.split("/")[0], bob);
+    // The copy Prosody routes back to the gateway is not sent to Messenger again.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const resent = (await control.operations()).filter((op) => op.text === "Sent from my phone");
+    assert.equal(resent.length, 0, JSON.stringify(resent));
+  },
+});
