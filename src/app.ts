@@ -21,6 +21,7 @@ import { contactJidFor, findUsers } from "./gateway/commands/find.ts";
 import { registerInOneStep } from "./gateway/commands/registration.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { IncomingEvents } from "./gateway/incoming_events.ts";
+import { MessageRequests } from "./gateway/message_requests.ts";
 import { OutgoingMessages } from "./gateway/outgoing_messages.ts";
 import { ThreadQueues } from "./gateway/thread_queue.ts";
 import { gatewayLog, mainLog } from "./log.ts";
@@ -116,6 +117,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       rosterMaxContacts: config.roster.maxContacts,
       retryDelayMs: 30_000,
       cookieSaveIntervalMs: 30 * 60_000,
+      contactPresence: config.contacts.presence,
     },
     kv,
     network,
@@ -156,11 +158,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     outgoing,
     counters: gateway.counters,
   });
+  // Message requests first: a request's notice is queued ahead of its first message.
+  const messageRequests = new MessageRequests({
+    queues,
+    xmpp: senders,
+    contactJid: (id) => senders.contactJid(id),
+  });
+  gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
   gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
   gateway.onUnregister(async (jid) => {
     queues.cancelUser(jid, "unregistered");
     await batcher.flush();
     messageIds.forgetUser(jid);
+    messageRequests.forgetUser(jid);
   });
   registerUserMessages(router, { domain, gateway, outgoing });
 
@@ -170,6 +180,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     domain,
     software: { name: PROGRAM_NAME, version: VERSION },
     logLevel: runtimeLogLevel(config.log.level),
+    messageRequests,
   };
   const commands: Command[] = gatewayCommands(commandContext);
   const caller = (fullJid: string): CommandCaller => {

@@ -50,6 +50,18 @@ export interface RosterConfig {
   maxContacts: number;
 }
 
+/**
+ * Which presence Messenger contacts show: `connected` (available while the user's Messenger
+ * session is connected), `messenger` (Messenger's own online status) or `none` (always offline).
+ */
+export type ContactPresenceMode = "connected" | "messenger" | "none";
+
+/** How Messenger contacts look to the user beyond the roster. */
+export interface ContactsConfig {
+  /** Where contacts' presence comes from. */
+  presence: ContactPresenceMode;
+}
+
 /** How 1:1 messages are bridged. */
 export interface MessagesConfig {
   /** Messenger cannot edit: send corrections as new messages, or unsend the old one too. */
@@ -83,6 +95,7 @@ export interface Config {
   component: ComponentConfig;
   gateway: GatewayConfig;
   roster: RosterConfig;
+  contacts: ContactsConfig;
   messages: MessagesConfig;
   messenger: MessengerConfig;
   /** Present exactly when `messenger.backend` is `"simulated"`. */

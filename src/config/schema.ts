@@ -287,6 +287,17 @@ export const SCHEMA: Schema = {
       }),
     },
   },
+  contacts: {
+    doc: "How Messenger contacts look to the user beyond the roster.",
+    keys: {
+      presence: choice({
+        doc: '"connected": contacts are available while the Messenger session is connected; ' +
+          '"messenger": Messenger\'s own online status (a lock risk); "none": always offline.',
+        default: "connected",
+        values: ["connected", "messenger", "none"] as const,
+      }),
+    },
+  },
   messages: {
     doc: "How 1:1 messages are bridged.",
     keys: {

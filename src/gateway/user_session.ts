@@ -11,7 +11,7 @@
 import { gatewayLog } from "../log.ts";
 import type { ConnectionState } from "../messenger/connection_state.ts";
 import type { Cookie } from "../messenger/credentials.ts";
-import type { RemoteEvent } from "../messenger/events.ts";
+import type { PresenceEvent, RemoteEvent } from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
 import {
   capability,
@@ -21,10 +21,11 @@ import {
   type UserInfo,
 } from "../messenger/session.ts";
 import { getUser, updateUser } from "../store/user_records.ts";
+import { type ContactPresenceMode, ContactPresences } from "./contact_presence.ts";
 import { explainFailure } from "./login_failure.ts";
 import { describeLoginState, type LoginState } from "./login_state.ts";
 import { preferencesOf } from "./user_preferences.ts";
-import type { ContactCard, XmppPort } from "./xmpp_port.ts";
+import type { ContactCard, PresenceState, XmppPort } from "./xmpp_port.ts";
 
 /** Settings a session needs from the configuration. */
 export interface SessionSettings {
@@ -34,6 +35,8 @@ export interface SessionSettings {
   retryDelayMs: number;
   /** How often to save refreshed cookies (ms). */
   cookieSaveIntervalMs: number;
+  /** Where contacts' presence comes from (`contacts.presence`); default `connected`. */
+  contactPresence?: ContactPresenceMode;
 }
 
 /** What a session needs from the gateway around it. */
@@ -55,6 +58,7 @@ export class UserSession {
   #messenger: MessengerSession | undefined;
   #unsubscribe: (() => void) | undefined;
   #contacts = new Map<UserId, ContactCard>();
+  #presences: ContactPresences;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #cookieTimer: ReturnType<typeof setInterval> | undefined;
   #retryDelayMs: number;
@@ -67,6 +71,7 @@ export class UserSession {
     this.jid = ctx.jid;
     this.#ctx = ctx;
     this.#retryDelayMs = ctx.settings.retryDelayMs;
+    this.#presences = new ContactPresences(ctx.settings.contactPresence);
   }
 
   /** The login state shown to the user. */
@@ -87,6 +92,11 @@ export class UserSession {
   /** A contact by Messenger id, when known. */
   contact(id: UserId): ContactCard | undefined {
     return this.#contacts.get(id);
+  }
+
+  /** The presence the user should see from a contact now (see `contacts.presence`). */
+  contactPresence(id: UserId): PresenceState {
+    return this.#presences.of(id, this.#state.status === "connected");
   }
 
   /** True while the Messenger session is ended because the user is offline (see suspend). */
@@ -221,7 +231,8 @@ export class UserSession {
     await this.#ctx.xmpp.addContacts(this.jid, cards);
     if (this.#state.status === "connected") {
       for (const card of cards) {
-        await this.#ctx.xmpp.contactPresence(this.jid, card.id, { available: true });
+        const presence = this.contactPresence(card.id);
+        if (presence.available) await this.#ctx.xmpp.contactPresence(this.jid, card.id, presence);
       }
     }
     return cards.length;
@@ -279,6 +290,11 @@ export class UserSession {
       this.#onConnection(event.state);
       return;
     }
+    if (event.type === "presence") {
+      this.#onPresence(event).catch((error) =>
+        gatewayLog.error("Showing a presence to {jid} failed: {error}", { jid: this.jid, error })
+      );
+    }
     try {
       this.#ctx.onEvent?.(this, event);
     } catch (error) {
@@ -288,6 +304,13 @@ export class UserSession {
         error,
       });
     }
+  }
+
+  /** A contact's Messenger presence changed: shown when `contacts.presence` is `messenger`. */
+  async #onPresence(event: PresenceEvent): Promise<void> {
+    if (!this.#presences.record(event)) return;
+    if (!this.#contacts.has(event.user) || this.#state.status !== "connected") return;
+    await this.#ctx.xmpp.contactPresence(this.jid, event.user, this.contactPresence(event.user));
   }
 
   #onConnection(state: ConnectionState): void {
@@ -337,6 +360,23 @@ export class UserSession {
     if (messenger) await messenger.disconnect();
   }
 
+  /**
+   * Contacts follow the connection: unavailable when it is lost, available again when it comes
+   * back (the first login announces them after the contact sync instead).
+   */
+  async #announceContacts(before: LoginState, state: LoginState): Promise<void> {
+    if (!this.#presences.showsAvailability) return;
+    const wasConnected = before.status === "connected";
+    const isConnected = state.status === "connected";
+    if (wasConnected === isConnected) return;
+    for (const card of this.#contacts.values()) {
+      const presence = this.contactPresence(card.id);
+      if (isConnected && !presence.available) continue;
+      await this.#ctx.xmpp.contactPresence(this.jid, card.id, presence);
+    }
+    if (!isConnected) this.#presences.reset();
+  }
+
   async #setState(state: LoginState): Promise<void> {
     const before = this.#state;
     this.#state = state;
@@ -348,11 +388,7 @@ export class UserSession {
     gatewayLog.info("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
     if (this.#closed) return;
     await this.#ctx.xmpp.gatewayPresence(this.jid, this.presence());
-    if (before.status === "connected" && state.status !== "connected") {
-      for (const card of this.#contacts.values()) {
-        await this.#ctx.xmpp.contactPresence(this.jid, card.id, { available: false });
-      }
-    }
+    await this.#announceContacts(before, state);
     if (state.status === "connected") this.#explained = undefined;
     if (state.status === "failed" || state.status === "needs_reauth") {
       const text = describeLoginState(state);

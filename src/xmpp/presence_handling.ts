@@ -7,8 +7,8 @@
  *   resource is answered;
  * - unavailable: the resource is forgotten (the offline policy of {@link UserPresence} may end
  *   the Messenger session);
- * - probe: answered from stored state (contacts are available while the Messenger session is
- *   connected: Messenger presence is not polled, as polling it risks account locks);
+ * - probe: answered from stored state (by `contacts.presence`: by default contacts are available
+ *   while the Messenger session is connected, as polling Messenger presence risks account locks);
  * - subscribe to the gateway: `subscribed`, its presence, and `subscribe` back (the user's server
  *   answers that by itself when the user already shares their presence);
  * - subscribe to a contact: `subscribed` for a Messenger friend, otherwise `unsubscribed` and a
@@ -27,7 +27,6 @@ import { userIdOf } from "../gateway/contact_ids.ts";
 import { lookUpFriend } from "../gateway/friend_lookup.ts";
 import type { UserPresence } from "../gateway/user_presence.ts";
 import type { UserSession } from "../gateway/user_session.ts";
-import type { PresenceState } from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
 import type { Jid } from "./jid.ts";
 import { presenceStanza, subscriptionPresence } from "./presence_stanzas.ts";
@@ -39,7 +38,7 @@ import type { XmppSenders } from "./xmpp_senders.ts";
 /** What presence handling reads of a registered user's session. */
 export type PresenceSession = Pick<
   UserSession,
-  "jid" | "state" | "presence" | "contacts" | "contact" | "messenger"
+  "jid" | "state" | "presence" | "contacts" | "contact" | "contactPresence" | "messenger"
 >;
 
 /** What presence handling needs from the rest of the program. */
@@ -70,16 +69,10 @@ export function registerPresenceHandling(
   const { senders, presence } = options;
   const unregistering = new Set<string>();
 
-  /** A contact's presence as this user sees it now. */
-  function contactState(session: PresenceSession): PresenceState {
-    return { available: session.state.status === "connected" };
-  }
-
   async function announce(to: string, session: PresenceSession): Promise<void> {
     await senders.sendGatewayPresence(to, session.presence());
-    const state = contactState(session);
     for (const card of session.contacts) {
-      await senders.sendContactPresence(to, session.jid, card.id, state);
+      await senders.sendContactPresence(to, session.jid, card.id, session.contactPresence(card.id));
     }
   }
 
@@ -167,7 +160,7 @@ export function registerPresenceHandling(
           await options.send(presenceStanza(to.bare, from.full, { available: false }));
           return;
         }
-        await senders.sendContactPresence(from.full, session.jid, id, contactState(session));
+        await senders.sendContactPresence(from.full, session.jid, id, session.contactPresence(id));
         return;
       }
       case "subscribe":
@@ -199,7 +192,7 @@ export function registerPresenceHandling(
     switch (found.kind) {
       case "friend":
         await options.send(subscriptionPresence("subscribed", to.bare, from.bare));
-        await senders.sendContactPresence(from.bare, session.jid, id, contactState(session));
+        await senders.sendContactPresence(from.bare, session.jid, id, session.contactPresence(id));
         return;
       case "not_friend":
         await refuse(

@@ -91,6 +91,18 @@ level = "debug"
   assert.equal(config.log.level, "debug");
 });
 
+Deno.test("contacts.presence defaults to the safe 'connected' and refuses other words", () => {
+  assert.deepEqual(parse(MINIMAL).contacts, { presence: "connected" });
+  for (const mode of ["connected", "messenger", "none"]) {
+    assert.equal(parse(`${MINIMAL}[contacts]\npresence = "${mode}"\n`).contacts.presence, mode);
+  }
+  const e = fail(`${MINIMAL}[contacts]\npresence = "poll"\n`);
+  assert.equal(
+    e.message,
+    `"contacts.presence" in ${FILE} must be one of "connected", "messenger", "none", got "poll"`,
+  );
+});
+
 Deno.test("the environment's secret overrides the file's", () => {
   const config = parse(MINIMAL, { [SECRET_ENV]: "from-env" });
   assert.equal(config.component.secret, "from-env");

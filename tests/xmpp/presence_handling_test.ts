@@ -40,6 +40,7 @@ function fakeSession(
     messenger,
     contacts: [...contacts.values()],
     contact: (id: UserId) => contacts.get(id),
+    contactPresence: () => ({ available: state.status === "connected" }),
     presence: () => ({
       available: state.status !== "logged_out",
       status: describeLoginState(state),
@@ -130,6 +131,22 @@ Deno.test("probes are answered from stored state", async () => {
     parse(`<presence type="probe" from="${ALICE}" to="200001@${GW}"/>`),
   );
   assert.deepEqual(summary(connected.take()), [`presence available 200001@${GW} → ${ALICE}`]);
+});
+
+Deno.test("contacts' presences are the session's (contacts.presence), status included", async () => {
+  const session = fakeSession(CONNECTED);
+  session.contactPresence = () => ({
+    available: false,
+    status: "Last active 2023-11-14 22:14 UTC",
+  });
+  const { router, take } = setup(session);
+  await router.handle(parse(`<presence type="probe" from="${ALICE}" to="200001@${GW}"/>`));
+  await router.handle(parse(`<presence from="${PHONE}" to="${GW}"/>`));
+  assert.deepEqual(summary(take()), [
+    `presence unavailable 200001@${GW} → ${ALICE} "Last active 2023-11-14 22:14 UTC"`,
+    `presence available ${GW} → ${PHONE} "Connected as Alice Example"`,
+    `presence unavailable 200001@${GW} → ${PHONE} "Last active 2023-11-14 22:14 UTC"`,
+  ]);
 });
 
 Deno.test("a probe from an unregistered user gets the gateway as unavailable", async () => {

@@ -10,6 +10,7 @@ import type { LogLevel } from "../../config/config.ts";
 import type { ThreadId, UserId } from "../../messenger/ids.ts";
 import { localPartOf } from "../contact_ids.ts";
 import type { Gateway } from "../gateway.ts";
+import type { MessageRequests } from "../message_requests.ts";
 
 /** Reads and changes the log level while the gateway runs (the log-level command). */
 export interface LogLevelControl {
@@ -27,6 +28,8 @@ export interface CommandContext {
   /** Program name and release, shown by `info`. */
   software: { name: string; version: string };
   logLevel: LogLevelControl;
+  /** Pending message requests seen arriving (the `message-requests` command lists them). */
+  messageRequests: MessageRequests;
   /** Resident memory in bytes, for `statistics`; default `Deno.memoryUsage().rss`. */
   memoryBytes?: () => number;
   /** The clock (ms since the epoch); default `Date.now`. */

@@ -14,6 +14,7 @@ import { groupsCommand } from "./groups.ts";
 import { infoCommand } from "./info.ts";
 import { listUsersCommand } from "./list_users.ts";
 import { logLevelCommand } from "./log_level.ts";
+import { messageRequestsCommand } from "./message_requests.ts";
 import { preferencesCommand } from "./preferences.ts";
 import { registerCommand } from "./register.ts";
 import { reloginCommand } from "./relogin.ts";
@@ -32,6 +33,7 @@ export function gatewayCommands(ctx: CommandContext): Command[] {
     contactsCommand(ctx),
     groupsCommand(ctx),
     findCommand(ctx),
+    messageRequestsCommand(ctx),
     syncContactsCommand(ctx),
     reloginCommand(ctx),
     preferencesCommand(ctx),

@@ -19,7 +19,10 @@ import {
 } from "../../../src/gateway/command.ts";
 import type { CommandContext } from "../../../src/gateway/commands/context.ts";
 import { gatewayCommands } from "../../../src/gateway/commands/mod.ts";
+import type { ContactPresenceMode } from "../../../src/gateway/contact_presence.ts";
 import { Gateway } from "../../../src/gateway/gateway.ts";
+import { MessageRequests } from "../../../src/gateway/message_requests.ts";
+import { ThreadQueues } from "../../../src/gateway/thread_queue.ts";
 import type { ContactCard, PresenceState, XmppPort } from "../../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../../src/messenger/ids.ts";
 import { parseWorld, SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
@@ -97,6 +100,10 @@ checkpoint = true
 [[user]]
 id = "300001"
 name = "Stranger Danger"
+
+[[user]]
+id = "300002"
+name = "Bobby Tables"
 `;
 
 /** One call the core made on the XMPP side. */
@@ -145,6 +152,10 @@ export interface Fixture extends AsyncDisposable {
   port: RecordingPort;
   gateway: Gateway;
   ctx: CommandContext;
+  /** Message requests, observing every Messenger event (as the app wires them). */
+  messageRequests: MessageRequests;
+  /** The per-thread queues the message requests post their checks to. */
+  queues: ThreadQueues;
   commands: Command[];
   /** Log levels set through the context, in order. */
   levelsSet: LogLevel[];
@@ -160,8 +171,14 @@ export interface Fixture extends AsyncDisposable {
   keys(): Promise<string[]>;
 }
 
+/** Options of {@link gatewayFixture}. */
+export interface FixtureOptions {
+  /** `contacts.presence`; default the gateway's default. */
+  contactPresence?: ContactPresenceMode;
+}
+
 /** Builds the fixture. */
-export async function gatewayFixture(): Promise<Fixture> {
+export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const kv = await Deno.openKv(":memory:");
   const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"), { echoDelayMs: 0 });
   const port = new RecordingPort();
@@ -174,6 +191,7 @@ export async function gatewayFixture(): Promise<Fixture> {
       rosterMaxContacts: 100,
       retryDelayMs: 3_600_000,
       cookieSaveIntervalMs: 3_600_000,
+      ...(options.contactPresence ? { contactPresence: options.contactPresence } : {}),
     },
     kv,
     network,
@@ -183,6 +201,13 @@ export async function gatewayFixture(): Promise<Fixture> {
   const levelsSet: LogLevel[] = [];
   let level: LogLevel = "info";
   const startedAt = Date.now();
+  const queues = new ThreadQueues({ onError: () => {} });
+  const messageRequests = new MessageRequests({
+    queues,
+    xmpp: port,
+    contactJid: (id) => `${id}@${DOMAIN}`,
+  });
+  gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
   const ctx: CommandContext = {
     gateway,
     kv,
@@ -197,6 +222,7 @@ export async function gatewayFixture(): Promise<Fixture> {
     },
     memoryBytes: () => 50 * 1024 * 1024,
     now: () => startedAt + 3_723_000,
+    messageRequests,
   };
   const commands = gatewayCommands(ctx);
 
@@ -236,6 +262,8 @@ export async function gatewayFixture(): Promise<Fixture> {
     port,
     gateway,
     ctx,
+    messageRequests,
+    queues,
     commands,
     levelsSet,
     caller,

@@ -35,6 +35,7 @@ Deno.test("the command list: unique nodes and chat words, each shown only to who
     "contacts",
     "groups",
     "find",
+    "message-requests",
     "sync-contacts",
     "re-login",
     "preferences",

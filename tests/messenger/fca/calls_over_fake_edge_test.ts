@@ -86,6 +86,23 @@ Deno.test("outgoing calls reach Facebook in fca's format", async (t) => {
       }]);
     });
 
+    await t.step("a message request is told by thread info, and accepting moves it", async () => {
+      bed.fake.messageRequests.add("100005");
+      const request = await session.getThreadInfo(asThreadId("100005"));
+      assert.equal(request.isMessageRequest, true);
+      assert.equal(request.isGroup, false);
+      assert.equal((await session.getThreadInfo(asThreadId(ALICE))).isMessageRequest, false);
+      await session.handleMessageRequest([asThreadId("100005")], true);
+      const move = bed.fake.requestsTo("/ajax/mercury/move_thread.php").at(-1)!;
+      assert.equal(move.form["inbox[0]"], "100005");
+      assert.equal((await session.getThreadInfo(asThreadId("100005"))).isMessageRequest, false);
+      await session.handleMessageRequest([asThreadId("100006")], false);
+      assert.equal(
+        bed.fake.requestsTo("/ajax/mercury/move_thread.php").at(-1)!.form["other[0]"],
+        "100006",
+      );
+    });
+
     await t.step("mark read goes over MQTT and settles", async () => {
       await session.markRead(asThreadId(ALICE));
       await waitFor(

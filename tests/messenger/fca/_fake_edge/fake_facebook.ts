@@ -61,6 +61,11 @@ export class FakeFacebook {
   readonly connections: BrokerConnection[] = [];
   /** GET / answered with a logged-in home page, per user id: counts logins. */
   readonly homePageLogins = new Map<string, number>();
+  /**
+   * 1:1 threads (by the other user's id) that are pending message requests: getThreadInfo puts
+   * them in the PENDING folder (others in INBOX) until move_thread.php moves them.
+   */
+  readonly messageRequests = new Set<string>();
 
   /** GET / never answers (until close). */
   hangHomePage = false;
@@ -198,6 +203,8 @@ export class FakeFacebook {
             metadata: [{ image_id: 7001, filename: "upload.png", filetype: "image/png" }],
           },
         });
+      case "POST /ajax/mercury/move_thread.php":
+        return this.#moveThreads(form);
       case "POST /ajax/mercury/delivery_receipts.php":
       case "POST /ajax/messaging/typ.php":
       case "POST /messaging/unsend_message/":
@@ -273,6 +280,7 @@ export class FakeFacebook {
 
   #graphqlBatch(form: Record<string, string>): Response {
     const queries = form.queries ?? "";
+    if (form.batch_name === "MessengerGraphQLThreadFetcher") return this.#threadInfo(queries);
     if (queries.includes('"includeSeqID":true')) {
       this.#seq++;
       const body = JSON.stringify({
@@ -284,6 +292,66 @@ export class FakeFacebook {
       `for (;;);${JSON.stringify({ o0: { errors: [{ message: "Unknown query (fake)" }] } })}` +
         `\r\n{"successful_results":0,"error_results":1,"skipped_results":0}`,
     );
+  }
+
+  /** getThreadInfo: a 1:1 thread with the account, in PENDING when it is a message request. */
+  #threadInfo(queries: string): Response {
+    let id = "";
+    try {
+      id = String(JSON.parse(queries).o0.query_params.id ?? "");
+    } catch {
+      // Answered as an unknown thread below.
+    }
+    const actor = (user: string) => ({
+      node: {
+        messaging_actor: {
+          id: user,
+          name: `User ${user}`,
+          short_name: "User",
+          username: null,
+          big_image_src: { uri: `https://scontent.fake/avatar-${user}.jpg` },
+          gender: "UNKNOWN",
+          __typename: "User",
+          is_viewer_friend: !this.messageRequests.has(user),
+        },
+      },
+    });
+    const thread = {
+      thread_key: { thread_fbid: null, other_user_id: id },
+      name: null,
+      all_participants: { edges: [actor(id)] },
+      unread_count: 1,
+      messages_count: 1,
+      updated_time_precise: "1700000000001",
+      mute_until: null,
+      thread_type: "ONE_TO_ONE",
+      is_viewer_subscribed: true,
+      has_viewer_archived: false,
+      folder: this.messageRequests.has(id) ? "PENDING" : "INBOX",
+      cannot_reply_reason: null,
+      event_reminders: { nodes: [] },
+      customization_info: null,
+      thread_admins: [],
+      approval_mode: null,
+      group_approval_queue: { nodes: [] },
+      reactions_mute_mode: "REACTIONS_NOT_MUTED",
+      mentions_mute_mode: "MENTIONS_NOT_MUTED",
+      is_pin_protected: false,
+      related_page_thread: null,
+      image: null,
+      is_canonical_neo_user: false,
+      last_message: null,
+    };
+    const body = JSON.stringify({ o0: { data: { message_thread: thread } } });
+    return new Response(`for (;;);${body}${GRAPHQL_OK_TAIL}`);
+  }
+
+  /** handleMessageRequest: `inbox[i]` accepts, `other[i]` declines; either way no longer pending. */
+  #moveThreads(form: Record<string, string>): Response {
+    for (const [key, value] of Object.entries(form)) {
+      if (/^(inbox|other)\[\d+\]$/.test(key)) this.messageRequests.delete(value);
+    }
+    return fbJson({ payload: {} });
   }
 
   #send(form: Record<string, string>): Response {
