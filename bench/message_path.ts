@@ -78,7 +78,7 @@ await using server = await startProsody();
 await server.register("alice", "alicepw");
 await server.register("bob", "bobpw");
 await using kv = await seededKv();
-await using gateway = await startGateway(server, {
+await using _gateway = await startGateway(server, {
   world: WORLD,
   config: { gateway: { data: kv.path }, log: { level: "info" } },
 });

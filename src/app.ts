@@ -48,6 +48,8 @@ import { XmppSenders } from "./xmpp/xmpp_senders.ts";
 import { UserPresence } from "./gateway/user_presence.ts";
 import { AvatarCache } from "./xmpp/avatar_cache.ts";
 import { AVATAR_LIMITS, fetchImage } from "./xmpp/image_fetch.ts";
+import { AttachmentRehost } from "./xmpp/attachment_rehost.ts";
+import { boundedDownload } from "./net/bounded_download.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
@@ -140,11 +142,29 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         error,
       }),
   });
+  // Attachments: files users send are downloaded for Messenger; Messenger's files are re-uploaded
+  // to the configured XEP-0363 service (loopback downloads only for the simulated network).
+  const MiB = 1024 * 1024;
+  const allowPrivateHosts = config.messenger.backend === "simulated";
+  const downloadTimeoutMs = config.messages.downloadTimeout * 1000;
+  const rehost = config.messages.uploadService === undefined ? undefined : new AttachmentRehost({
+    service: config.messages.uploadService,
+    call: (iq) => router.call(iq),
+    maxBytes: config.messages.uploadMaxSize * MiB,
+    timeoutMs: downloadTimeoutMs,
+    allowPrivateHosts,
+  });
   const outgoing = new OutgoingMessages({
     queues,
     ids: messageIds,
     xmpp: senders,
     counters: gateway.counters,
+    download: (url) =>
+      boundedDownload(url, {
+        maxBytes: config.messages.sendMaxSize * MiB,
+        timeoutMs: downloadTimeoutMs,
+        allowPrivateHosts,
+      }),
     settings: {
       reconnectWaitMs: config.messages.reconnectWait * 1000,
       correctionPolicy: config.messages.correction,
@@ -157,6 +177,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     xmpp: senders,
     outgoing,
     counters: gateway.counters,
+    ...(rehost ? { rehost: (attachment) => rehost.rehost(attachment) } : {}),
   });
   // Message requests first: a request's notice is queued ahead of its first message.
   const messageRequests = new MessageRequests({

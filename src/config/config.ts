@@ -68,6 +68,17 @@ export interface MessagesConfig {
   correction: "resend" | "retract_and_resend";
   /** Seconds a message waits for a briefly disconnected Messenger session before failing. */
   reconnectWait: number;
+  /**
+   * The XEP-0363 upload service (a domain) Messenger attachments are re-uploaded to, so users get
+   * links that do not expire; absent: Messenger's own links are sent.
+   */
+  uploadService?: string;
+  /** Largest Messenger attachment re-uploaded (MiB); larger ones keep Messenger's link. */
+  uploadMaxSize: number;
+  /** Largest file a user may send to Messenger (MiB). */
+  sendMaxSize: number;
+  /** Seconds one attachment download (from Messenger or from a user's link) may take. */
+  downloadTimeout: number;
 }
 
 /** Which Messenger network to use. */

@@ -313,6 +313,31 @@ export const SCHEMA: Schema = {
         min: 0,
         max: 3600,
       }),
+      uploadService: text({
+        doc: "XEP-0363 upload service that Messenger attachments are re-uploaded to, so links " +
+          "do not expire; absent: Messenger's links are sent as they are.",
+        required: false,
+        expect: 'a domain name such as "upload.example.org"',
+        map: domain,
+      }),
+      uploadMaxSize: integer({
+        doc: "Largest Messenger attachment re-uploaded, in MiB; larger ones keep Messenger's link.",
+        default: 25,
+        min: 1,
+        max: 1024,
+      }),
+      sendMaxSize: integer({
+        doc: "Largest file, in MiB, a user may send to Messenger (Messenger's own limit is 25).",
+        default: 25,
+        min: 1,
+        max: 100,
+      }),
+      downloadTimeout: integer({
+        doc: "Seconds one attachment download (from Messenger or a user's link) may take.",
+        default: 60,
+        min: 1,
+        max: 3600,
+      }),
     },
   },
   messenger: {

@@ -6,11 +6,14 @@
  * What the account did in the official app (`fromSelf`) is reflected as the user's own
  * activity (carbons). Group threads are not bridged by this flow.
  *
+ * Attachments go through an optional `rehost` step first (the XMPP side re-uploads Messenger's
+ * files to the user's server when configured), in the thread's queue, so order is kept.
+ *
  * @module
  */
 
 import { gatewayLog } from "../log.ts";
-import type { MessageEvent, RemoteEvent } from "../messenger/events.ts";
+import type { Attachment, MessageEvent, RemoteEvent } from "../messenger/events.ts";
 import { asUserId, type MessageId } from "../messenger/ids.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { OutgoingMessages } from "./outgoing_messages.ts";
@@ -25,6 +28,7 @@ export class IncomingEvents {
   #xmpp: XmppPort;
   #outgoing: OutgoingMessages;
   #counters: { toXmpp: number };
+  #rehost: ((attachment: Attachment) => Promise<Attachment>) | undefined;
   /** The last message id shown to the user per thread (own reads point at it). */
   #lastShown = new Map<string, string>();
 
@@ -34,12 +38,18 @@ export class IncomingEvents {
     xmpp: XmppPort;
     outgoing: OutgoingMessages;
     counters: { toXmpp: number };
+    /**
+     * Makes an attachment's URL durable (e.g. re-uploads the file); resolves with the attachment
+     * to show, the original when that fails. Must not throw.
+     */
+    rehost?: (attachment: Attachment) => Promise<Attachment>;
   }) {
     this.#queues = options.queues;
     this.#ids = options.ids;
     this.#xmpp = options.xmpp;
     this.#outgoing = options.outgoing;
     this.#counters = options.counters;
+    this.#rehost = options.rehost;
   }
 
   /** Queues one event of `session`'s user. Never throws. */
@@ -107,12 +117,13 @@ export class IncomingEvents {
     const user = session.jid;
     if (!(await this.#ids.markSeen(user, event.id))) return;
     const contact = asUserId(event.thread);
+    const attachments = await this.#durable(event.attachments);
     if (event.fromSelf) {
       await this.#xmpp.ownActivity(user, contact, {
         kind: "message",
         id: event.id,
         text: event.text,
-        attachments: event.attachments,
+        attachments,
         timestamp: event.timestamp,
       });
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds: [event.id] });
@@ -121,7 +132,7 @@ export class IncomingEvents {
     const message: ContactMessage = {
       id: event.id,
       text: event.text,
-      attachments: event.attachments,
+      attachments,
       timestamp: event.timestamp,
     };
     if (event.replyTo) {
@@ -140,6 +151,17 @@ export class IncomingEvents {
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
       this.#lastShown.set(`${user}\u0000${event.thread}`, xmppIds[0]);
     }
+  }
+
+  /** The attachments with durable URLs where that is configured and works (one at a time). */
+  async #durable(attachments: Attachment[]): Promise<Attachment[]> {
+    const rehost = this.#rehost;
+    if (!rehost || attachments.length === 0) return attachments;
+    const result: Attachment[] = [];
+    for (const attachment of attachments) {
+      result.push(await rehost(attachment).catch(() => attachment));
+    }
+    return result;
   }
 
   /** The XMPP id the user's clients know a Messenger message by (its own id if unknown). */

@@ -7,6 +7,10 @@
  * for the reconnection; whatever cannot be delivered comes back as an error the client shows —
  * never a silent loss.
  *
+ * Files the user sends as links (XEP-0066) are downloaded and sent as Messenger attachments (see
+ * outgoing_attachments.ts) before the message waits for Messenger, so a reconnection never makes
+ * a file download twice.
+ *
  * @module
  */
 
@@ -17,6 +21,12 @@ import { capability, hasCapability, type MessengerSession } from "../messenger/s
 import type { MessageIdStore } from "../store/message_ids.ts";
 import { explainFailure } from "./login_failure.ts";
 import type { MessageAction, MessageContent, ParsedMessage } from "./message_actions.ts";
+import {
+  AttachmentFailed,
+  type FileDownload,
+  prepareContent,
+  type PreparedContent,
+} from "./outgoing_attachments.ts";
 import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import type { MessageFailure, XmppPort } from "./xmpp_port.ts";
@@ -51,6 +61,7 @@ export class OutgoingMessages {
   #xmpp: XmppPort;
   #settings: OutgoingSettings;
   #counters: { toMessenger: number };
+  #download: FileDownload | undefined;
   #lastTyping = new Map<string, { typing: boolean; at: number }>();
   #toldAboutCorrections = new Set<string>();
   /** The last message id the user sent per thread (read receipts point at it). */
@@ -62,12 +73,17 @@ export class OutgoingMessages {
     xmpp: XmppPort;
     settings: OutgoingSettings;
     counters: { toMessenger: number };
+    /**
+     * Downloads a file the user links to (bounded); without it, file links are sent as text.
+     */
+    download?: FileDownload;
   }) {
     this.#queues = options.queues;
     this.#ids = options.ids;
     this.#xmpp = options.xmpp;
     this.#settings = options.settings;
     this.#counters = options.counters;
+    this.#download = options.download;
   }
 
   /**
@@ -98,12 +114,14 @@ export class OutgoingMessages {
   ): Promise<void> {
     const user = session.jid;
     switch (action.kind) {
-      case "text":
+      case "text": {
+        const prepared = await prepareContent(action.content, this.#download);
         await this.#withMessenger(
           session,
-          (messenger) => this.#send(user, messenger, thread, message, action.content),
+          (messenger) => this.#send(user, messenger, thread, message, action.content, prepared),
         );
         return;
+      }
       case "correction": {
         if (!this.#toldAboutCorrections.has(user)) {
           this.#toldAboutCorrections.add(user);
@@ -116,6 +134,7 @@ export class OutgoingMessages {
           );
         }
         const link = await this.#ids.byXmppId(user, action.target);
+        const prepared = await prepareContent(action.content, this.#download);
         await this.#withMessenger(session, async (messenger) => {
           if (
             this.#settings.correctionPolicy === "retract_and_resend" && link &&
@@ -123,7 +142,7 @@ export class OutgoingMessages {
           ) {
             await capability(messenger, "unsend")(link.messengerId);
           }
-          await this.#send(user, messenger, thread, message, action.content);
+          await this.#send(user, messenger, thread, message, action.content, prepared);
         });
         return;
       }
@@ -176,19 +195,20 @@ export class OutgoingMessages {
     thread: ThreadId,
     message: ParsedMessage,
     content: MessageContent,
+    prepared: PreparedContent,
   ): Promise<void> {
-    let text = content.body;
-    // Attachments out arrive as URLs; until files are uploaded they travel as links.
-    for (const url of content.attachmentUrls) {
-      if (!text.includes(url)) text = text === "" ? url : `${text}\n${url}`;
-    }
+    const { text, attachments } = prepared;
     let replyTo: MessageId | undefined;
     if (content.replyTo) {
       replyTo = (await this.#ids.byXmppId(user, content.replyTo.id))?.messengerId;
     }
     const sent = await messenger.sendMessage(
       thread,
-      { text, ...(replyTo ? { replyTo } : {}) },
+      {
+        ...(text !== "" || attachments.length === 0 ? { text } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
+        ...(replyTo ? { replyTo } : {}),
+      },
       { isGroup: false },
     );
     this.#counters.toMessenger++;
@@ -264,8 +284,9 @@ export class OutgoingMessages {
 
   async #fail(sender: string, thread: ThreadId, id: string | undefined, error: unknown) {
     let failure: MessageFailure;
-    if (error instanceof MessageRefused) failure = error.failure;
-    else if (isMessengerError(error, "unsupported")) {
+    if (error instanceof MessageRefused || error instanceof AttachmentFailed) {
+      failure = error.failure;
+    } else if (isMessengerError(error, "unsupported")) {
       failure = { kind: "feature_not_implemented", text: explainFailure(error).sentence };
     } else if (isMessengerError(error, "not_found")) {
       failure = {

@@ -9,10 +9,9 @@
 import { localPartOf } from "../gateway/contact_ids.ts";
 import type { ContactMessage, MessageFailure, OwnActivity } from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
-import type { Attachment } from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
+import { attachmentLink } from "./attachment_presentation.ts";
 import {
-  type AttachmentLink,
   buildChatMessage,
   buildChatState,
   buildContactMessages,
@@ -66,7 +65,7 @@ export class ContactMessages {
       to: user,
       id: message.id,
       text: message.text,
-      attachments: message.attachments.map(attachmentLink).filter((a): a is AttachmentLink => !!a),
+      attachments: message.attachments.map(attachmentLink),
       timestamp: message.timestamp,
       ...(message.reply
         ? {
@@ -155,9 +154,7 @@ export class ContactMessages {
             ...route,
             id: activity.id,
             text: activity.text,
-            attachments: activity.attachments.map(attachmentLink).filter((a): a is AttachmentLink =>
-              !!a
-            ),
+            attachments: activity.attachments.map(attachmentLink),
             timestamp: activity.timestamp,
           });
         break;
@@ -178,15 +175,4 @@ export class ContactMessages {
       );
     }
   }
-}
-
-function attachmentLink(attachment: Attachment): AttachmentLink | undefined {
-  if (attachment.kind === "location" && attachment.latitude !== undefined) {
-    const url = attachment.url ??
-      `geo:${attachment.latitude},${attachment.longitude ?? 0}`;
-    return { url, description: attachment.title ?? "Location" };
-  }
-  if (!attachment.url) return undefined;
-  const description = attachment.filename ?? attachment.title;
-  return description ? { url: attachment.url, description } : { url: attachment.url };
 }

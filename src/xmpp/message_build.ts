@@ -8,7 +8,9 @@
  *
  * Attachments follow one rule, because clients only show a file inline when the body is its URL
  * and nothing else: a Messenger message becomes its text message first (with the reply and its
- * fallback quote, and the mentions), then one message per attachment (body = URL, XEP-0066 OOB).
+ * fallback quote, and the mentions), then one message per attachment (body = URL, XEP-0066 OOB,
+ * and its file name, type, size and dimensions as XEP-0447 metadata where known). Attachments
+ * that are not files (a location, a link share) get a readable body of their own instead.
  * The first stanza has the message's id; the others {@link attachmentPartId}.
  *
  * @module
@@ -22,6 +24,7 @@ import {
   NS_DELAY,
   NS_FALLBACK,
   NS_FASTEN,
+  NS_FILE_METADATA,
   NS_HINTS,
   NS_OOB,
   NS_REACTIONS,
@@ -30,7 +33,9 @@ import {
   NS_REPLY,
   NS_RETRACT,
   NS_RETRACT_LEGACY,
+  NS_SFS,
   NS_SID,
+  NS_URL_DATA,
 } from "./namespaces.ts";
 import { replyFallbackQuote } from "./reply_fallback.ts";
 import type { StanzaError } from "./stanza_error.ts";
@@ -49,10 +54,31 @@ export interface Route {
   to: string;
 }
 
-/** An attachment as a link: its URL and an optional description (file name, title). */
+/**
+ * One attachment as a message: by default its URL is the body (so clients show the file inline)
+ * and the XEP-0066 URL, with an optional description (file name, title) and file metadata.
+ */
 export interface AttachmentLink {
-  url: string;
+  /** The file's (or page's, or place's) URL; absent for a text-only notice. */
+  url?: string;
+  /** XEP-0066 `<desc>`: the file name or title. */
   description?: string;
+  /** A body other than the bare URL (a location's or link share's readable text). */
+  body?: string;
+  /** What is known about the file, sent as XEP-0447 metadata next to the URL. */
+  file?: FileMetadata;
+}
+
+/** XEP-0446 file metadata; every field optional. */
+export interface FileMetadata {
+  mediaType?: string;
+  name?: string;
+  /** Bytes. */
+  size?: number;
+  width?: number;
+  height?: number;
+  /** XEP-0447 disposition: shown in the conversation, or offered as a download. */
+  disposition?: "inline" | "attachment";
 }
 
 /** The message being replied to (XEP-0461). */
@@ -129,7 +155,7 @@ export function buildContactMessages(spec: ContactMessageSpec, delay?: DelayPoli
       from: spec.from,
       to: spec.to,
       id: first ? spec.id : attachmentPartId(spec.id, stanzas.length),
-      body: attachment.url,
+      body: attachment.body ?? attachment.url ?? "",
       timestamp: spec.timestamp,
       // The body must stay the bare URL for inline display: the reply goes without its quote.
       reply: first && spec.reply ? { id: spec.reply.id, to: spec.reply.to } : undefined,
@@ -161,7 +187,7 @@ export function buildChatMessage(spec: ChatMessageSpec, delay?: DelayPolicy): El
         xml("body", { start: "0", end: String(quoteLength) }),
       ),
     mentionReferences(spec.body, spec.mentions ?? [], quoteLength),
-    spec.attachment &&
+    spec.attachment?.url !== undefined &&
       xml(
         "x",
         { xmlns: NS_OOB },
@@ -169,6 +195,8 @@ export function buildChatMessage(spec: ChatMessageSpec, delay?: DelayPolicy): El
         spec.attachment.description !== undefined &&
           xml("desc", {}, spec.attachment.description),
       ),
+    spec.attachment?.url !== undefined && spec.attachment.file &&
+      fileSharing(spec.attachment.url, spec.attachment.file),
     spec.markable !== false && xml("markable", { xmlns: NS_CHAT_MARKERS }),
     xml("origin-id", { xmlns: NS_SID, id: spec.id }),
     xml("store", { xmlns: NS_HINTS }),
@@ -253,6 +281,31 @@ export function buildMessageError(
     { type: "error", from: original.from, to: original.to, id: original.id },
     original.body !== undefined && xml("body", {}, original.body),
     error.toElement(),
+  );
+}
+
+/** XEP-0447 stateless file sharing: the file's XEP-0446 metadata and its URL as the source. */
+function fileSharing(url: string, file: FileMetadata): Element {
+  const size = file.size !== undefined && Number.isSafeInteger(file.size) && file.size >= 0
+    ? String(file.size)
+    : undefined;
+  const dimension = (value: number | undefined) =>
+    value !== undefined && Number.isSafeInteger(value) && value > 0 ? String(value) : undefined;
+  const width = dimension(file.width);
+  const height = dimension(file.height);
+  return xml(
+    "file-sharing",
+    { xmlns: NS_SFS, disposition: file.disposition },
+    xml(
+      "file",
+      { xmlns: NS_FILE_METADATA },
+      file.mediaType !== undefined && xml("media-type", {}, file.mediaType),
+      file.name !== undefined && xml("name", {}, file.name),
+      size !== undefined && xml("size", {}, size),
+      width !== undefined && xml("width", {}, width),
+      height !== undefined && xml("height", {}, height),
+    ),
+    xml("sources", {}, xml("url-data", { xmlns: NS_URL_DATA, target: url })),
   );
 }
 

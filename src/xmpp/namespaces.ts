@@ -81,3 +81,14 @@ export const NS_OMEMO = "urn:xmpp:omemo:2";
 export const NS_OPENPGP = "urn:xmpp:openpgp:0";
 /** XEP-0027 legacy OpenPGP. */
 export const NS_PGP_LEGACY = "jabber:x:encrypted";
+
+// Attachments: files users get from contacts, and the re-upload of Messenger's files.
+
+/** XEP-0363 HTTP file upload (slot requests to the user's server's upload service). */
+export const NS_HTTP_UPLOAD = "urn:xmpp:http:upload:0";
+/** XEP-0447 stateless file sharing (carries an attachment's metadata next to its URL). */
+export const NS_SFS = "urn:xmpp:sfs:0";
+/** XEP-0446 file metadata element (media type, name, size, dimensions). */
+export const NS_FILE_METADATA = "urn:xmpp:file:metadata:0";
+/** XEP-0103 URL address information (a XEP-0447 source). */
+export const NS_URL_DATA = "http://jabber.org/protocol/url-data";

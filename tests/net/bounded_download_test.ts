@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import {
+  boundedDownload,
+  DownloadError,
+  type DownloadFailureReason,
+  filenameOf,
+} from "../../src/net/bounded_download.ts";
+
+const BYTES = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+
+/** A loopback HTTP server with a few routes; `await using` it. */
+function fileServer() {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    switch (path) {
+      case "/report":
+        return new Response(BYTES, {
+          headers: {
+            "content-type": "Application/PDF; charset=binary",
+            "content-disposition": `attachment; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf`,
+          },
+        });
+      case "/plain":
+        return new Response(BYTES);
+      case "/declared-big":
+        return new Response(new Uint8Array(4096), { headers: { "content-type": "video/mp4" } });
+      case "/streamed-big":
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < 8; i++) controller.enqueue(new Uint8Array(512));
+              controller.close();
+            },
+          }),
+        );
+      case "/empty":
+        return new Response(new Uint8Array());
+      case "/missing":
+        return new Response("no", { status: 404 });
+      case "/redirect":
+        return Response.redirect(new URL("/report", req.url), 302);
+      case "/loop":
+        return Response.redirect(new URL("/loop", req.url), 302);
+      case "/slow":
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return new Response(BYTES);
+      default:
+        return new Response("?", { status: 500 });
+    }
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return { base, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+const LOCAL = { timeoutMs: 2000, maxBytes: 1024, allowPrivateHosts: true };
+
+async function failure(promise: Promise<unknown>): Promise<DownloadError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof DownloadError, String(error));
+    return error;
+  }
+  assert.fail("expected a DownloadError");
+}
+
+Deno.test("a file is downloaded with its type and the name its server gave", async () => {
+  await using server = fileServer();
+  const file = await boundedDownload(`${server.base}/redirect`, LOCAL);
+  assert.deepEqual(file.data, BYTES);
+  assert.equal(file.contentType, "application/pdf");
+  assert.equal(file.filename, "Résumé.pdf");
+  assert.equal(file.url, `${server.base}/report`);
+  const plain = await boundedDownload(`${server.base}/plain`, LOCAL);
+  assert.equal(plain.filename, undefined);
+});
+
+Deno.test("each failure says why, with the numbers a sentence needs", async () => {
+  await using server = fileServer();
+  const cases: [string, DownloadFailureReason, Record<string, unknown>][] = [
+    [`${server.base}/declared-big`, "too_large", { size: 4096, limit: 1024 }],
+    [`${server.base}/streamed-big`, "too_large", { limit: 1024 }],
+    [`${server.base}/empty`, "empty", {}],
+    [`${server.base}/missing`, "http_status", { status: 404 }],
+    [`${server.base}/loop`, "too_many_redirects", { limit: 3 }],
+    ["file:///etc/passwd", "invalid_url", { protocol: "file:" }],
+    ["not a url", "invalid_url", {}],
+  ];
+  for (const [url, reason, details] of cases) {
+    const error = await failure(boundedDownload(url, LOCAL));
+    assert.equal(error.failure.reason, reason, url);
+    for (const [key, value] of Object.entries(details)) {
+      assert.equal(error.failure[key as keyof typeof error.failure], value, `${url} ${key}`);
+    }
+  }
+  const slow = await failure(boundedDownload(`${server.base}/slow`, { ...LOCAL, timeoutMs: 50 }));
+  assert.deepEqual(slow.failure, { reason: "timeout", limit: 50 });
+  const refused = await failure(
+    boundedDownload(`${server.base}/plain`, { ...LOCAL, acceptType: (t) => t === "image/png" }),
+  );
+  assert.equal(refused.failure.reason, "unacceptable_type");
+});
+
+Deno.test("an unreachable server is a network failure, not a crash", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const error = await failure(boundedDownload(`http://127.0.0.1:${port}/x.png`, LOCAL));
+  assert.equal(error.failure.reason, "network");
+  assert.ok(error.failure.detail);
+});
+
+Deno.test("private destinations are refused unless allowed, also after resolving", async () => {
+  await using server = fileServer();
+  const strict = { ...LOCAL, allowPrivateHosts: false };
+  for (const url of [`${server.base}/plain`, "http://localhost/a", "http://[::1]/a"]) {
+    const error = await failure(boundedDownload(url, strict));
+    assert.equal(error.failure.reason, "private_address", url);
+  }
+  const resolved = await failure(
+    boundedDownload("http://cdn.example/a.png", {
+      ...strict,
+      resolve: () => Promise.resolve(["192.168.0.3"]),
+    }),
+  );
+  assert.deepEqual(resolved.failure, { reason: "private_address", host: "cdn.example" });
+  const unknown = await failure(
+    boundedDownload("http://nowhere.example/a.png", {
+      ...strict,
+      resolve: () => Promise.resolve([]),
+    }),
+  );
+  assert.equal(unknown.failure.reason, "unresolvable");
+});
+
+Deno.test("Content-Disposition file names are read without paths", () => {
+  assert.equal(filenameOf('attachment; filename="a b.jpg"'), "a b.jpg");
+  assert.equal(filenameOf("inline; filename=plain.txt"), "plain.txt");
+  assert.equal(filenameOf(`attachment; filename*=UTF-8''%E2%82%AC.pdf; filename="e.pdf"`), "€.pdf");
+  assert.equal(filenameOf('attachment; filename="../../etc/passwd"'), "passwd");
+  assert.equal(filenameOf('attachment; filename=".."'), undefined);
+  assert.equal(filenameOf("attachment"), undefined);
+  assert.equal(filenameOf(null), undefined);
+});
