@@ -28,6 +28,7 @@ import { gatewayLog, mainLog } from "./log.ts";
 import { MessageIdStore } from "./store/message_ids.ts";
 import { WriteBatcher } from "./store/write_batcher.ts";
 import { registerUserMessages } from "./xmpp/user_messages.ts";
+import { registerContactDisco } from "./xmpp/contact_disco.ts";
 import { createNetwork } from "./messenger/create_network.ts";
 import type { MessengerNetwork } from "./messenger/session.ts";
 import { openKv } from "./store/open_store.ts";
@@ -193,6 +194,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     messageIds.forgetUser(jid);
     messageRequests.forgetUser(jid);
   });
+  registerContactDisco(router);
   registerUserMessages(router, { domain, gateway, outgoing });
 
   const commandContext: CommandContext = {

@@ -97,7 +97,7 @@ function parse(stanza: Element, limits: MessageLimits): ParsedMessage {
 
   if (actions.length === 0) {
     throw new MessageParseError(
-      "bad-request",
+      "not-acceptable",
       "The message is empty: it has no text, attachment or other content the gateway understands",
     );
   }

@@ -83,7 +83,7 @@ function errorCondition(stanza: XmlElement): string | undefined {
   return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;
 }
 
-async function setup() {
+async function setup(options: { reconnectWait?: number } = {}) {
   const [controlPort] = freePorts(1);
   const server = await startProsody();
   await server.register("alice", "alicepw");
@@ -93,7 +93,7 @@ async function setup() {
     config: {
       gateway: { data: kv.path },
       simulated: { control: `127.0.0.1:${controlPort}` },
-      messages: { reconnect_wait: 10 },
+      messages: { reconnect_wait: options.reconnectWait ?? 10 },
     },
   });
   const alice = await connectClient(server, "alice", "alicepw");
@@ -348,6 +348,40 @@ Deno.test({
     );
     assert.equal(retraction.getChild("retract", "urn:xmpp:message-retract:1")?.attrs.id, hi.id);
 
+    // Bob replies to Alice's message: XEP-0461 reply to her stanza id, with a fallback quote.
+    await alice.send(chat(bob, "a-16", "Shall I bring drinks?"));
+    const asked = await control.waitOperation("ask", (op) => op.text === "Shall I bring drinks?");
+    await control.inject({
+      type: "message",
+      sender: "200002",
+      text: "Yes please",
+      replyTo: asked.messageId,
+    });
+    const answer = await bodyFrom(alice, bob, "> You wrote:\n> Shall I bring drinks?\nYes please")
+      .catch(async () =>
+        await alice.waitFor(
+          fromContact(bob, (s) => (s.getChildText("body") ?? "").endsWith("Yes please")),
+          10_000,
+          "Bob's reply",
+        )
+      );
+    assert.equal(answer.getChild("reply", "urn:xmpp:reply:0")?.attrs.id, "a-16", answer.toString());
+    assert.match(answer.getChildText("body") ?? "", /Shall I bring drinks\?/);
+    assert.ok(answer.getChild("fallback", "urn:xmpp:fallback:0"), "no fallback marker");
+
+    // Removing a reaction is an empty reaction set → Messenger reaction "".
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-17" },
+        xml("reactions", {
+          xmlns: "urn:xmpp:reactions:0",
+          id: "a-16",
+        }),
+      ),
+    );
+    await control.waitOperation("unreact", (op) => op.method === "react" && op.reaction === "");
+
     // A correction: told once, delivered as a new message.
     await alice.send(chat(bob, "a-14", "See you at 8"));
     await control.waitOperation("first", (op) => op.text === "See you at 8");
@@ -366,6 +400,54 @@ Deno.test({
         /cannot edit/.test(s.getChildText("body") ?? ""),
     );
     assert.ok(notice);
+
+    // An empty correction retracts: the corrected message is unsent.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bob, id: "a-18" },
+        xml("body", {}, ""),
+        xml("replace", {
+          xmlns: "urn:xmpp:message-correct:0",
+          id: "a-15",
+        }),
+      ),
+    );
+    const corrected = await control.waitOperation(
+      "the correction",
+      (op) => op.text === "See you at 9",
+    );
+    await control.waitOperation(
+      "unsend of the corrected message",
+      (op) => op.method === "unsend" && op.messageId === corrected.messageId,
+    );
+
+    // disco#info on a contact: what the flows implement, no correction, one reaction per person.
+    const info = await alice.iq(
+      xml(
+        "iq",
+        { type: "get", to: bob },
+        xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+      ),
+    );
+    assert.equal(info.attrs.type, "result", info.toString());
+    const features = info.getChild("query")!.getChildren("feature").map((f) => f.attrs.var);
+    for (
+      const feature of [
+        "urn:xmpp:reactions:0",
+        "urn:xmpp:message-retract:1",
+        "urn:xmpp:receipts",
+        "urn:xmpp:chat-markers:0",
+        "http://jabber.org/protocol/chatstates",
+        "urn:xmpp:reply:0",
+      ]
+    ) assert.ok(features.includes(feature), `${feature} not advertised`);
+    assert.ok(!features.includes("urn:xmpp:message-correct:0"), "correction advertised");
+    const restriction = info.getChild("query")!.getChild("x", "jabber:x:data")!;
+    const max = restriction.getChildren("field").find((f) =>
+      f.attrs.var === "max_reactions_per_user"
+    );
+    assert.equal(max?.getChildText("value"), "1");
   },
 });
 
@@ -373,12 +455,16 @@ Deno.test({
   name: "bad messages get the right error, and a brief Messenger outage loses nothing",
   ...e2e,
   async fn() {
-    await using t = await setup();
+    await using t = await setup({ reconnectWait: 3 });
     const { alice, control, bob, gw } = t;
 
     await alice.send(chat(`not-a-number@${gw}`, "b-1", "hello?"));
     const unknown = await alice.waitFor((s) => s.attrs.id === "b-1" && s.attrs.type === "error");
     assert.equal(errorCondition(unknown), "item-not-found");
+
+    await alice.send(chat(bob, "b-0", "   "));
+    const empty = await alice.waitFor((s) => s.attrs.id === "b-0" && s.attrs.type === "error");
+    assert.equal(errorCondition(empty), "not-acceptable");
 
     await alice.send(chat(bob, "b-2", "x".repeat(20_001)));
     const long = await alice.waitFor((s) => s.attrs.id === "b-2" && s.attrs.type === "error");
@@ -419,6 +505,23 @@ Deno.test({
     );
 
     assert.match(t.gateway.output(), /Reconnecting/, "the outage was not seen by the gateway");
+    // An outage longer than reconnect_wait: the sender gets an error, not silence.
+    await control.faults({ kind: "drop_connection", downMs: 6000 });
+    await alice.send(chat(bob, "b-7", "sent during a long outage"));
+    const timedOut = await alice.waitFor(
+      (s) => s.attrs.id === "b-7" && s.attrs.type === "error",
+      10_000,
+      "the error for a message that waited too long",
+    );
+    assert.equal(errorCondition(timedOut), "remote-server-timeout");
+    await alice.waitFor(
+      (s) =>
+        s.is("presence") && s.attrs.from === gw &&
+        /Connected as/.test(s.getChildText("status") ?? ""),
+      10_000,
+      "the gateway connected again",
+    );
+
     // The gateway is still healthy.
     await alice.send(chat(bob, "b-6", "still here"));
     await control.waitOperation("after", (op) => op.text === "still here");

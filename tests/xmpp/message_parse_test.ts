@@ -339,7 +339,7 @@ Deno.test("unicode, emoji and surrogate pairs pass through untouched", () => {
 
 // Malformed and absurd input.
 
-Deno.test("an empty message is refused as bad-request", () => {
+Deno.test("an empty message is refused as not-acceptable", () => {
   for (
     const stanza of [
       chat(""),
@@ -349,7 +349,7 @@ Deno.test("an empty message is refused as bad-request", () => {
     ]
   ) {
     const error = refused(stanza);
-    assert.equal(error.condition, "bad-request");
+    assert.equal(error.condition, "not-acceptable");
     assert.match(error.text ?? "", /^The message is empty/);
   }
 });
