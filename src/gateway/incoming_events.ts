@@ -134,6 +134,12 @@ export class IncomingEvents {
       text: event.text,
       attachments,
       timestamp: event.timestamp,
+      ...(event.mentions.length > 0
+        ? {
+          mentions: event.mentions,
+          ...(session.messenger ? { self: session.messenger.self.id } : {}),
+        }
+        : {}),
     };
     if (event.replyTo) {
       const author = event.replyTo.sender === session.messenger?.self.id

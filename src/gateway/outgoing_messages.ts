@@ -16,9 +16,11 @@
 
 import { gatewayLog } from "../log.ts";
 import { isMessengerError } from "../messenger/errors.ts";
+import type { Mention } from "../messenger/events.ts";
 import { asUserId, type MessageId, type ThreadId } from "../messenger/ids.ts";
 import { capability, hasCapability, type MessengerSession } from "../messenger/session.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
+import { userIdOf } from "./contact_ids.ts";
 import { explainFailure } from "./login_failure.ts";
 import type { MessageAction, MessageContent, ParsedMessage } from "./message_actions.ts";
 import {
@@ -202,12 +204,19 @@ export class OutgoingMessages {
     if (content.replyTo) {
       replyTo = (await this.#ids.byXmppId(user, content.replyTo.id))?.messengerId;
     }
+    // XEP-0372 mentions of contact JIDs become Messenger mentions (others are plain text).
+    const mentions: Mention[] = content.mentions.flatMap((mention) => {
+      const local = mention.jid.split("@")[0];
+      const id = mention.jid.includes("@") ? userIdOf(local) : null;
+      return id ? [{ user: id, offset: mention.offset, length: mention.length }] : [];
+    });
     const sent = await messenger.sendMessage(
       thread,
       {
         ...(text !== "" || attachments.length === 0 ? { text } : {}),
         ...(attachments.length > 0 ? { attachments } : {}),
         ...(replyTo ? { replyTo } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
       },
       { isGroup: false },
     );

@@ -8,9 +8,8 @@
  * @module
  */
 
-import type { Attachment } from "../messenger/events.ts";
+import type { Attachment, Mention } from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
-import type { BodyMention } from "./message_actions.ts";
 
 /** A presence as the core means it; the XMPP side turns it into `<presence>`. */
 export interface PresenceState {
@@ -88,7 +87,10 @@ export interface ContactMessage {
   timestamp: number;
   /** What it replies to: the XMPP id of the replied message, and a quote for the fallback. */
   reply?: { id: string; author: string; text?: string };
-  mentions?: BodyMention[];
+  /** The account's own Messenger id (mentions of it are mentions of the user). */
+  self?: UserId;
+  /** Mentions by Messenger user id (UTF-16 offsets into `text`); the XMPP side maps them to JIDs. */
+  mentions?: Mention[];
 }
 
 /** Why a user's message failed, mapped by the XMPP side to an error condition. */

@@ -78,7 +78,16 @@ export class ContactMessages {
           },
         }
         : {}),
-      ...(message.mentions ? { mentions: message.mentions } : {}),
+      ...(message.mentions?.length
+        ? {
+          mentions: message.mentions.map((mention) => ({
+            // The account itself is the user; anyone else is a contact JID.
+            jid: mention.user === message.self ? user : this.#jid(mention.user),
+            offset: mention.offset,
+            length: mention.length,
+          })),
+        }
+        : {}),
     }, {
       now: Date.now(),
       thresholdMs: this.#options.delayThresholdMs,

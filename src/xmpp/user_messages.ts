@@ -10,6 +10,7 @@ import { threadIdOf } from "../gateway/contact_ids.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { MessageRefused, type OutgoingMessages } from "../gateway/outgoing_messages.ts";
 import type { MessageFailure } from "../gateway/xmpp_port.ts";
+import { parseJid } from "./jid.ts";
 import { parseUserMessage } from "./message_parse.ts";
 import { isOwnInjectedCopy } from "./privileged_carbon.ts";
 import type { Router } from "./router.ts";
@@ -43,6 +44,14 @@ export function registerUserMessages(
     }
     const session = options.gateway.session(from.bare);
     if (!session) throw new StanzaError("registration-required", "You are not registered");
+    // Only mentions of this gateway's contacts can become Messenger mentions.
+    for (const action of parsed.message.actions) {
+      if (action.kind === "text" || action.kind === "correction") {
+        action.content.mentions = action.content.mentions.filter((mention) =>
+          parseJid(mention.jid)?.domain === options.domain
+        );
+      }
+    }
     try {
       options.outgoing.accept(session, thread, parsed.message, from.full);
     } catch (error) {

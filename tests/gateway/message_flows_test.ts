@@ -1,0 +1,233 @@
+/**
+ * The 1:1 message flows of the gateway core on the simulated network, without XML: what a
+ * user's parsed actions do on Messenger, and what Messenger events the user is shown.
+ */
+import assert from "node:assert/strict";
+import { Gateway } from "../../src/gateway/gateway.ts";
+import { IncomingEvents } from "../../src/gateway/incoming_events.ts";
+import type { ParsedMessage } from "../../src/gateway/message_actions.ts";
+import { type CorrectionPolicy, OutgoingMessages } from "../../src/gateway/outgoing_messages.ts";
+import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
+import type { ContactMessage, MessageFailure } from "../../src/gateway/xmpp_port.ts";
+import { asThreadId, asUserId, type UserId } from "../../src/messenger/ids.ts";
+import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
+import { MessageIdStore } from "../../src/store/message_ids.ts";
+import { WriteBatcher } from "../../src/store/write_batcher.ts";
+import { NullXmppPort } from "./_null_port.ts";
+
+const WORLD = `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+user_id = "100001"
+name = "Alice Example"
+  [[account.friend]]
+  id = "200002"
+  name = "Bob Builder"
+  [[account.friend]]
+  id = "200003"
+  name = "Carla"
+`;
+const ALICE = "alice@example.org";
+const BOB = asThreadId("200002");
+
+class Port extends NullXmppPort {
+  readonly messages: ContactMessage[] = [];
+  readonly failures: MessageFailure[] = [];
+  readonly notices: string[] = [];
+  override contactMessage(_u: string, _c: UserId, message: ContactMessage): Promise<string[]> {
+    this.messages.push(message);
+    return Promise.resolve([message.id]);
+  }
+  override messageFailed(_u: string, _c: UserId, _id: string | undefined, f: MessageFailure) {
+    this.failures.push(f);
+    return Promise.resolve();
+  }
+  override gatewayMessage(_u: string, text: string): Promise<void> {
+    this.notices.push(text);
+    return Promise.resolve();
+  }
+}
+
+async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
+  const kv = await Deno.openKv(":memory:");
+  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
+  const port = new Port();
+  const gateway = new Gateway({
+    settings: {
+      name: "Test",
+      admins: [],
+      allowedJids: [/.*/],
+      loginStaggerMs: 0,
+      rosterMaxContacts: 10,
+      retryDelayMs: 3_600_000,
+      cookieSaveIntervalMs: 3_600_000,
+    },
+    kv,
+    network,
+    xmpp: port,
+  });
+  const batcher = new WriteBatcher(kv);
+  const ids = new MessageIdStore(kv, batcher);
+  const queues = new ThreadQueues({ onError: (error) => console.error(error) });
+  const counters = { toMessenger: 0, toXmpp: 0 };
+  const outgoing = new OutgoingMessages({
+    queues,
+    ids,
+    xmpp: port,
+    counters,
+    settings: { reconnectWaitMs: 2000, correctionPolicy, typingThrottleMs: 60_000 },
+  });
+  const incoming = new IncomingEvents({ queues, ids, xmpp: port, outgoing, counters });
+  gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
+  const step = await gateway.register(ALICE, {
+    kind: "password",
+    email: "alice@example.com",
+    password: "correct horse",
+  });
+  assert.equal(step.kind, "registered");
+  const session = gateway.session(ALICE)!;
+  assert.ok(await session.whenConnected(2000), "alice did not connect");
+  const send = async (message: ParsedMessage) => {
+    outgoing.accept(session, BOB, message, `${ALICE}/phone`);
+    await until(() => queues.tasksOf(ALICE, BOB) === 0);
+    await network.control.idle();
+  };
+  return {
+    network,
+    port,
+    counters,
+    send,
+    ops: () => network.control.operations("100001").operations,
+    async [Symbol.asyncDispose]() {
+      await gateway.stop();
+      await network.close();
+      await batcher.close();
+      kv.close();
+    },
+  };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function text(id: string, body: string, extra: Partial<ParsedMessage> = {}): ParsedMessage {
+  return {
+    type: "chat",
+    id,
+    receiptRequested: false,
+    markable: false,
+    actions: [{ kind: "text", content: { body, attachmentUrls: [], mentions: [] } }],
+    ...extra,
+  };
+}
+
+Deno.test("retract_and_resend unsends the corrected message and sends the new text", async () => {
+  await using t = await fixture("retract_and_resend");
+  await t.send(text("x-1", "at 8"));
+  await t.send({
+    type: "chat",
+    id: "x-2",
+    receiptRequested: false,
+    markable: false,
+    actions: [{
+      kind: "correction",
+      target: "x-1",
+      content: { body: "at 9", attachmentUrls: [], mentions: [] },
+    }],
+  });
+  const ops = t.ops();
+  const first = ops.find((op) => op.method === "sendMessage" && op.text === "at 8");
+  assert.ok(first && first.method === "sendMessage");
+  const unsend = ops.find((op) => op.method === "unsend");
+  assert.equal(unsend && "messageId" in unsend ? unsend.messageId : undefined, first.messageId);
+  assert.ok(ops.some((op) => op.method === "sendMessage" && op.text === "at 9"));
+  const notices = t.port.notices.filter((notice) => /cannot edit/.test(notice));
+  assert.equal(notices.length, 1);
+  assert.match(notices[0], /unsent/);
+});
+
+Deno.test("typing is sent once per throttle window, stopping always goes through", async () => {
+  await using t = await fixture();
+  const state = (s: "composing" | "paused"): ParsedMessage => ({
+    type: "chat",
+    receiptRequested: false,
+    markable: false,
+    actions: [{ kind: "chat_state", state: s }],
+  });
+  await t.send(state("composing"));
+  await t.send(state("composing"));
+  await t.send(state("composing"));
+  await t.send(state("paused"));
+  const typing = t.ops().filter((op) => op.method === "setTyping").map((op) =>
+    "typing" in op ? op.typing : undefined
+  );
+  assert.deepEqual(typing, [true, false]);
+});
+
+Deno.test("mentions of contacts become Messenger mentions, and incoming ones keep their ids", async () => {
+  await using t = await fixture();
+  await t.send({
+    type: "chat",
+    id: "x-3",
+    receiptRequested: false,
+    markable: false,
+    actions: [{
+      kind: "text",
+      content: {
+        body: "Carla, look",
+        attachmentUrls: [],
+        mentions: [{ jid: "200003@facebook.example.org", offset: 0, length: 5 }],
+      },
+    }],
+  });
+  const sent = t.ops().find((op) => op.method === "sendMessage");
+  assert.deepEqual(sent && "mentions" in sent ? sent.mentions : undefined, [
+    { user: "200003", offset: 0, length: 5 },
+  ]);
+  await t.network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    text: "Alice!",
+    mentions: [{ user: "100001", offset: 0, length: 5 }],
+  });
+  await until(() => t.port.messages.length === 1);
+  assert.deepEqual(t.port.messages[0].mentions, [{
+    user: asUserId("100001"),
+    offset: 0,
+    length: 5,
+  }]);
+  assert.equal(t.port.messages[0].self, "100001");
+});
+
+Deno.test("a Messenger message delivered twice is shown once, and counted once", async () => {
+  await using t = await fixture();
+  const [event] = await t.network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    text: "once",
+  });
+  await until(() => t.port.messages.length === 1);
+  await t.network.control.redeliver("100001", event.type === "message" ? event.id : "");
+  await t.network.control.inject("100001", { type: "message", sender: "200002", text: "twice" });
+  await until(() => t.port.messages.length === 2);
+  assert.deepEqual(t.port.messages.map((m) => m.text), ["once", "twice"]);
+  assert.equal(t.counters.toXmpp, 2);
+});
+
+Deno.test("a reaction to a message the gateway never saw fails as item_not_found", async () => {
+  await using t = await fixture();
+  await t.send({
+    type: "chat",
+    id: "x-4",
+    receiptRequested: false,
+    markable: false,
+    actions: [{ kind: "reaction", target: "unknown-id", emojis: ["👍"] }],
+  });
+  assert.deepEqual(t.port.failures.map((f) => f.kind), ["item_not_found"]);
+  assert.ok(!t.ops().some((op) => op.method === "react"));
+});
