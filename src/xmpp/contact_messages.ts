@@ -7,6 +7,7 @@
  */
 
 import { localPartOf } from "../gateway/contact_ids.ts";
+import { stanzaErrorOf } from "./message_failure.ts";
 import type { ContactMessage, MessageFailure, OwnActivity } from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
@@ -23,7 +24,6 @@ import {
 } from "./message_build.ts";
 import { buildPrivilegedCarbon } from "./privileged_carbon.ts";
 import type { Privileges } from "./privileges.ts";
-import { StanzaError, type StanzaErrorCondition } from "./stanza_error.ts";
 import type { Element } from "./xml.ts";
 
 /** What the message senders need. */
@@ -34,15 +34,6 @@ export interface ContactMessagesOptions {
   /** Messages older than this get a `<delay>` (ms). */
   delayThresholdMs?: number;
 }
-
-const CONDITIONS: Record<MessageFailure["kind"], StanzaErrorCondition> = {
-  not_acceptable: "not-acceptable",
-  item_not_found: "item-not-found",
-  service_unavailable: "service-unavailable",
-  remote_server_timeout: "remote-server-timeout",
-  feature_not_implemented: "feature-not-implemented",
-  internal: "internal-server-error",
-};
 
 /** Sends contacts' messages and the user's carbons. */
 export class ContactMessages {
@@ -126,7 +117,7 @@ export class ContactMessages {
     await this.#options.send(
       buildMessageError(
         { from: this.#jid(contact), to: user, ...(id ? { id } : {}) },
-        new StanzaError(CONDITIONS[failure.kind], failure.text),
+        stanzaErrorOf(failure),
       ),
     );
   }

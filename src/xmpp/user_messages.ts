@@ -7,23 +7,14 @@
  */
 
 import { threadIdOf } from "../gateway/contact_ids.ts";
+import { stanzaErrorOf } from "./message_failure.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { MessageRefused, type OutgoingMessages } from "../gateway/outgoing_messages.ts";
-import type { MessageFailure } from "../gateway/xmpp_port.ts";
 import { parseJid } from "./jid.ts";
 import { parseUserMessage } from "./message_parse.ts";
 import { isOwnInjectedCopy } from "./privileged_carbon.ts";
 import type { Router } from "./router.ts";
-import { StanzaError, type StanzaErrorCondition } from "./stanza_error.ts";
-
-const CONDITIONS: Record<MessageFailure["kind"], StanzaErrorCondition> = {
-  not_acceptable: "not-acceptable",
-  item_not_found: "item-not-found",
-  service_unavailable: "service-unavailable",
-  remote_server_timeout: "remote-server-timeout",
-  feature_not_implemented: "feature-not-implemented",
-  internal: "internal-server-error",
-};
+import { StanzaError } from "./stanza_error.ts";
 
 /** Handles messages to contact JIDs (registration is checked by the router before). */
 export function registerUserMessages(
@@ -56,7 +47,7 @@ export function registerUserMessages(
       options.outgoing.accept(session, thread, parsed.message, from.full);
     } catch (error) {
       if (error instanceof MessageRefused) {
-        throw new StanzaError(CONDITIONS[error.failure.kind], error.failure.text);
+        throw stanzaErrorOf(error.failure);
       }
       throw error;
     }

@@ -8,16 +8,13 @@
  * @module
  */
 
-/** One cookie as fca's appState wants it (`key`, not `name`). */
-export interface WireCookie {
-  key: string;
-  value: string;
-  domain: string;
-  path?: string;
-  expires?: string;
-  secure?: boolean;
-  httpOnly?: boolean;
-}
+import type { Cookie } from "../credentials.ts";
+
+/**
+ * One cookie as fca's appState wants it (`key`, not `name`): the same shape as the interface's
+ * {@link Cookie}, which was modelled on it.
+ */
+export type WireCookie = Cookie;
 
 /** How the Worker logs in. */
 export type WireCredentials =
