@@ -22,6 +22,7 @@ import {
 } from "../messenger/session.ts";
 import { getUser, updateUser } from "../store/user_records.ts";
 import { type ContactPresenceMode, ContactPresences } from "./contact_presence.ts";
+import { isMessengerError } from "../messenger/errors.ts";
 import { explainFailure } from "./login_failure.ts";
 import { describeLoginState, type LoginState } from "./login_state.ts";
 import { preferencesOf } from "./user_preferences.ts";
@@ -50,6 +51,9 @@ export interface SessionContext {
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
 }
 
+/** Passing login failures (network, timeouts) retried by the gateway before asking the user. */
+export const MAX_PASSING_FAILURES = 5;
+
 /** A registered user's Messenger session. */
 export class UserSession {
   readonly jid: string;
@@ -66,6 +70,11 @@ export class UserSession {
   #closed = false;
   #suspended = false;
   #connectedWaiters = new Set<() => void>();
+  /** Bumped by every adopt(): a login that started before a newer session was adopted is stale. */
+  #generation = 0;
+  #loginInFlight: Promise<void> | undefined;
+  /** Passing login failures in a row (network, timeouts): retried a few times, then the user decides. */
+  #transientFailures = 0;
 
   constructor(ctx: SessionContext) {
     this.jid = ctx.jid;
@@ -149,7 +158,17 @@ export class UserSession {
   /** Logs in with the cookies saved at registration (startup, re-login). */
   async loginFromStore(): Promise<void> {
     if (this.#closed || this.#suspended) return;
+    // One login at a time, and none while a session is in place (a re-login command, a startup
+    // slot and a retry timer must never stack up logins: that is how accounts get locked).
+    if (this.#loginInFlight) return await this.#loginInFlight;
+    if (this.#messenger && this.#state.status !== "needs_reauth") return;
+    this.#loginInFlight = this.#loginFromStore().finally(() => (this.#loginInFlight = undefined));
+    return await this.#loginInFlight;
+  }
+
+  async #loginFromStore(): Promise<void> {
     clearTimeout(this.#retryTimer);
+    const generation = this.#generation;
     const record = await getUser(this.#ctx.kv, this.jid);
     const cookies = parseStoredCookies(record?.messengerSession);
     if (!cookies) {
@@ -163,25 +182,28 @@ export class UserSession {
       });
       if (result.kind === "two_factor_required") {
         result.cancel();
+        if (generation !== this.#generation) return;
         await this.#setState({
           status: "needs_reauth",
           reason: "Messenger asks for a two-factor code",
         });
         return;
       }
-      if (this.#suspended) {
-        // The user went offline while logging in.
+      if (this.#suspended || this.#closed || generation !== this.#generation) {
+        // The user went offline, or a newer session (registration) was adopted meanwhile.
         await result.session.disconnect();
         return;
       }
       await this.adopt(result.session);
     } catch (error) {
-      await this.#loginFailed(error);
+      await this.#loginFailed(error, generation);
     }
   }
 
   /** Takes over a freshly logged-in Messenger session (after registration or login). */
   async adopt(messenger: MessengerSession): Promise<void> {
+    const generation = ++this.#generation;
+    clearTimeout(this.#retryTimer);
     await this.#dropMessenger();
     if (this.#closed) {
       await messenger.disconnect();
@@ -199,9 +221,11 @@ export class UserSession {
     try {
       await messenger.listen();
     } catch (error) {
-      await this.#loginFailed(error);
+      await this.#loginFailed(error, generation);
       return;
     }
+    if (generation !== this.#generation) return;
+    this.#transientFailures = 0;
     this.#onConnection(messenger.state);
     await this.syncContacts();
   }
@@ -336,16 +360,33 @@ export class UserSession {
     }
   }
 
-  async #loginFailed(error: unknown): Promise<void> {
+  /**
+   * A login (or the listen after it) failed. Only passing trouble is retried, a few times with
+   * growing delays; anything else waits for the user (re-login or register again), because
+   * repeated logins are what gets Facebook accounts locked.
+   */
+  async #loginFailed(error: unknown, generation: number): Promise<void> {
+    if (generation !== this.#generation) return; // a newer session took over: not ours to drop
     const explanation = explainFailure(error);
     await this.#dropMessenger();
-    if (explanation.credentialsRefused) {
+    const passing = isMessengerError(error, "network", "timeout", "disconnected", "rate_limited");
+    if (explanation.credentialsRefused || !passing) {
       await this.#setState({ status: "needs_reauth", reason: explanation.sentence });
+      return;
+    }
+    this.#transientFailures++;
+    if (this.#transientFailures > MAX_PASSING_FAILURES) {
+      await this.#setState({
+        status: "needs_reauth",
+        reason: `${explanation.sentence} (gave up after ${MAX_PASSING_FAILURES} tries)`,
+      });
       return;
     }
     await this.#setState({ status: "failed", reason: explanation.sentence });
     if (this.#closed) return;
-    const delay = this.#retryDelayMs;
+    const delay = isMessengerError(error, "rate_limited")
+      ? Math.max(this.#retryDelayMs, 3_600_000)
+      : this.#retryDelayMs;
     this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 3_600_000);
     this.#retryTimer = setTimeout(() => void this.loginFromStore(), delay);
   }

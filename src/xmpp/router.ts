@@ -74,9 +74,14 @@ export class Router {
   #features = new Map<Target, Set<string>>([["gateway", new Set()], ["contact", new Set()]]);
   #pending = new Map<
     string,
-    { resolve: (el: Element) => void; timer: ReturnType<typeof setTimeout> }
+    {
+      resolve: (el: Element) => void;
+      reject: (error: Error) => void;
+      timer: ReturnType<typeof setTimeout>;
+      /** Who must answer (the iq's `to`); null: the gateway's own server. */
+      responder: string | null;
+    }
   >();
-  #nextId = 0;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -127,18 +132,23 @@ export class Router {
     this.#presenceHandlers.set(target, handler);
   }
 
-  /** Sends an iq and resolves with the reply (result or error stanza); rejects on timeout. */
+  /**
+   * Sends an iq and resolves with the reply (result or error stanza); rejects on timeout. Only
+   * a reply from the addressee counts: ids are random and a reply from anyone else is ignored,
+   * so nobody can answer the gateway's requests (an upload slot, a roster) in its place.
+   */
   call(iq: Element): Promise<Element> {
-    const id = iq.attrs.id ?? `mg-${(++this.#nextId).toString(36)}`;
+    const id = iq.attrs.id ?? `mg-${crypto.randomUUID()}`;
     iq.attrs.id = id;
     iq.attrs.from ??= this.#options.domain;
+    const responder = parseJid(iq.attrs.to)?.full ?? null;
     const timeoutMs = this.#options.iqTimeoutMs ?? 15_000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`No reply to iq ${id} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, { resolve, reject, timer, responder });
       Promise.resolve(this.#options.send(iq)).catch((error) => {
         clearTimeout(timer);
         this.#pending.delete(id);
@@ -271,6 +281,15 @@ export class Router {
     const id = stanza.attrs.id;
     const pending = id === undefined ? undefined : this.#pending.get(id);
     if (!pending) return;
+    const from = parseJid(stanza.attrs.from)?.full ?? null;
+    if (pending.responder !== null && from !== pending.responder) {
+      xmppLog.warn("Ignoring a reply to iq {id} from {from}: it was sent to {to}", {
+        id,
+        from: stanza.attrs.from ?? "",
+        to: pending.responder,
+      });
+      return;
+    }
     clearTimeout(pending.timer);
     this.#pending.delete(id!);
     pending.resolve(stanza);
@@ -285,6 +304,7 @@ export class Router {
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
       this.#pending.delete(id);
+      pending.reject(new Error("The gateway is stopping"));
     }
   }
 }

@@ -193,3 +193,24 @@ Deno.test("an outgoing iq call without reply rejects after its timeout", async (
     /No reply/,
   );
 });
+
+Deno.test("a reply to an outgoing iq from someone else than the addressee is ignored", async () => {
+  const { router, sent } = recordingRouter({ iqTimeoutMs: 200 });
+  const reply = router.call(xml("iq", { type: "get", to: "upload.example.org" }, xml("x", {})));
+  const id = sent[0].attrs.id!;
+  assert.doesNotMatch(id, /^mg-\d+$/, "ids must not be guessable");
+  await router.handle(
+    parse(`<iq type="result" id="${id}" from="mallory@evil.example/x" to="${GW}"><slot/></iq>`),
+  );
+  await router.handle(parse(`<iq type="result" id="${id}" from="upload.example.org" to="${GW}"/>`));
+  const answer = await reply;
+  assert.equal(answer.attrs.from, "upload.example.org");
+  assert.equal(answer.getChild("slot"), undefined);
+});
+
+Deno.test("closing the router rejects the iqs still waiting for a reply", async () => {
+  const { router } = recordingRouter();
+  const reply = router.call(xml("iq", { type: "get", to: "alice@example.org" }, xml("x", {})));
+  router.close();
+  await assert.rejects(reply, /stopping/);
+});

@@ -47,21 +47,23 @@ Deno.test("preferences: keeping the password needs it once; turning it off delet
 Deno.test("login_notices off: a refused login is shown in the status but not explained in chat", async () => {
   await using f = await gatewayFixture();
   await f.registerUser(ALICE, "alice");
-  const refuse = () =>
-    f.network.control.addFaults("100001", { kind: "fail", method: "login", code: "auth_failed" });
+  // Messenger ends the session (as when Facebook revokes it): the user must log in again.
+  const expire = async () => {
+    f.network.control.addFaults("100001", { kind: "expire_session" });
+    await waitUntil(
+      () => f.gateway.session(ALICE)?.state.status === "needs_reauth",
+      "the session to need re-authentication",
+    );
+  };
 
-  refuse();
-  await f.gateway.relogin(ALICE);
-  assert.equal(f.gateway.session(ALICE)?.state.status, "needs_reauth");
+  await expire();
   const explained = f.port.messages(ALICE).filter((text) => text.startsWith("Needs re-auth"));
   assert.equal(explained.length, 1, "explained while login_notices is on");
 
   await f.run("preferences", ALICE, { login_notices: false });
   await f.run("re-login", ALICE); // cookies still good: connected again
   assert.equal(f.gateway.session(ALICE)?.state.status, "connected");
-  refuse();
-  await f.gateway.relogin(ALICE);
-  assert.equal(f.gateway.session(ALICE)?.state.status, "needs_reauth");
+  await expire();
   assert.equal(
     f.port.messages(ALICE).filter((text) => text.startsWith("Needs re-auth")).length,
     1,

@@ -1,0 +1,69 @@
+/**
+ * Logins are the one thing that gets Facebook accounts locked: the session never stacks logins,
+ * never lets a stale login undo a newer one, and only retries passing trouble, a few times.
+ */
+import assert from "node:assert/strict";
+import { ALICE, gatewayFixture, PASSWORDS, waitUntil } from "./commands/_fixture.ts";
+
+function logins(f: Awaited<ReturnType<typeof gatewayFixture>>): number {
+  return f.network.control.operations("100001").operations.filter((op) => op.method === "login")
+    .length;
+}
+
+async function expire(f: Awaited<ReturnType<typeof gatewayFixture>>): Promise<void> {
+  f.network.control.addFaults("100001", { kind: "expire_session" });
+  await waitUntil(() => f.gateway.session(ALICE)?.state.status === "needs_reauth");
+}
+
+Deno.test("concurrent re-logins share one Messenger login", async () => {
+  await using f = await gatewayFixture();
+  await f.registerUser(ALICE, "alice");
+  await expire(f);
+  const before = logins(f);
+  f.network.control.addFaults("100001", { kind: "latency", method: "login", ms: 100, times: 1 });
+  await Promise.all([f.gateway.relogin(ALICE), f.gateway.relogin(ALICE), f.gateway.relogin(ALICE)]);
+  assert.equal(logins(f) - before, 1);
+  assert.equal(f.gateway.session(ALICE)?.state.status, "connected");
+});
+
+Deno.test("a stale login that fails after a newer registration does not undo it", async () => {
+  await using f = await gatewayFixture();
+  await f.registerUser(ALICE, "alice");
+  await expire(f);
+  f.network.control.addFaults("100001", [
+    { kind: "latency", method: "login", ms: 300, times: 1 },
+    { kind: "fail", method: "login", code: "auth_failed", times: 1 },
+  ]);
+  const before = f.network.control.faults("100001").length;
+  const stale = f.gateway.relogin(ALICE);
+  // The stale login has reached Messenger (and taken the faults) before the registration.
+  await waitUntil(() => f.network.control.faults("100001").length < before);
+  const step = await f.gateway.register(ALICE, {
+    kind: "password",
+    email: "alice@example.com",
+    password: PASSWORDS.alice,
+  });
+  assert.equal(step.kind, "registered");
+  await waitUntil(() => f.gateway.session(ALICE)?.state.status === "connected");
+  await stale;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(f.gateway.session(ALICE)?.state.status, "connected");
+  assert.ok(f.gateway.session(ALICE)?.messenger, "the fresh session was dropped");
+});
+
+Deno.test("an unexplained login failure asks the user instead of retrying", async () => {
+  await using f = await gatewayFixture();
+  await f.registerUser(ALICE, "alice");
+  await expire(f);
+  const before = logins(f);
+  f.network.control.addFaults("100001", {
+    kind: "fail",
+    method: "login",
+    code: "internal",
+    times: 5,
+  });
+  await f.gateway.relogin(ALICE);
+  assert.equal(f.gateway.session(ALICE)?.state.status, "needs_reauth");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(logins(f) - before, 1, "the gateway retried an unexplained failure");
+});
