@@ -107,6 +107,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     group: config.roster.group,
     send,
     call: (iq: Element): Promise<Element> => router.call(iq),
+    whenOnline: (timeoutMs) => connection.whenOnline(timeoutMs),
     privileges,
     avatars,
     contact: contactCard,

@@ -19,7 +19,10 @@ import type { MessageIdStore } from "../store/message_ids.ts";
 import type { OutgoingMessages } from "./outgoing_messages.ts";
 import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
-import type { ContactMessage, XmppPort } from "./xmpp_port.ts";
+import { type ContactMessage, type XmppPort, XmppUnavailable } from "./xmpp_port.ts";
+
+/** How long Messenger events wait for the XMPP server before being dropped (logged). */
+export const OFFLINE_WAIT_MS = 10 * 60_000;
 
 /** Delivers Messenger events to users. */
 export class IncomingEvents {
@@ -62,7 +65,30 @@ export class IncomingEvents {
       });
       return;
     }
-    this.#queues.post(session.jid, event.thread, () => this.#deliver(session, event));
+    this.#queues.post(session.jid, event.thread, () => this.#deliverWhenOnline(session, event));
+  }
+
+  /**
+   * Delivers once the XMPP server connection is up: while it is down (a Prosody restart) the
+   * thread's events wait, in order, instead of being sent into the void. A message whose send
+   * fails because the connection dropped meanwhile is tried again after the reconnection.
+   */
+  async #deliverWhenOnline(session: UserSession, event: RemoteEvent): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (!(await this.#xmpp.whenOnline(OFFLINE_WAIT_MS))) {
+        gatewayLog.error(
+          "Dropped a Messenger {type} for {user}: the XMPP server was unreachable for {minutes} min",
+          { type: event.type, user: session.jid, minutes: OFFLINE_WAIT_MS / 60_000 },
+        );
+        return;
+      }
+      try {
+        await this.#deliver(session, event);
+        return;
+      } catch (error) {
+        if (!(error instanceof XmppUnavailable)) throw error;
+      }
+    }
   }
 
   async #deliver(session: UserSession, event: RemoteEvent): Promise<void> {
@@ -151,7 +177,14 @@ export class IncomingEvents {
         ...(event.replyTo.text ? { text: event.replyTo.text } : {}),
       };
     }
-    const xmppIds = await this.#xmpp.contactMessage(user, contact, message);
+    let xmppIds: string[];
+    try {
+      xmppIds = await this.#xmpp.contactMessage(user, contact, message);
+    } catch (error) {
+      // Not delivered: a redelivery (or the retry above) must not be dropped as a duplicate.
+      this.#ids.release(user, event.id);
+      throw error;
+    }
     this.#counters.toXmpp++;
     if (xmppIds.length > 0) {
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });

@@ -97,15 +97,33 @@ export class OutgoingMessages {
   accept(session: UserSession, thread: ThreadId, message: ParsedMessage, sender: string): void {
     for (const action of message.actions) precheck(action);
     const user = session.jid;
-    this.#queues.post(user, thread, async () => {
+    const queued = this.#queues.post(user, thread, async () => {
+      let failed = false;
       for (const action of message.actions) {
         try {
           await this.#apply(session, thread, message, action);
         } catch (error) {
+          // Markers and chat states are best effort: a failure is logged, never bounced. A
+          // stanza gets at most one error back, for what it carried that mattered.
+          if (!isContentAction(action) || failed) {
+            gatewayLog.debug("{kind} for {user} not carried out: {reason}", {
+              kind: action.kind,
+              user,
+              reason: explainFailure(error).sentence,
+            });
+            continue;
+          }
+          failed = true;
           await this.#fail(sender, thread, message.id, error);
         }
       }
     });
+    if (!queued) {
+      throw new MessageRefused({
+        kind: "service_unavailable",
+        text: "Too many messages are waiting in this conversation: please try again later",
+      });
+    }
   }
 
   async #apply(
@@ -121,6 +139,7 @@ export class OutgoingMessages {
         await this.#withMessenger(
           session,
           (messenger) => this.#send(user, messenger, thread, message, action.content, prepared),
+          { idempotent: false },
         );
         return;
       }
@@ -145,7 +164,7 @@ export class OutgoingMessages {
             await capability(messenger, "unsend")(link.messengerId);
           }
           await this.#send(user, messenger, thread, message, action.content, prepared);
-        });
+        }, { idempotent: false });
         return;
       }
       case "retraction": {
@@ -236,13 +255,15 @@ export class OutgoingMessages {
   }
 
   /**
-   * Runs `work` on the connected Messenger session. When the connection drops (before or
-   * during the call), waits for the reconnection and tries again, until `reconnectWaitMs` is
-   * spent; then the last failure stands.
+   * Runs `work` on the connected Messenger session. When the connection drops, waits for the
+   * reconnection and tries again, until `reconnectWaitMs` is spent; then the last failure
+   * stands. Work that is not idempotent (sending) is retried only when the session already knew
+   * it was down, i.e. the request cannot have reached Messenger: never a message posted twice.
    */
   async #withMessenger<T>(
     session: UserSession,
     work: (messenger: MessengerSession) => Promise<T>,
+    options: { idempotent: boolean } = { idempotent: true },
   ): Promise<T> {
     const deadline = Date.now() + this.#settings.reconnectWaitMs;
     while (true) {
@@ -251,7 +272,9 @@ export class OutgoingMessages {
         return await work(messenger);
       } catch (error) {
         const remaining = deadline - Date.now();
-        if (!isMessengerError(error, "network", "disconnected") || remaining <= 0) throw error;
+        const dropped = isMessengerError(error, "network", "disconnected");
+        const safe = options.idempotent || messenger.state.status !== "connected";
+        if (!dropped || !safe || remaining <= 0) throw error;
         // The state change may not have reached the session yet: give it a moment.
         await new Promise((resolve) => setTimeout(resolve, Math.min(250, remaining)));
       }
@@ -320,6 +343,12 @@ export class OutgoingMessages {
     }
     await this.#xmpp.messageFailed(sender, asUserId(thread), id, failure);
   }
+}
+
+/** Actions whose failure the user must hear about (the rest is best effort). */
+function isContentAction(action: MessageAction): boolean {
+  return action.kind === "text" || action.kind === "correction" || action.kind === "retraction" ||
+    action.kind === "reaction";
 }
 
 /** Checks that need no Messenger round trip; throws {@link MessageRefused}. */

@@ -47,7 +47,13 @@ export interface XmppPort {
   removeContacts(user: string, contacts: UserId[]): Promise<void>;
 
   /**
-   * A message from a contact to the user. Returns the XMPP ids of the stanzas used (more than
+   * Resolves true once the XMPP server connection is up (at once when it is), false if it is
+   * still down after `timeoutMs`: Messenger events wait for it instead of being lost.
+   */
+  whenOnline(timeoutMs: number): Promise<boolean>;
+  /**
+   * A message from a contact to the user. Throws {@link XmppUnavailable} when the connection
+   * to the XMPP server dropped before it was sent. Returns the XMPP ids of the stanzas used (more than
    * one when attachments are split), so later reactions and replies can find them.
    */
   contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]>;
@@ -112,3 +118,8 @@ export type OwnActivity =
   | { kind: "reaction"; target: string; emojis: string[] }
   | { kind: "retraction"; target: string }
   | { kind: "displayed"; target: string };
+
+/** The XMPP server connection is down: nothing was delivered, try again once it is back. */
+export class XmppUnavailable extends Error {
+  override name = "XmppUnavailable";
+}

@@ -143,6 +143,16 @@ export class MessageIdStore {
     return true;
   }
 
+  /**
+   * Undoes {@link markSeen} for a message that could not be delivered after all, so that a
+   * redelivery by Messenger is not dropped as a duplicate.
+   */
+  release(user: string, messengerId: MessageId): void {
+    const key = seenMessageKey(user, messengerId);
+    this.#cache.delete(cacheKey(key));
+    this.#batcher.delete(key);
+  }
+
   /** Drops a user's cached records (their KV data is deleted with the user's prefix). */
   forgetUser(user: string): void {
     this.#cache.deleteWhere((id) => id.startsWith(cachePrefix(user)));

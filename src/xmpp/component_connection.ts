@@ -75,6 +75,7 @@ export class ComponentConnection {
   #wasOnline = false;
   #fatal: ((error: FatalConnectionError) => void) | undefined;
   #onlineListeners: (() => void)[] = [];
+  #onlineWaiters = new Set<(online: boolean) => void>();
   #offlineListeners: (() => void)[] = [];
   #stanzaListener: ((stanza: Element) => void) | undefined;
   /** Resolves when the connection gave up for good. */
@@ -126,6 +127,7 @@ export class ComponentConnection {
         port: options.port,
       });
       for (const listener of this.#onlineListeners) listener();
+      for (const wake of [...this.#onlineWaiters]) wake(true);
     });
     entity.on("stanza", (stanza) => this.#stanzaListener?.(stanza as Element));
   }
@@ -143,6 +145,21 @@ export class ComponentConnection {
   /** Calls `listener` each time the connection drops (before reconnecting). */
   onOffline(listener: () => void): void {
     this.#offlineListeners.push(listener);
+  }
+
+  /** Resolves true once online (at once when it is), false after `timeoutMs` or on stop. */
+  whenOnline(timeoutMs: number): Promise<boolean> {
+    if (this.online) return Promise.resolve(true);
+    if (this.#stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (online: boolean) => {
+        clearTimeout(timer);
+        this.#onlineWaiters.delete(done);
+        resolve(online);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#onlineWaiters.add(done);
+    });
   }
 
   /** True while the stream is authenticated and usable. */
@@ -182,6 +199,7 @@ export class ComponentConnection {
   /** Closes the stream cleanly and stops reconnecting. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const wake of [...this.#onlineWaiters]) wake(false);
     this.#reconnect.stop();
     try {
       await withTimeout(this.#entity.stop(), 3000);

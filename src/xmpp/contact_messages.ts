@@ -8,7 +8,12 @@
 
 import { localPartOf } from "../gateway/contact_ids.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
-import type { ContactMessage, MessageFailure, OwnActivity } from "../gateway/xmpp_port.ts";
+import {
+  type ContactMessage,
+  type MessageFailure,
+  type OwnActivity,
+  XmppUnavailable,
+} from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
 import { attachmentLink } from "./attachment_presentation.ts";
@@ -84,7 +89,11 @@ export class ContactMessages {
       thresholdMs: this.#options.delayThresholdMs,
       from: this.#options.domain,
     });
-    for (const stanza of stanzas) await this.#options.send(stanza);
+    for (const [index, stanza] of stanzas.entries()) {
+      if ((await this.#options.send(stanza)) === false && index === 0) {
+        throw new XmppUnavailable("The XMPP server connection is down");
+      }
+    }
     return stanzas.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
   }
 

@@ -53,8 +53,10 @@ export interface XmppSendersOptions {
   name: string;
   /** The roster group contacts (and the gateway) are put in. */
   group: string;
-  /** Sends a stanza; never throws. */
+  /** Sends a stanza; never throws (false when the connection is down). */
   send: (stanza: Element) => Promise<unknown>;
+  /** Resolves true once the component is online, false after `timeoutMs` (default: always true). */
+  whenOnline?: (timeoutMs: number) => Promise<boolean>;
   /** Sends an iq and resolves with its reply (the router's `call`). */
   call: IqCaller;
   /** What the users' servers granted (XEP-0356). */
@@ -86,6 +88,10 @@ export class XmppSenders implements XmppPort {
       privileges: options.privileges,
     });
     options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
+  }
+
+  whenOnline(timeoutMs: number): Promise<boolean> {
+    return this.#options.whenOnline?.(timeoutMs) ?? Promise.resolve(true);
   }
 
   contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {

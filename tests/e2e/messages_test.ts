@@ -83,9 +83,9 @@ function errorCondition(stanza: XmlElement): string | undefined {
   return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;
 }
 
-async function setup(options: { reconnectWait?: number } = {}) {
+async function setup(options: { reconnectWait?: number; hostModules?: string[] } = {}) {
   const [controlPort] = freePorts(1);
-  const server = await startProsody();
+  const server = await startProsody({ hostModules: options.hostModules ?? [] });
   await server.register("alice", "alicepw");
   const kv = await seededKv();
   const gateway = await startGateway(server, {
@@ -560,5 +560,24 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 500));
     const resent = (await control.operations()).filter((op) => op.text === "Sent from my phone");
     assert.equal(resent.length, 0, JSON.stringify(resent));
+  },
+});
+
+Deno.test({
+  name:
+    "Messenger messages that arrive while the XMPP server is down are delivered after it is back",
+  ...e2e,
+  async fn() {
+    await using t = await setup({ hostModules: ["offline"] });
+    const { alice, control, bob, server, gateway } = t;
+    const mark = gateway.mark();
+    const back = alice.nextOnline(30_000);
+    await server.stop();
+    await control.inject({ type: "message", sender: "200002", text: "while the server was down" });
+    await server.start();
+    await back;
+    await gateway.waitForLog(/component online/i, 30_000, mark);
+    const late = await bodyFrom(alice, bob, "while the server was down");
+    assert.equal(late.attrs.type, "chat");
   },
 });

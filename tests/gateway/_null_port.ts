@@ -32,6 +32,9 @@ export class NullXmppPort implements XmppPort {
   removeContacts(_user: string, _contacts: UserId[]): Promise<void> {
     return Promise.resolve();
   }
+  whenOnline(_timeoutMs: number): Promise<boolean> {
+    return Promise.resolve(true);
+  }
   contactMessage(_user: string, _contact: UserId, message: ContactMessage): Promise<string[]> {
     return Promise.resolve([message.id]);
   }
