@@ -254,7 +254,7 @@ function report(m: Measurement, label: string, baselineWhat: string): number {
     });
     console.log(`  [${label}] RSS growth per login (MiB, before GC): ${deltas.join(" ")}`);
   }
-  console.log(`  [${label}] login to connected, median: ${median.toFixed(0)} ms`);
+  console.log(`  [${label}] login to connected, median: ${median.toFixed(median < 10 ? 1 : 0)} ms`);
   console.log(`  [${label}] RSS with ${m.n} sessions connected: ${mib(m.loadedRss)} MiB`);
   console.log(`  [${label}] per account: ${mib(perAccount)} MiB`);
   console.log(`  [${label}] RSS after disconnect + close: ${mib(m.afterCloseRss)} MiB`);

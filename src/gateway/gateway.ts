@@ -8,6 +8,7 @@
 
 import { gatewayLog, registerSecret } from "../log.ts";
 import type { Credentials } from "../messenger/credentials.ts";
+import { isMessengerError } from "../messenger/errors.ts";
 import type { RemoteEvent } from "../messenger/events.ts";
 import type { LoginResult, MessengerNetwork, MessengerSession } from "../messenger/session.ts";
 import {
@@ -66,6 +67,8 @@ export class Gateway {
   #startTimers = new Set<ReturnType<typeof setTimeout>>();
   #eventHandlers: ((session: UserSession, event: RemoteEvent) => void)[] = [];
   #unregisterHandlers: ((jid: string) => Promise<void> | void)[] = [];
+  /** Bare JIDs with a registration in progress (logging in, or waiting for a 2FA code). */
+  #registering = new Set<string>();
   readonly #startedAt = Date.now();
   /** Bridged message counters (incremented by the message flows). */
   readonly counters = { toMessenger: 0, toXmpp: 0 };
@@ -150,9 +153,22 @@ export class Gateway {
     if (!this.isAllowed(bare)) {
       throw new RegistrationRefused("This gateway is not open to your address");
     }
+    if (this.#registering.has(bare)) {
+      throw new RegistrationRefused(
+        "A registration for your address is already in progress: finish or cancel it first",
+      );
+    }
     if (credentials.kind === "password") registerSecret(credentials.password);
     else for (const cookie of credentials.cookies) registerSecret(cookie.value);
-    const result = await this.#network.login(credentials, { selfListen: true });
+    // One registration per address at a time: each one is a Messenger login (and a Worker).
+    this.#registering.add(bare);
+    let result: LoginResult;
+    try {
+      result = await this.#network.login(credentials, { selfListen: true });
+    } catch (error) {
+      this.#registering.delete(bare);
+      throw error;
+    }
     return this.#continueRegistration(bare, result, credentials, options);
   }
 
@@ -165,17 +181,26 @@ export class Gateway {
     if (result.kind === "two_factor_required") {
       return {
         kind: "two_factor_required",
-        submit: async (code) =>
-          await this.#continueRegistration(
-            jid,
-            await result.submitCode(code.trim()),
-            credentials,
-            options,
-          ),
-        cancel: () => result.cancel(),
+        submit: async (code) => {
+          let next: LoginResult;
+          try {
+            next = await result.submitCode(code.trim());
+          } catch (error) {
+            // A wrong code may be corrected; anything else ends this registration.
+            if (!isMessengerError(error, "two_factor_failed")) this.#registering.delete(jid);
+            throw error;
+          }
+          return await this.#continueRegistration(jid, next, credentials, options);
+        },
+        cancel: () => {
+          this.#registering.delete(jid);
+          result.cancel();
+        },
       };
     }
-    return this.#completeRegistration(jid, result.session, credentials, options);
+    return this.#completeRegistration(jid, result.session, credentials, options).finally(() =>
+      this.#registering.delete(jid)
+    );
   }
 
   async #completeRegistration(

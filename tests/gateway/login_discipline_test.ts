@@ -3,7 +3,7 @@
  * never lets a stale login undo a newer one, and only retries passing trouble, a few times.
  */
 import assert from "node:assert/strict";
-import { ALICE, gatewayFixture, PASSWORDS, waitUntil } from "./commands/_fixture.ts";
+import { ALICE, BOB, gatewayFixture, PASSWORDS, waitUntil } from "./commands/_fixture.ts";
 
 function logins(f: Awaited<ReturnType<typeof gatewayFixture>>): number {
   return f.network.control.operations("100001").operations.filter((op) => op.method === "login")
@@ -66,4 +66,20 @@ Deno.test("an unexplained login failure asks the user instead of retrying", asyn
   assert.equal(f.gateway.session(ALICE)?.state.status, "needs_reauth");
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(logins(f) - before, 1, "the gateway retried an unexplained failure");
+});
+
+Deno.test("one registration per address at a time, free again once cancelled", async () => {
+  await using f = await gatewayFixture();
+  const credentials = {
+    kind: "password" as const,
+    email: "bob@example.com",
+    password: PASSWORDS.bob,
+  };
+  const first = await f.gateway.register(BOB, credentials);
+  assert.equal(first.kind, "two_factor_required");
+  await assert.rejects(f.gateway.register(BOB, credentials), /already in progress/);
+  if (first.kind === "two_factor_required") first.cancel();
+  const again = await f.gateway.register(BOB, credentials);
+  assert.equal(again.kind, "two_factor_required");
+  if (again.kind === "two_factor_required") again.cancel();
 });

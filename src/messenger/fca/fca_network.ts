@@ -16,6 +16,9 @@ import { FcaSession, type LoginStep } from "./fca_session.ts";
 import type { EndpointOverride, WireCredentials } from "./protocol.ts";
 import { DEFAULT_FCA_TIMINGS, type FcaTimings } from "./timings.ts";
 
+/** Logins (Workers starting fca) running at once; more wait their turn. */
+export const MAX_CONCURRENT_LOGINS = 4;
+
 /** Construction options. Only `timings` is meant for production configuration. */
 export interface FcaNetworkOptions {
   timings?: Partial<FcaTimings>;
@@ -42,6 +45,34 @@ export class FcaNetwork implements MessengerNetwork {
   /** Logs an account in, in its own Worker. Throws MessengerError on failure. */
   async login(credentials: Credentials, options: LoginOptions = {}): Promise<LoginResult> {
     const wire = wireCredentials(credentials);
+    // A bounded number of logins (each a Worker starting fca) run at once; the rest queue, so
+    // a burst (a restart, someone hammering registration) cannot exhaust memory.
+    await this.#loginSlot();
+    try {
+      return await this.#login(wire, options);
+    } finally {
+      this.#releaseLoginSlot();
+    }
+  }
+
+  #loginsRunning = 0;
+  #loginQueue: (() => void)[] = [];
+
+  #loginSlot(): Promise<void> {
+    if (this.#loginsRunning < MAX_CONCURRENT_LOGINS) {
+      this.#loginsRunning++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#loginQueue.push(resolve));
+  }
+
+  #releaseLoginSlot(): void {
+    const next = this.#loginQueue.shift();
+    if (next) next();
+    else this.#loginsRunning--;
+  }
+
+  async #login(wire: WireCredentials, options: LoginOptions): Promise<LoginResult> {
     const session = new FcaSession({
       timings: this.#timings,
       selfListen: options.selfListen ?? false,
