@@ -307,7 +307,18 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }
       try {
         if (connection.online) {
+          // Servers do not mark a departed component's JIDs offline: every contact and the
+          // gateway itself say goodbye, or rosters show them online while the gateway is down.
           for (const session of gateway.sessions()) {
+            for (const contact of session.contacts) {
+              await connection.send(
+                xml("presence", {
+                  type: "unavailable",
+                  from: senders.contactJid(contact.id),
+                  to: session.jid,
+                }),
+              );
+            }
             await connection.send(
               xml("presence", { type: "unavailable", from: domain, to: session.jid }),
             );

@@ -42,13 +42,19 @@ let longestFirst: string[] = [];
  * Values shorter than 4 characters are ignored: they would redact ordinary words.
  */
 export function registerSecret(value: string | undefined): void {
-  if (value === undefined || value.length < 4) return;
+  if (value === undefined || value.length < 4 || secrets.has(value)) return;
   secrets.add(value);
   // Also the form it takes inside a structured value rendered as JSON (quotes, backslashes and
   // control characters escaped).
   secrets.add(JSON.stringify(value).slice(1, -1));
+  // Cookies rotate for as long as the gateway runs: the oldest (long expired) values go first,
+  // so the list — walked for every log line — stays bounded.
+  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value!);
   longestFirst = [...secrets].sort((a, b) => b.length - a.length);
 }
+
+/** Secrets kept for redaction at most (raw and JSON-escaped forms count separately). */
+export const MAX_SECRETS = 20_000;
 
 /** Replaces every registered secret in `text`. */
 export function redactSecrets(text: string): string {

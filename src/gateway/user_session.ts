@@ -289,6 +289,9 @@ export class UserSession {
     clearTimeout(this.#retryTimer);
     await this.#dropMessenger();
     this.#state = { status: "logged_out" };
+    // Work waiting for a reconnection stops waiting: there will be none.
+    for (const wake of this.#connectedWaiters) wake();
+    this.#connectedWaiters.clear();
   }
 
   /** The presence the gateway JID shows this user for the current state. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { isIpLiteral, isPublicAddress } from "../xmpp/public_address.ts";
+import { isIpLiteral, isPublicAddress } from "./public_address.ts";
 
 /** Limits of {@link boundedDownload}. */
 export interface DownloadLimits {

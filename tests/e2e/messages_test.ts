@@ -581,3 +581,29 @@ Deno.test({
     assert.equal(late.attrs.type, "chat");
   },
 });
+
+Deno.test({
+  name: "when the gateway stops, its contacts go offline in the user's roster",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { alice, bob, gateway, gw } = t;
+    await alice.waitFor(
+      (s) => s.is("presence") && s.attrs.from?.split("/")[0] === bob && s.attrs.type === undefined,
+      10_000,
+      "Bob available",
+    );
+    assert.equal(await gateway.stop("SIGTERM"), 0);
+    await alice.waitFor(
+      (s) =>
+        s.is("presence") && s.attrs.from?.split("/")[0] === bob && s.attrs.type === "unavailable",
+      10_000,
+      "Bob unavailable after the gateway stopped",
+    );
+    await alice.waitFor(
+      (s) => s.is("presence") && s.attrs.from === gw && s.attrs.type === "unavailable",
+      10_000,
+      "the gateway unavailable",
+    );
+  },
+});

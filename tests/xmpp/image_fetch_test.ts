@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fetchImage, ImageFetchError } from "../../src/xmpp/image_fetch.ts";
-import { isPublicAddress } from "../../src/xmpp/public_address.ts";
+import { isPublicAddress } from "../../src/net/public_address.ts";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
 
