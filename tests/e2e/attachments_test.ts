@@ -5,30 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
-import { startGateway, type TomlTable } from "./_harness/gateway.ts";
-import { freePorts, type ProsodyOptions, startProsody } from "./_harness/prosody.ts";
-import { seededKv } from "./_harness/seeded_user.ts";
+import { xml, type XmlElement } from "./_harness/client.ts";
+import type { TomlTable } from "./_harness/gateway.ts";
+import { freePorts, type ProsodyOptions } from "./_harness/prosody.ts";
+import { registeredAlice } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const MiB = 1024 * 1024;
-
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-
-[[account.friend]]
-id = "200001"
-name = "Echo Bot"
-echo = true
-
-[[account.friend]]
-id = "200002"
-name = "Bob Builder"
-`;
 
 /** Bytes that look like a PNG (the gateway does not decode images). */
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...range(200)]);
@@ -41,47 +24,6 @@ function encodeBase64(bytes: Uint8Array): string {
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i % 256);
-}
-
-interface RecordedAttachment {
-  url: string;
-  filename: string;
-  contentType: string;
-  size: number;
-}
-
-interface Operation {
-  method: string;
-  text?: string;
-  thread?: string;
-  attachments?: RecordedAttachment[];
-  messageId?: string;
-}
-
-class Control {
-  constructor(readonly base: string) {}
-  async inject(events: unknown): Promise<{ id?: string }[]> {
-    const response = await fetch(`${this.base}/accounts/100001/events`, {
-      method: "POST",
-      body: JSON.stringify(events),
-    });
-    const body = await response.json();
-    assert.equal(response.status, 200, JSON.stringify(body));
-    return body.events;
-  }
-  async operations(): Promise<Operation[]> {
-    const response = await fetch(`${this.base}/accounts/100001/operations`);
-    return (await response.json()).operations;
-  }
-  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const found = (await this.operations()).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
-  }
 }
 
 /** A loopback web server with the files users "uploaded" to their server. */
@@ -105,42 +47,12 @@ function userUploads() {
   };
 }
 
-async function setup(options: { messages?: TomlTable; prosody?: ProsodyOptions } = {}) {
-  const [controlPort] = freePorts(1);
-  const server = await startProsody(options.prosody ?? {});
-  await server.register("alice", "alicepw");
-  const kv = await seededKv();
-  const gateway = await startGateway(server, {
-    world: WORLD,
-    config: {
-      gateway: { data: kv.path },
-      simulated: { control: `127.0.0.1:${controlPort}` },
-      messages: { reconnect_wait: 10, ...options.messages },
-    },
+/** Alice registered and online; `messages` is merged over messages.reconnect_wait = 10. */
+function setup(options: { messages?: TomlTable; prosody?: ProsodyOptions } = {}) {
+  return registeredAlice({
+    config: { messages: { reconnect_wait: 10, ...options.messages } },
+    ...(options.prosody ? { prosody: options.prosody } : {}),
   });
-  const alice = await connectClient(server, "alice", "alicepw");
-  const gw = server.componentDomain;
-  await alice.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    10_000,
-    "the gateway's Connected presence",
-  );
-  return {
-    server,
-    gateway,
-    alice,
-    echo: `200001@${gw}`,
-    bob: `200002@${gw}`,
-    control: new Control(`http://127.0.0.1:${controlPort}`),
-    async [Symbol.asyncDispose]() {
-      await alice.close();
-      await gateway[Symbol.asyncDispose]();
-      await server[Symbol.asyncDispose]();
-      await kv[Symbol.asyncDispose]();
-    },
-  };
 }
 
 function from(jid: string, predicate: (s: XmlElement) => boolean) {

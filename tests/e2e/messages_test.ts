@@ -3,139 +3,21 @@
  * simulated network (driven through its loopback control API), and real clients.
  */
 import assert from "node:assert/strict";
-import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
-import { startGateway } from "./_harness/gateway.ts";
-import { freePorts, startProsody } from "./_harness/prosody.ts";
-import { seededKv } from "./_harness/seeded_user.ts";
+import { xml, type XmlElement } from "./_harness/client.ts";
+import { bodyFrom, chat, fromContact, registeredAlice } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
-
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-
-[[account.friend]]
-id = "200001"
-name = "Echo Bot"
-echo = true
-
-[[account.friend]]
-id = "200002"
-name = "Bob Builder"
-`;
-
-interface Operation {
-  method: string;
-  thread?: string;
-  text?: string;
-  replyTo?: string;
-  messageId?: string;
-  reaction?: string;
-  typing?: boolean;
-}
-
-class Control {
-  constructor(readonly base: string) {}
-  async inject(events: unknown): Promise<{ id?: string }[]> {
-    const response = await fetch(`${this.base}/accounts/100001/events`, {
-      method: "POST",
-      body: JSON.stringify(events),
-    });
-    const body = await response.json();
-    assert.equal(response.status, 200, JSON.stringify(body));
-    return body.events;
-  }
-  async faults(faults: unknown): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/faults`, {
-      method: "POST",
-      body: JSON.stringify(faults),
-    });
-    await response.body?.cancel();
-    assert.equal(response.status, 200);
-  }
-  async redeliver(messageId: string): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/redeliver`, {
-      method: "POST",
-      body: JSON.stringify({ messageId }),
-    });
-    await response.body?.cancel();
-  }
-  async operations(): Promise<Operation[]> {
-    const response = await fetch(`${this.base}/accounts/100001/operations`);
-    return (await response.json()).operations;
-  }
-  /** Waits for an operation matching `predicate` (they are recorded as the gateway acts). */
-  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const found = (await this.operations()).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
-  }
-}
 
 function errorCondition(stanza: XmlElement): string | undefined {
   return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;
 }
 
-async function setup(options: { reconnectWait?: number; hostModules?: string[] } = {}) {
-  const [controlPort] = freePorts(1);
-  const server = await startProsody({ hostModules: options.hostModules ?? [] });
-  await server.register("alice", "alicepw");
-  const kv = await seededKv();
-  const gateway = await startGateway(server, {
-    world: WORLD,
-    config: {
-      gateway: { data: kv.path },
-      simulated: { control: `127.0.0.1:${controlPort}` },
-      messages: { reconnect_wait: options.reconnectWait ?? 10 },
-    },
+/** Alice registered, online, talking to Echo Bot and Bob (messages.reconnect_wait: 10 s). */
+function setup(options: { reconnectWait?: number; hostModules?: string[] } = {}) {
+  return registeredAlice({
+    config: { messages: { reconnect_wait: options.reconnectWait ?? 10 } },
+    prosody: { hostModules: options.hostModules ?? [] },
   });
-  const alice = await connectClient(server, "alice", "alicepw");
-  const gw = server.componentDomain;
-  await alice.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    10_000,
-    "the gateway's Connected presence",
-  );
-  return {
-    server,
-    gateway,
-    alice,
-    gw,
-    echo: `200001@${gw}`,
-    bob: `200002@${gw}`,
-    control: new Control(`http://127.0.0.1:${controlPort}`),
-    async [Symbol.asyncDispose]() {
-      await alice.close();
-      await gateway[Symbol.asyncDispose]();
-      await server[Symbol.asyncDispose]();
-      await kv[Symbol.asyncDispose]();
-    },
-  };
-}
-
-function chat(to: string, id: string, body: string, ...extra: XmlElement[]): XmlElement {
-  return xml("message", { type: "chat", to, id }, xml("body", {}, body), ...extra);
-}
-
-function fromContact(jid: string, predicate: (s: XmlElement) => boolean) {
-  return (s: XmlElement) => s.is("message") && s.attrs.from?.split("/")[0] === jid && predicate(s);
-}
-
-async function bodyFrom(client: TestClient, jid: string, body: string): Promise<XmlElement> {
-  return await client.waitFor(
-    fromContact(jid, (s) => s.getChildText("body") === body),
-    10_000,
-    `"${body}" from ${jid}`,
-  );
 }
 
 Deno.test({

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
-import { startGateway } from "./_harness/gateway.ts";
+import type { TomlTable } from "./_harness/gateway.ts";
 import {
   AdhocRun,
   chatAsk,
@@ -19,27 +19,11 @@ import {
   errorText,
   noteOf,
 } from "./_harness/gateway_client.ts";
-import { freePorts, startProsody } from "./_harness/prosody.ts";
-import { seededKv } from "./_harness/seeded_user.ts";
+import { aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-
-[[account.friend]]
-id = "200001"
-name = "Echo Bot"
-echo = true
-
-[[account.friend]]
-id = "200002"
-name = "Bob Builder"
-
+const WORLD = aliceWorld(`
 [[account.message_request]]
 from = "300001"
 text = "Hi! Saw your post about the hike, can I join?"
@@ -51,86 +35,11 @@ name = "Stranger Danger"
 [[user]]
 id = "300002"
 name = "Bobby Tables"
-`;
+`);
 
-interface Operation {
-  method: string;
-  thread?: string;
-  threads?: string[];
-  accept?: boolean;
-  text?: string;
-}
-
-/** The simulated network's control API, as Alice's account (100001). */
-class Control {
-  constructor(readonly base: string) {}
-  async inject(events: unknown): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/events`, {
-      method: "POST",
-      body: JSON.stringify(events),
-    });
-    const body = await response.text();
-    assert.equal(response.status, 200, body);
-  }
-  async faults(faults: unknown): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/faults`, {
-      method: "POST",
-      body: JSON.stringify(faults),
-    });
-    await response.body?.cancel();
-    assert.equal(response.status, 200);
-  }
-  async operations(): Promise<Operation[]> {
-    const response = await fetch(`${this.base}/accounts/100001/operations`);
-    return (await response.json()).operations;
-  }
-  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const found = (await this.operations()).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
-  }
-}
-
-async function setup(config: Record<string, Record<string, string | number>> = {}) {
-  const [controlPort] = freePorts(1);
-  const server = await startProsody();
-  await server.register("alice", "alicepw");
-  const kv = await seededKv();
-  const gateway = await startGateway(server, {
-    world: WORLD,
-    config: {
-      gateway: { data: kv.path },
-      simulated: { control: `127.0.0.1:${controlPort}` },
-      ...config,
-    },
-  });
-  const alice = await connectClient(server, "alice", "alicepw", { resource: "laptop" });
-  const gw = server.componentDomain;
-  await alice.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    10_000,
-    "the gateway's Connected presence",
-  );
-  return {
-    server,
-    gateway,
-    alice,
-    gw,
-    bob: `200002@${gw}`,
-    control: new Control(`http://127.0.0.1:${controlPort}`),
-    async [Symbol.asyncDispose]() {
-      await alice.close();
-      await gateway[Symbol.asyncDispose]();
-      await server[Symbol.asyncDispose]();
-      await kv[Symbol.asyncDispose]();
-    },
-  };
+/** Alice registered and online from her laptop; `config` is merged over the test config. */
+function setup(config: TomlTable = {}) {
+  return registeredAlice({ world: WORLD, config, resource: "laptop" });
 }
 
 function isPresenceFrom(jid: string, type: string | undefined) {

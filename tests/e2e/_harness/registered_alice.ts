@@ -1,0 +1,184 @@
+/**
+ * The usual e2e arrangement for what registered users do: a real Prosody, alice@localhost
+ * already registered (seeded KV, cookie login), the gateway process on the simulated network
+ * with its loopback control API, and Alice's client online and told "Connected as …".
+ * Plus a small client of the control API, acting on Alice's Messenger account (100001).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { connectClient, type TestClient, xml, type XmlElement } from "./client.ts";
+import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
+import { freePorts, type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
+import { seededKv } from "./seeded_user.ts";
+
+/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
+export function aliceWorld(extra = ""): string {
+  return `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+cookies = "c_user=100001; xs=abc"
+user_id = "100001"
+name = "Alice Example"
+
+[[account.friend]]
+id = "200001"
+name = "Echo Bot"
+echo = true
+
+[[account.friend]]
+id = "200002"
+name = "Bob Builder"
+${extra}`;
+}
+
+/** One operation the gateway performed on the account, as the control API lists it. */
+export interface Operation {
+  method: string;
+  thread?: string;
+  text?: string;
+  replyTo?: string;
+  messageId?: string;
+  reaction?: string;
+  typing?: boolean;
+  threads?: string[];
+  accept?: boolean;
+  attachments?: { url: string; filename: string; contentType: string; size: number }[];
+}
+
+/** The simulated network's control API, acting on Alice's account (100001). */
+export class AccountControl {
+  constructor(readonly base: string) {}
+
+  /** Makes things happen (as a friend, or as Alice on another device); returns the events. */
+  async inject(events: unknown): Promise<{ id?: string }[]> {
+    const response = await fetch(`${this.base}/accounts/100001/events`, {
+      method: "POST",
+      body: JSON.stringify(events),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    return body.events;
+  }
+
+  /** Makes Messenger misbehave (see docs/simulated-network.md). */
+  async faults(faults: unknown): Promise<void> {
+    const response = await fetch(`${this.base}/accounts/100001/faults`, {
+      method: "POST",
+      body: JSON.stringify(faults),
+    });
+    await response.body?.cancel();
+    assert.equal(response.status, 200);
+  }
+
+  /** Delivers a message again, as Messenger sometimes does. */
+  async redeliver(messageId: string): Promise<void> {
+    const response = await fetch(`${this.base}/accounts/100001/redeliver`, {
+      method: "POST",
+      body: JSON.stringify({ messageId }),
+    });
+    await response.body?.cancel();
+  }
+
+  /** Everything the gateway did on the account so far. */
+  async operations(): Promise<Operation[]> {
+    const response = await fetch(`${this.base}/accounts/100001/operations`);
+    return (await response.json()).operations;
+  }
+
+  /** Waits (10 s at most) for an operation matching `predicate`. */
+  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const found = (await this.operations()).find(predicate);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
+  }
+}
+
+/** What {@link registeredAlice} sets up; dispose it to stop everything. */
+export interface RegisteredAlice extends AsyncDisposable {
+  server: ProsodyServer;
+  gateway: GatewayProcess;
+  alice: TestClient;
+  /** The gateway's domain. */
+  gw: string;
+  echo: string;
+  bob: string;
+  control: AccountControl;
+}
+
+/** Starts the arrangement; `config` is merged over the gateway's test config. */
+export async function registeredAlice(
+  options: {
+    world?: string;
+    config?: TomlTable;
+    prosody?: ProsodyOptions;
+    resource?: string;
+  } = {},
+): Promise<RegisteredAlice> {
+  const [controlPort] = freePorts(1);
+  const server = await startProsody(options.prosody ?? {});
+  await server.register("alice", "alicepw");
+  const kv = await seededKv();
+  const config = options.config ?? {};
+  const gateway = await startGateway(server, {
+    world: options.world ?? aliceWorld(),
+    config: {
+      ...config,
+      gateway: { data: kv.path, ...(config.gateway as TomlTable | undefined) },
+      simulated: { control: `127.0.0.1:${controlPort}` },
+    },
+  });
+  const alice = await connectClient(
+    server,
+    "alice",
+    "alicepw",
+    options.resource ? { resource: options.resource } : {},
+  );
+  const gw = server.componentDomain;
+  await alice.waitFor(
+    (s) =>
+      s.is("presence") && s.attrs.from === gw &&
+      /Connected as/.test(s.getChildText("status") ?? ""),
+    10_000,
+    "the gateway's Connected presence",
+  );
+  return {
+    server,
+    gateway,
+    alice,
+    gw,
+    echo: `200001@${gw}`,
+    bob: `200002@${gw}`,
+    control: new AccountControl(`http://127.0.0.1:${controlPort}`),
+    async [Symbol.asyncDispose]() {
+      await alice.close();
+      await gateway[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+      await kv[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** A chat message with a body (and any extra children). */
+export function chat(to: string, id: string, body: string, ...extra: XmlElement[]): XmlElement {
+  return xml("message", { type: "chat", to, id }, xml("body", {}, body), ...extra);
+}
+
+/** Matches messages from a contact's JID (any resource) that also satisfy `predicate`. */
+export function fromContact(jid: string, predicate: (s: XmlElement) => boolean) {
+  return (s: XmlElement) => s.is("message") && s.attrs.from?.split("/")[0] === jid && predicate(s);
+}
+
+/** Waits for a message with exactly this body from a contact. */
+export async function bodyFrom(client: TestClient, jid: string, body: string): Promise<XmlElement> {
+  return await client.waitFor(
+    fromContact(jid, (s) => s.getChildText("body") === body),
+    10_000,
+    `"${body}" from ${jid}`,
+  );
+}
