@@ -21,6 +21,11 @@ export function localPartOf(id: UserId | ThreadId): string {
   return /^[0-9A-Za-z_.-]+$/.test(id) ? id.toLowerCase() : jidModule.escapeLocal(id);
 }
 
+/** The contact JID of a Messenger user (or thread) under the gateway's domain. */
+export function contactJidOf(id: UserId | ThreadId, domain: string): string {
+  return `${localPartOf(id)}@${domain}`;
+}
+
 /** The Messenger user id a contact JID local part stands for; null when it cannot be one. */
 export function userIdOf(localPart: string): UserId | null {
   const raw = jidModule.unescapeLocal(localPart);

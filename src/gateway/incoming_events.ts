@@ -17,7 +17,7 @@ import type { Attachment, MessageEvent, RemoteEvent } from "../messenger/events.
 import { asUserId, type MessageId } from "../messenger/ids.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { OutgoingMessages } from "./outgoing_messages.ts";
-import type { ThreadQueues } from "./thread_queue.ts";
+import { threadKey, type ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import { type ContactMessage, type XmppPort, XmppUnavailable } from "./xmpp_port.ts";
 
@@ -115,7 +115,7 @@ export class IncomingEvents {
         return;
       }
       case "read_receipt": {
-        const key = `${user}\u0000${event.thread}`;
+        const key = threadKey(user, event.thread);
         const contact = asUserId(event.thread);
         if (event.fromSelf) {
           const target = this.#lastShown.get(key);
@@ -188,7 +188,7 @@ export class IncomingEvents {
     this.#counters.toXmpp++;
     if (xmppIds.length > 0) {
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
-      this.#lastShown.set(`${user}\u0000${event.thread}`, xmppIds[0]);
+      this.#lastShown.set(threadKey(user, event.thread), xmppIds[0]);
     }
   }
 

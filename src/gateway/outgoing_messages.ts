@@ -29,7 +29,7 @@ import {
   prepareContent,
   type PreparedContent,
 } from "./outgoing_attachments.ts";
-import type { ThreadQueues } from "./thread_queue.ts";
+import { threadKey, type ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import type { MessageFailure, XmppPort } from "./xmpp_port.ts";
 
@@ -194,7 +194,7 @@ export class OutgoingMessages {
         const messenger = await this.#connected(session, false);
         if (!messenger || !hasCapability(messenger, "setTyping")) return;
         const typing = action.state === "composing";
-        const key = `${user}\u0000${thread}`;
+        const key = threadKey(user, thread);
         const last = this.#lastTyping.get(key);
         const now = Date.now();
         if (
@@ -245,7 +245,7 @@ export class OutgoingMessages {
     );
     if (xmppIds.length > 0) {
       this.#ids.link(user, { thread, messengerId: sent.id, xmppIds: [...new Set(xmppIds)] });
-      this.lastSent.set(`${user}\u0000${thread}`, xmppIds[0]);
+      this.lastSent.set(threadKey(user, thread), xmppIds[0]);
     }
     // Messenger echoes our own message back on some connections: never show it twice.
     await this.#ids.markSeen(user, sent.id);

@@ -201,5 +201,10 @@ export class ThreadQueues {
 
 /** Queue ids join user and thread with NUL, which neither a JID nor a thread id contains. */
 function queueId(key: ThreadKey): string {
-  return `${key.user}\u0000${key.thread}`;
+  return threadKey(key.user, key.thread);
+}
+
+/** A map key for per-(user, thread) state kept beside the queues (last ids, typing). */
+export function threadKey(user: string, thread: ThreadId): string {
+  return `${user}\u0000${thread}`;
 }

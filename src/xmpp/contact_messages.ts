@@ -6,7 +6,7 @@
  * @module
  */
 
-import { localPartOf } from "../gateway/contact_ids.ts";
+import { contactJidOf } from "../gateway/contact_ids.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
 import {
   type ContactMessage,
@@ -50,7 +50,7 @@ export class ContactMessages {
   }
 
   #jid(contact: UserId): string {
-    return `${localPartOf(contact)}@${this.#options.domain}`;
+    return contactJidOf(contact, this.#options.domain);
   }
 
   /** Sends a contact's message; returns the stanza ids used. */

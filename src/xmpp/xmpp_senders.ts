@@ -16,7 +16,7 @@
  * @module
  */
 
-import { localPartOf } from "../gateway/contact_ids.ts";
+import { contactJidOf } from "../gateway/contact_ids.ts";
 import type {
   ContactCard,
   ContactMessage,
@@ -133,7 +133,7 @@ export class XmppSenders implements XmppPort {
 
   /** The JID of a contact. */
   contactJid(contact: UserId): string {
-    return `${localPartOf(contact)}@${this.#options.domain}`;
+    return contactJidOf(contact, this.#options.domain);
   }
 
   async gatewayPresence(user: string, presence: PresenceState): Promise<void> {

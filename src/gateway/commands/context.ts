@@ -8,7 +8,7 @@
 
 import type { LogLevel } from "../../config/config.ts";
 import type { ThreadId, UserId } from "../../messenger/ids.ts";
-import { localPartOf } from "../contact_ids.ts";
+import { contactJidOf } from "../contact_ids.ts";
 import type { Gateway } from "../gateway.ts";
 import type { MessageRequests } from "../message_requests.ts";
 
@@ -38,5 +38,5 @@ export interface CommandContext {
 
 /** The JID of a Messenger user or group thread under the gateway. */
 export function contactJid(ctx: Pick<CommandContext, "domain">, id: UserId | ThreadId): string {
-  return `${localPartOf(id)}@${ctx.domain}`;
+  return contactJidOf(id, ctx.domain);
 }
