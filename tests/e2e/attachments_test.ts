@@ -171,12 +171,11 @@ Deno.test({
   name: "with an upload service, Messenger's files are re-uploaded to Prosody's http_file_share",
   ...e2e,
   async fn() {
-    const [httpPort] = freePorts(1);
     await using t = await setup({
       messages: { upload_service: "localhost", upload_max_size: 1 },
       prosody: {
+        http: true,
         hostModules: ["http_file_share"],
-        globalConfig: `http_ports = { ${httpPort} }\nhttp_interfaces = { "127.0.0.1" }`,
         // The slot URLs must name a host the test (and the gateway) can reach.
         hostConfig: `  http_host = "127.0.0.1"`,
       },
@@ -195,7 +194,7 @@ Deno.test({
     );
     const url = stanza.getChildText("body")!;
     assert.ok(
-      url.startsWith(`http://127.0.0.1:${httpPort}/file_share/`),
+      url.startsWith(`http://127.0.0.1:${t.server.httpPort}/file_share/`),
       `not Prosody's http_file_share: ${url}\n${gateway.output()}`,
     );
     assert.deepEqual(oob(stanza), { url, desc: "view.png" });

@@ -23,7 +23,7 @@ import {
   rowsOf,
   runCommand,
 } from "./_harness/gateway_client.ts";
-import { freePorts, startProsody } from "./_harness/prosody.ts";
+import { startProsody } from "./_harness/prosody.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 
@@ -72,12 +72,11 @@ Deno.test({
     await Promise.all(
       ["alice", "bob", "admin"].map((user) => server.register(user, `${user}-xmpp-pw`)),
     );
-    const [controlPort] = freePorts(1);
-    const control = `http://127.0.0.1:${controlPort}`;
     await using gateway = await startGateway(server, {
       world: WORLD,
-      config: { simulated: { control: `127.0.0.1:${controlPort}` } },
+      config: { simulated: { control: "127.0.0.1:0" } },
     });
+    const control = await gateway.controlUrl();
     const gw = server.componentDomain;
     await using admin = await connectClient(server, "admin", "admin-xmpp-pw");
     await using bob = await connectClient(server, "bob", "bob-xmpp-pw");

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
-import { freePorts, startProsody } from "./_harness/prosody.ts";
+import { startProsody } from "./_harness/prosody.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
@@ -40,7 +40,7 @@ async function setup(
     privileges?: boolean;
     avatarUrl?: string;
     gateway?: Record<string, string | number | boolean>;
-    controlPort?: number;
+    control?: boolean;
     clientPresence?: boolean;
   } = {},
 ) {
@@ -51,9 +51,7 @@ async function setup(
     world: world({ avatarUrl: options.avatarUrl }),
     config: {
       gateway: { data: kv.path, ...options.gateway },
-      ...(options.controlPort
-        ? { simulated: { control: `127.0.0.1:${options.controlPort}` } }
-        : {}),
+      ...(options.control ? { simulated: { control: "127.0.0.1:0" } } : {}),
     },
   });
   const alice = await connectClient(server, "alice", "alicepw", {
@@ -104,8 +102,8 @@ function errorCondition(stanza: XmlElement): string | undefined {
   return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;
 }
 
-async function accountSessions(controlPort: number): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${controlPort}/accounts`);
+async function accountSessions(control: string): Promise<number> {
+  const response = await fetch(`${control}/accounts`);
   const body = await response.json() as { accounts: { userId: string; sessions: unknown[] }[] };
   return body.accounts.find((a) => a.userId === "100001")!.sessions.length;
 }
@@ -285,13 +283,13 @@ Deno.test({
     "offline and comes back with them",
   ...e2e,
   async fn() {
-    const [controlPort] = freePorts(1);
-    await using t = await setup({ gateway: { keep_sessions_when_offline: false }, controlPort });
+    await using t = await setup({ gateway: { keep_sessions_when_offline: false }, control: true });
+    const control = await t.gateway.controlUrl();
     await eventually("the roster push", async () => (await roster(t.alice)).has(t.gw) || undefined);
     // Alice has no available resource: the gateway's probe after the push says she is offline.
     await eventually(
       "the session to end",
-      async () => (await accountSessions(controlPort)) === 0 || undefined,
+      async () => (await accountSessions(control)) === 0 || undefined,
     );
     await t.gateway.waitForLog(/alice@localhost has no XMPP client online/);
 
@@ -302,17 +300,17 @@ Deno.test({
       "the gateway connected again",
     );
     assert.ok(back);
-    assert.equal(await accountSessions(controlPort), 1);
+    assert.equal(await accountSessions(control), 1);
 
     await t.alice.send(xml("presence", { type: "unavailable" }));
     await eventually(
       "the session to end again",
-      async () => (await accountSessions(controlPort)) === 0 || undefined,
+      async () => (await accountSessions(control)) === 0 || undefined,
     );
     await t.alice.send(xml("presence"));
     await eventually(
       "the session to come back",
-      async () => (await accountSessions(controlPort)) === 1 || undefined,
+      async () => (await accountSessions(control)) === 1 || undefined,
     );
   },
 });

@@ -79,6 +79,12 @@ export interface GatewayProcess extends AsyncDisposable {
   waitForLog(re: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** Number of output lines captured so far: pass it as `from` to wait only for new lines. */
   mark(): number;
+  /**
+   * The simulated network's control API base URL, read from the gateway's log. Configure
+   * `simulated.control = "127.0.0.1:0"` so the kernel picks the port: a port chosen by the test
+   * beforehand can be taken by a parallel test before the gateway binds it.
+   */
+  controlUrl(timeoutMs?: number): Promise<string>;
   /** All output so far (stdout and stderr interleaved by arrival). */
   output(): string;
   /** Output lines so far. */
@@ -223,6 +229,11 @@ class GatewayProcessImpl implements GatewayProcess {
       };
       this.#waiters.add(waiter);
     });
+  }
+
+  async controlUrl(timeoutMs = 10_000): Promise<string> {
+    const line = await this.waitForLog(/control API listening on http:\/\/\S+/, timeoutMs);
+    return line.match(/http:\/\/[^\s"]+/)![0];
   }
 
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {

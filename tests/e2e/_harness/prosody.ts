@@ -39,6 +39,12 @@ export interface ProsodyOptions {
   globalConfig?: string;
   /** Extra Lua lines inside the `localhost` VirtualHost section. */
   hostConfig?: string;
+  /**
+   * Serve HTTP (e.g. for `http_file_share`) on a free loopback port, exposed as
+   * {@linkcode ProsodyServer.httpPort}. Picked here, not by the test, so a port taken by a parallel
+   * test between picking and binding is retried like the others.
+   */
+  http?: boolean;
   /** How long to wait for both ports to accept connections; default 10 s. */
   startTimeoutMs?: number;
 }
@@ -55,6 +61,8 @@ export interface ProsodyServer extends AsyncDisposable {
   readonly c2sPort: number;
   /** Loopback port for XEP-0114 component connections. */
   readonly componentPort: number;
+  /** Loopback HTTP port when started with `http: true`, else undefined. */
+  readonly httpPort: number | undefined;
   /** The temp dir holding config, data, pidfile and log. */
   readonly dir: string;
   /** Path of the generated Prosody config file. */
@@ -146,6 +154,7 @@ function renderConfig(
     dir: string;
     c2sPort: number;
     componentPort: number;
+    httpPort: number | undefined;
     componentDomain: string;
     componentSecret: string;
     privileges: boolean;
@@ -174,7 +183,8 @@ component_interfaces = { "127.0.0.1" }
 c2s_ports = { ${o.c2sPort} }
 component_ports = { ${o.componentPort} }
 s2s_ports = {}
-http_ports = {}
+http_ports = { ${o.httpPort ?? ""} }
+http_interfaces = { "127.0.0.1" }
 https_ports = {}
 -- On SIGTERM Prosody closes every stream and then waits ~1 s for sockets to finish; tests restart
 -- often, so give lingering connections 0.25 s before they are dropped.
@@ -214,6 +224,7 @@ class ProsodyServerImpl implements ProsodyServer {
     readonly componentSecret: string,
     readonly c2sPort: number,
     readonly componentPort: number,
+    readonly httpPort: number | undefined,
     readonly startTimeoutMs: number,
   ) {
     this.configFile = join(dir, "prosody.cfg.lua");
@@ -266,7 +277,10 @@ class ProsodyServerImpl implements ProsodyServer {
         problem = "Prosody exited during startup";
         break;
       }
-      if ((await portOpen(this.c2sPort)) && (await portOpen(this.componentPort))) {
+      if (
+        (await portOpen(this.c2sPort)) && (await portOpen(this.componentPort)) &&
+        (this.httpPort === undefined || (await portOpen(this.httpPort)))
+      ) {
         // Prosody keeps running after a failed bind or module load: treat its startup errors as
         // fatal, or tests would run against a half-configured server (or a stranger's port).
         const bytes = await Deno.readFile(logFile).catch(() => new Uint8Array());
@@ -374,13 +388,14 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     removeDirOnUnload(dir);
     await Deno.mkdir(join(dir, "data"));
     await Deno.mkdir(join(dir, "certs"));
-    const [c2sPort, componentPort] = freePorts(2);
+    const [c2sPort, componentPort, httpPort] = freePorts(opts.http ? 3 : 2);
     const server = new ProsodyServerImpl(
       dir,
       componentDomain,
       componentSecret,
       c2sPort,
       componentPort,
+      httpPort,
       opts.startTimeoutMs ?? 10_000,
     );
     await Deno.writeTextFile(
@@ -389,6 +404,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
         dir,
         c2sPort,
         componentPort,
+        httpPort,
         componentDomain,
         componentSecret,
         privileges: opts.privileges ?? true,

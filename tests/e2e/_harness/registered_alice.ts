@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./client.ts";
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
-import { freePorts, type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
+import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 import { seededKv } from "./seeded_user.ts";
 
 /** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
@@ -120,7 +120,6 @@ export async function registeredAlice(
     resource?: string;
   } = {},
 ): Promise<RegisteredAlice> {
-  const [controlPort] = freePorts(1);
   const server = await startProsody(options.prosody ?? {});
   await server.register("alice", "alicepw");
   const kv = await seededKv();
@@ -130,7 +129,7 @@ export async function registeredAlice(
     config: {
       ...config,
       gateway: { data: kv.path, ...(config.gateway as TomlTable | undefined) },
-      simulated: { control: `127.0.0.1:${controlPort}` },
+      simulated: { control: "127.0.0.1:0" },
     },
   });
   const alice = await connectClient(
@@ -154,7 +153,7 @@ export async function registeredAlice(
     gw,
     echo: `200001@${gw}`,
     bob: `200002@${gw}`,
-    control: new AccountControl(`http://127.0.0.1:${controlPort}`),
+    control: new AccountControl(await gateway.controlUrl()),
     async [Symbol.asyncDispose]() {
       await alice.close();
       await gateway[Symbol.asyncDispose]();
