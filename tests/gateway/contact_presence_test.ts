@@ -100,7 +100,7 @@ Deno.test("none mode: contacts never show available, whatever Messenger says", a
   await using f = await gatewayFixture({ contactPresence: "none" });
   await f.registerUser(ALICE, "alice");
   await f.network.control.inject("100001", { type: "presence", user: BOB, online: true });
-  f.network.control.addFaults("100001", { kind: "drop_connection", downMs: 20 });
+  f.network.control.addFaults("100001", { kind: "drop_connection", downMs: 300 });
   await waitUntil(() => f.gateway.session(ALICE)?.state.status === "reconnecting");
   await waitUntil(() => f.gateway.session(ALICE)?.state.status === "connected");
   assert.deepEqual(

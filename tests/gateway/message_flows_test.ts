@@ -14,6 +14,7 @@ import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.
 import { MessageIdStore } from "../../src/store/message_ids.ts";
 import { WriteBatcher } from "../../src/store/write_batcher.ts";
 import { NullXmppPort } from "./_null_port.ts";
+import { waitUntil } from "../_wait.ts";
 
 const WORLD = `[[account]]
 email = "alice@example.com"
@@ -89,7 +90,7 @@ async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
   assert.ok(await session.whenConnected(2000), "alice did not connect");
   const send = async (message: ParsedMessage) => {
     outgoing.accept(session, BOB, message, `${ALICE}/phone`);
-    await until(() => queues.tasksOf(ALICE, BOB) === 0);
+    await waitUntil(() => queues.tasksOf(ALICE, BOB) === 0);
     await network.control.idle();
   };
   return {
@@ -105,14 +106,6 @@ async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
       kv.close();
     },
   };
-}
-
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function text(id: string, body: string, extra: Partial<ParsedMessage> = {}): ParsedMessage {
@@ -195,7 +188,7 @@ Deno.test("mentions of contacts become Messenger mentions, and incoming ones kee
     text: "Alice!",
     mentions: [{ user: "100001", offset: 0, length: 5 }],
   });
-  await until(() => t.port.messages.length === 1);
+  await waitUntil(() => t.port.messages.length === 1);
   assert.deepEqual(t.port.messages[0].mentions, [{
     user: asUserId("100001"),
     offset: 0,
@@ -211,10 +204,10 @@ Deno.test("a Messenger message delivered twice is shown once, and counted once",
     sender: "200002",
     text: "once",
   });
-  await until(() => t.port.messages.length === 1);
+  await waitUntil(() => t.port.messages.length === 1);
   await t.network.control.redeliver("100001", event.type === "message" ? event.id : "");
   await t.network.control.inject("100001", { type: "message", sender: "200002", text: "twice" });
-  await until(() => t.port.messages.length === 2);
+  await waitUntil(() => t.port.messages.length === 2);
   assert.deepEqual(t.port.messages.map((m) => m.text), ["once", "twice"]);
   assert.equal(t.counters.toXmpp, 2);
 });

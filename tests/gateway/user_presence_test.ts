@@ -10,6 +10,7 @@ import type { PresenceState } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 import { putUser } from "../../src/store/user_records.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ALICE = "alice@example.org";
 const WORLD = `
@@ -29,14 +30,6 @@ class QuietPort extends NullXmppPort {
   override gatewayPresence(_user: string, presence: PresenceState): Promise<void> {
     this.states.push(presence.status ?? "");
     return Promise.resolve();
-  }
-}
-
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -70,7 +63,7 @@ async function fixture(keepSessionsWhenOffline: boolean) {
   });
   await gateway.start();
   const sessions = () => network.control.accounts()[0].sessions.length;
-  await until("Alice is connected", () => gateway.session(ALICE)?.state.status === "connected");
+  await waitUntil(() => gateway.session(ALICE)?.state.status === "connected", "Alice is connected");
   return {
     gateway,
     presence,
@@ -101,9 +94,9 @@ Deno.test("the Messenger session ends when the last resource leaves, and comes b
 
   assert.equal(f.presence.available(ALICE, "phone"), true);
   await f.presence.idle();
-  await until(
-    "Alice is connected again",
+  await waitUntil(
     () => f.gateway.session(ALICE)?.state.status === "connected",
+    "Alice is connected again",
   );
   assert.equal(f.sessions(), 1);
   assert.equal(f.port.states.at(-1), "Connected as Alice Example");

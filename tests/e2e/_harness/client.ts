@@ -172,7 +172,7 @@ class TestClientImpl implements TestClient {
     await this.xmpp.send(el);
   }
 
-  iq(el: XmlElement, timeoutMs = 5000): Promise<XmlElement> {
+  iq(el: XmlElement, timeoutMs = 10_000): Promise<XmlElement> {
     if (!el.attrs.id) el.attrs.id = randomId();
     const id = el.attrs.id;
     return new Promise<XmlElement>((resolve, reject) => {
@@ -201,7 +201,7 @@ class TestClientImpl implements TestClient {
 
   waitFor(
     predicate: (stanza: XmlElement) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = 10_000,
     description = "a matching stanza",
   ): Promise<XmlElement> {
     const index = this.#buffer.findIndex(predicate);

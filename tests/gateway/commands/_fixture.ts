@@ -26,6 +26,9 @@ import { ThreadQueues } from "../../../src/gateway/thread_queue.ts";
 import type { ContactCard, PresenceState, XmppPort } from "../../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../../src/messenger/ids.ts";
 import { parseWorld, SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
+import { waitUntil } from "../../_wait.ts";
+
+export { waitUntil };
 
 /** The gateway's domain in these tests (the same as tests/xmpp's recording router). */
 export const DOMAIN = "facebook.example.org";
@@ -302,15 +305,6 @@ export async function submit(step: FormStep, values: FormValues): Promise<Comman
     if (value !== undefined) filled[field.name] = value;
   }
   return await step.submit(filled);
-}
-
-/** Waits until `predicate` holds (polling every 5 ms, at most 2 s). */
-export async function waitUntil(predicate: () => boolean, what = "the condition"): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** The rows of a result step's table (asserting it is a result with a table). */

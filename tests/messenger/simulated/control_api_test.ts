@@ -109,7 +109,8 @@ Deno.test("faults can be added, listed and cleared over HTTP", async () => {
   assert.deepEqual(cleared.body, { faults: [] });
   await alice.sendMessage(BOB_THREAD, { text: "works" }, { isGroup: false });
   const dropped = await call(`${url}/accounts/${ALICE}/faults`, {
-    body: { kind: "drop_connection", downMs: 5 },
+    // Long enough that the reply reaches a loaded machine's test before the reconnection.
+    body: { kind: "drop_connection", downMs: 1500 },
   });
   assert.equal(dropped.status, 200);
   assert.equal(alice.state.status, "transient_disconnect");
