@@ -6,6 +6,12 @@
  * destination, checked for every redirect hop (a URL must not reach what only the gateway host
  * should: SSRF).
  *
+ * The check and the connection use the same addresses: a plain-http request goes to the address
+ * that was checked (with the original `Host` header), so a name that resolves to a public address
+ * for the check and to 169.254.169.254 a moment later (DNS rebinding) cannot reach the cloud
+ * metadata service. An https request keeps the name: TLS then only completes with a server holding
+ * a certificate for that name, which a rebound private address does not have.
+ *
  * Failures are a {@link DownloadError} with a machine-readable {@link DownloadFailureReason}, so
  * each caller words them for its audience (a log line, a user's error message).
  *
@@ -26,6 +32,8 @@ export interface DownloadLimits {
   maxRedirects?: number;
   /** Resolves a host name to its addresses; default Deno.resolveDns (A and AAAA). */
   resolve?: (hostname: string) => Promise<string[]>;
+  /** Which resolved addresses may be connected to; default {@link isPublicAddress} (tests widen it). */
+  allowAddress?: (address: string) => boolean;
   /** Refuses a content type (already lower-cased, without parameters) by returning false. */
   acceptType?: (contentType: string) => boolean;
 }
@@ -87,8 +95,9 @@ export async function boundedDownload(
   limits: DownloadLimits,
 ): Promise<DownloadedFile> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
+  const pinning = new PinnedClient();
   try {
-    return await download(url, limits, signal);
+    return await download(url, limits, signal, pinning);
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     if (signal.aborted) {
@@ -99,20 +108,61 @@ export async function boundedDownload(
     }
     const detail = error instanceof Error ? error.message : String(error);
     throw new DownloadError({ reason: "network", detail }, `The download failed: ${detail}`);
+  } finally {
+    pinning.close();
   }
+}
+
+/** The HTTP client that may set `Host` (for pinned requests), created only when one is needed. */
+class PinnedClient {
+  #client: Deno.HttpClient | undefined;
+
+  get(): Deno.HttpClient {
+    return this.#client ??= Deno.createHttpClient({ allowHost: true });
+  }
+
+  close(): void {
+    this.#client?.close();
+    this.#client = undefined;
+  }
+}
+
+/** Where one hop connects: the URL to fetch, and the `Host` header when the URL was pinned. */
+export interface ConnectTarget {
+  url: URL;
+  host?: string;
+}
+
+/**
+ * The request for `target` once its name resolved to the checked `address`: plain http is sent
+ * to that address with the original `Host`; https (and IP literals) keep the URL as it is.
+ */
+export function pinnedTarget(target: URL, address: string): ConnectTarget {
+  if (target.protocol !== "http:" || isIpLiteral(target.hostname)) return { url: target };
+  const url = new URL(target.href);
+  url.hostname = address.includes(":") ? `[${address}]` : address;
+  return { url, host: target.host };
 }
 
 async function download(
   start: string,
   limits: DownloadLimits,
   signal: AbortSignal,
+  pinning: PinnedClient,
 ): Promise<DownloadedFile> {
   let url = start;
   const maxRedirects = limits.maxRedirects ?? 3;
   for (let hop = 0;; hop++) {
     const target = parseUrl(url);
-    if (!limits.allowPrivateHosts) await assertPublicHost(target.hostname, limits);
-    const response = await fetch(target, { redirect: "manual", signal });
+    const connect = limits.allowPrivateHosts
+      ? { url: target }
+      : pinnedTarget(target, await checkedAddress(target.hostname, limits));
+    const response = await fetch(
+      connect.url,
+      connect.host
+        ? { redirect: "manual", signal, client: pinning.get(), headers: { host: connect.host } }
+        : { redirect: "manual", signal },
+    );
     if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
       await response.body?.cancel();
       if (hop >= maxRedirects) {
@@ -171,15 +221,17 @@ function parseUrl(url: string): URL {
   return parsed;
 }
 
-async function assertPublicHost(hostname: string, limits: DownloadLimits): Promise<void> {
+/** The address to connect to for `hostname`, after checking every address it resolves to. */
+async function checkedAddress(hostname: string, limits: DownloadLimits): Promise<string> {
+  const allowed = limits.allowAddress ?? isPublicAddress;
   const refused = () =>
     new DownloadError(
       { reason: "private_address", host: hostname },
       `The URL points to a local or private address (${hostname})`,
     );
   if (isIpLiteral(hostname)) {
-    if (!isPublicAddress(hostname)) throw refused();
-    return;
+    if (!allowed(hostname)) throw refused();
+    return hostname.replace(/^\[(.*)\]$/, "$1");
   }
   if (hostname === "localhost" || hostname.endsWith(".localhost")) throw refused();
   const addresses = await (limits.resolve ?? resolveDns)(hostname);
@@ -189,7 +241,8 @@ async function assertPublicHost(hostname: string, limits: DownloadLimits): Promi
       `Cannot resolve ${hostname}`,
     );
   }
-  if (!addresses.every(isPublicAddress)) throw refused();
+  if (!addresses.every(allowed)) throw refused();
+  return addresses[0];
 }
 
 async function resolveDns(hostname: string): Promise<string[]> {

@@ -4,6 +4,7 @@ import {
   DownloadError,
   type DownloadFailureReason,
   filenameOf,
+  pinnedTarget,
 } from "../../src/net/bounded_download.ts";
 
 const BYTES = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -33,6 +34,8 @@ function fileServer() {
             },
           }),
         );
+      case "/host":
+        return new Response(`Host: ${req.headers.get("host")}`);
       case "/empty":
         return new Response(new Uint8Array());
       case "/missing":
@@ -131,6 +134,49 @@ Deno.test("private destinations are refused unless allowed, also after resolving
     }),
   );
   assert.equal(unknown.failure.reason, "unresolvable");
+});
+
+Deno.test("a plain-http request goes to the address that was checked (no DNS rebinding)", async () => {
+  await using server = fileServer();
+  const port = new URL(server.base).port;
+  const lookups: string[] = [];
+  // The name only resolves through `resolve`, once per hop: if fetch looked it up again (where a
+  // rebinding DNS server could answer 169.254.169.254) the system resolver would fail on it.
+  const pinned = {
+    ...LOCAL,
+    allowPrivateHosts: false,
+    resolve: (host: string) => {
+      lookups.push(host);
+      return Promise.resolve(["127.0.0.1"]);
+    },
+    allowAddress: (address: string) => address === "127.0.0.1",
+  };
+  const file = await boundedDownload(`http://files.invalid:${port}/host`, pinned);
+  assert.equal(new TextDecoder().decode(file.data), `Host: files.invalid:${port}`);
+  assert.equal(file.url, `http://files.invalid:${port}/host`);
+  assert.deepEqual(lookups, ["files.invalid"]);
+  // Redirects are resolved and checked again, hop by hop.
+  const redirected = await boundedDownload(`http://files.invalid:${port}/redirect`, pinned);
+  assert.deepEqual(redirected.data, BYTES);
+  assert.equal(redirected.url, `http://files.invalid:${port}/report`);
+  assert.deepEqual(lookups, ["files.invalid", "files.invalid", "files.invalid"]);
+});
+
+Deno.test("only plain-http names are pinned; https keeps its name for TLS", () => {
+  assert.deepEqual(pinnedTarget(new URL("http://cdn.example:8080/a?b"), "203.0.113.9"), {
+    url: new URL("http://203.0.113.9:8080/a?b"),
+    host: "cdn.example:8080",
+  });
+  assert.deepEqual(pinnedTarget(new URL("http://cdn.example/a"), "2001:db8::1"), {
+    url: new URL("http://[2001:db8::1]/a"),
+    host: "cdn.example",
+  });
+  assert.deepEqual(pinnedTarget(new URL("https://cdn.example/a"), "203.0.113.9"), {
+    url: new URL("https://cdn.example/a"),
+  });
+  assert.deepEqual(pinnedTarget(new URL("http://203.0.113.9/a"), "203.0.113.9"), {
+    url: new URL("http://203.0.113.9/a"),
+  });
 });
 
 Deno.test("Content-Disposition file names are read without paths", () => {
