@@ -7,7 +7,7 @@
  */
 
 import { gatewayLog, registerSecret } from "../log.ts";
-import type { Credentials } from "../messenger/credentials.ts";
+import { type Credentials, secretsOf } from "../messenger/credentials.ts";
 import { isMessengerError } from "../messenger/errors.ts";
 import type { RemoteEvent } from "../messenger/events.ts";
 import type { LoginResult, MessengerNetwork, MessengerSession } from "../messenger/session.ts";
@@ -158,8 +158,7 @@ export class Gateway {
         "A registration for your address is already in progress: finish or cancel it first",
       );
     }
-    if (credentials.kind === "password") registerSecret(credentials.password);
-    else for (const cookie of credentials.cookies) registerSecret(cookie.value);
+    for (const secret of secretsOf(credentials)) registerSecret(secret);
     // One registration per address at a time: each one is a Messenger login (and a Worker).
     this.#registering.add(bare);
     let result: LoginResult;

@@ -29,6 +29,21 @@ export type Credentials =
 const REQUIRED_COOKIES = ["c_user", "xs"];
 
 /**
+ * The cookie values that must never be logged. `c_user` is left out: it is the account's public
+ * user id, which logs name on purpose (hiding it would turn every line about the user into `***`).
+ */
+export function secretCookieValues(cookies: readonly { key: string; value: string }[]): string[] {
+  return cookies.filter((cookie) => cookie.key !== "c_user").map((cookie) => cookie.value);
+}
+
+/** The parts of `credentials` that must never be logged. */
+export function secretsOf(credentials: Credentials): string[] {
+  return credentials.kind === "password"
+    ? [credentials.password]
+    : secretCookieValues(credentials.cookies);
+}
+
+/**
  * Parses cookies pasted by a user: an appState / browser-export JSON array (`key` or `name`), or
  * a `name=value; name=value` string. Throws a `bad_request` MessengerError whose message names
  * what is wrong but never echoes a cookie value.

@@ -9,7 +9,7 @@
  */
 
 import { registerSecret } from "../../log.ts";
-import type { Credentials } from "../credentials.ts";
+import { type Credentials, secretCookieValues } from "../credentials.ts";
 import { MessengerError } from "../errors.ts";
 import type { LoginOptions, LoginResult, MessengerNetwork } from "../session.ts";
 import { FcaSession, type LoginStep } from "./fca_session.ts";
@@ -148,11 +148,13 @@ function wireCredentials(credentials: Credentials): WireCredentials {
   if (credentials.cookies.length === 0) {
     throw new MessengerError("bad_request", "No cookies given");
   }
+  for (const secret of secretCookieValues(credentials.cookies)) registerSecret(secret);
   return {
     kind: "cookies",
-    appState: credentials.cookies.map((cookie) => {
-      if (cookie.key !== "c_user") registerSecret(cookie.value);
-      return { ...cookie, domain: cookie.domain.replace(/^\./, ""), path: cookie.path ?? "/" };
-    }),
+    appState: credentials.cookies.map((cookie) => ({
+      ...cookie,
+      domain: cookie.domain.replace(/^\./, ""),
+      path: cookie.path ?? "/",
+    })),
   };
 }

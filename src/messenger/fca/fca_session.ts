@@ -13,7 +13,7 @@
 
 import { messengerLog, registerSecret } from "../../log.ts";
 import type { ConnectionState } from "../connection_state.ts";
-import type { Cookie } from "../credentials.ts";
+import { type Cookie, secretCookieValues } from "../credentials.ts";
 import { isMessengerError, MessengerError } from "../errors.ts";
 import type { RemoteEvent } from "../events.ts";
 import { asUserId, type MessageId, type ThreadId, type UserId } from "../ids.ts";
@@ -444,9 +444,7 @@ export class FcaSession implements MessengerSession {
 
   #rememberCookies(cookies: WireCookie[]): void {
     if (cookies.length === 0) return;
-    for (const cookie of cookies) {
-      if (cookie.key !== "c_user") registerSecret(cookie.value);
-    }
+    for (const secret of secretCookieValues(cookies)) registerSecret(secret);
     this.#cookies = cookies.map((cookie) => ({ ...cookie }));
   }
 
