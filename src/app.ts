@@ -28,7 +28,8 @@ import { gatewayLog, mainLog } from "./log.ts";
 import { MessageIdStore } from "./store/message_ids.ts";
 import { WriteBatcher } from "./store/write_batcher.ts";
 import { registerUserMessages } from "./xmpp/user_messages.ts";
-import { registerContactDisco } from "./xmpp/contact_disco.ts";
+import { contactInfo, registerContactDisco } from "./xmpp/contact_disco.ts";
+import { capsElement, capsVerification } from "./xmpp/entity_caps.ts";
 import { createNetwork } from "./messenger/create_network.ts";
 import type { MessengerNetwork } from "./messenger/session.ts";
 import { openKv } from "./store/open_store.ts";
@@ -42,7 +43,7 @@ import { ComponentConnection, type FatalConnectionError } from "./xmpp/component
 import { parseJid } from "./xmpp/jid.ts";
 import { registerPing } from "./xmpp/ping.ts";
 import { Router } from "./xmpp/router.ts";
-import { registerServiceDiscovery } from "./xmpp/service_discovery.ts";
+import { gatewayInfo, registerServiceDiscovery } from "./xmpp/service_discovery.ts";
 import { registerSoftwareVersion } from "./xmpp/software_version.ts";
 import { xml } from "./xmpp/xml.ts";
 import { XmppSenders } from "./xmpp/xmpp_senders.ts";
@@ -111,6 +112,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     privileges,
     avatars,
     contact: contactCard,
+    caps: {
+      gateway: (): Element =>
+        capsElement(capsVerification(gatewayInfo(router, config.gateway.name))),
+      contact: (): Element => capsElement(capsVerification(contactInfo(router))),
+    },
   });
   const gateway = new Gateway({
     settings: {

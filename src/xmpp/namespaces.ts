@@ -11,6 +11,8 @@ export const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
 /** XEP-0030 service discovery items. */
 export const NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items";
+/** XEP-0115 entity capabilities (a disco#info hash in presence). */
+export const NS_CAPS = "http://jabber.org/protocol/caps";
 /** XEP-0199 XMPP ping. */
 export const NS_PING = "urn:xmpp:ping";
 /** XEP-0092 software version. */

@@ -21,13 +21,14 @@ const REASONS: Record<SubscriptionReason, string> = {
 
 /**
  * An available or unavailable presence; `avatar` adds the XEP-0153 `<x>` (on contact presences,
- * so clients know when to fetch the vCard).
+ * so clients know when to fetch the vCard), `caps` the XEP-0115 `<c>` (available ones only).
  */
 export function presenceStanza(
   from: string,
   to: string,
   presence: PresenceState,
   avatar?: AvatarHint,
+  caps?: Element,
 ): Element {
   return xml(
     "presence",
@@ -35,6 +36,7 @@ export function presenceStanza(
     presence.show ? xml("show", {}, presence.show) : null,
     presence.status ? xml("status", {}, presence.status) : null,
     avatar ? avatarUpdate(avatar) : null,
+    presence.available ? caps : null,
   );
 }
 

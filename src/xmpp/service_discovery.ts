@@ -9,6 +9,7 @@
 
 import { NS_DISCO_INFO, NS_DISCO_ITEMS } from "./namespaces.ts";
 import type { Router } from "./router.ts";
+import { capsVerification, isCapsNode, withNode } from "./entity_caps.ts";
 import { StanzaError } from "./stanza_error.ts";
 import { type Element, xml } from "./xml.ts";
 
@@ -43,10 +44,25 @@ export interface DiscoOptions {
   nodeItems?: (node: string, requester: string) => Promise<DiscoItem[] | null> | DiscoItem[] | null;
 }
 
+/**
+ * The gateway's own disco#info (identity and the features really registered), also hashed into
+ * the XEP-0115 caps of its presence.
+ */
+export function gatewayInfo(router: Router, name: string): Element {
+  return xml(
+    "query",
+    { xmlns: NS_DISCO_INFO },
+    xml("identity", { category: "gateway", type: "facebook", name }),
+    ...router.features("gateway").map((feature) => xml("feature", { var: feature })),
+  );
+}
+
 /** Registers disco#info and disco#items on the gateway JID. */
 export function registerServiceDiscovery(router: Router, options: DiscoOptions): void {
   router.iq("gateway", "get", NS_DISCO_INFO, "query", async ({ payload, from }) => {
     const node = nodeOf(payload);
+    const info = gatewayInfo(router, options.name);
+    if (isCapsNode(node, capsVerification(info))) return withNode(info, node);
     if (node !== undefined) {
       const info = await options.nodeInfo?.(node, from.full);
       if (!info) throw unknownNode(node);
@@ -57,12 +73,7 @@ export function registerServiceDiscovery(router: Router, options: DiscoOptions):
         ...info.features.map((feature) => xml("feature", { var: feature })),
       );
     }
-    return xml(
-      "query",
-      { xmlns: NS_DISCO_INFO },
-      xml("identity", { category: "gateway", type: "facebook", name: options.name }),
-      ...router.features("gateway").map((feature) => xml("feature", { var: feature })),
-    );
+    return info;
   });
   router.iq("gateway", "get", NS_DISCO_ITEMS, "query", async ({ payload, from }) => {
     const node = nodeOf(payload);

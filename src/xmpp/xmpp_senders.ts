@@ -67,6 +67,8 @@ export interface XmppSendersOptions {
   contact?: (user: string, id: UserId) => ContactCard | undefined;
   /** Bound on waiting for the grants before removing contacts (ms); default 5 s. */
   removalWaitMs?: number;
+  /** XEP-0115 `<c/>` elements for the gateway's and the contacts' available presences. */
+  caps?: { gateway(): Element; contact(): Element };
 }
 
 interface LastPresences {
@@ -159,7 +161,9 @@ export class XmppSenders implements XmppPort {
 
   /** The gateway's presence to one address (e.g. the full JID of a resource that came online). */
   async sendGatewayPresence(to: string, presence: PresenceState): Promise<void> {
-    await this.#options.send(presenceStanza(this.#options.domain, to, presence));
+    await this.#options.send(
+      presenceStanza(this.#options.domain, to, presence, undefined, this.#options.caps?.gateway()),
+    );
   }
 
   /**
@@ -173,7 +177,13 @@ export class XmppSenders implements XmppPort {
     presence: PresenceState,
   ): Promise<void> {
     await this.#options.send(
-      presenceStanza(this.contactJid(contact), to, presence, this.#avatarHint(user, contact)),
+      presenceStanza(
+        this.contactJid(contact),
+        to,
+        presence,
+        this.#avatarHint(user, contact),
+        this.#options.caps?.contact(),
+      ),
     );
   }
 
@@ -301,7 +311,15 @@ export class XmppSenders implements XmppPort {
     for (const [user, last] of this.#last) {
       const presence = last.contacts.get(contact);
       if (!presence?.available) continue;
-      await this.#options.send(presenceStanza(this.contactJid(contact), user, presence, hint));
+      await this.#options.send(
+        presenceStanza(
+          this.contactJid(contact),
+          user,
+          presence,
+          hint,
+          this.#options.caps?.contact(),
+        ),
+      );
     }
   }
 
