@@ -189,6 +189,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // Message requests first: a request's notice is queued ahead of its first message.
   const messageRequests = new MessageRequests({
+    kv,
     queues,
     xmpp: senders,
     contactJid: (id) => senders.contactJid(id),

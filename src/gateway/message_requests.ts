@@ -7,21 +7,27 @@
  * Messenger once per conversation (friends are never asked about), in the conversation's queue,
  * so the notice always comes before the message.
  *
- * Requests seen arriving are remembered (in memory) with a preview, because not every Messenger
- * connection can list pending requests: fca's thread list only reads the inbox.
+ * Requests seen arriving are remembered with a preview (in KV, so they survive restarts), because
+ * not every Messenger connection can list pending requests: fca's thread list only reads the inbox.
  *
  * @module
  */
 
 import { gatewayLog } from "../log.ts";
 import type { RemoteEvent } from "../messenger/events.ts";
-import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
+import { asThreadId, asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
 import {
   capability,
   hasCapability,
   type MessengerSession,
   type ThreadInfo,
 } from "../messenger/session.ts";
+import {
+  deleteMessageRequests,
+  listMessageRequests,
+  putMessageRequest,
+  type StoredMessageRequest,
+} from "../store/message_requests.ts";
 import { explainFailure } from "./login_failure.ts";
 import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
@@ -50,6 +56,8 @@ export type RequestSession = Pick<UserSession, "jid" | "contact" | "messenger">;
 
 /** Options of {@link MessageRequests}. */
 export interface MessageRequestsOptions {
+  /** Where pending requests seen arriving are kept across restarts. */
+  kv: Deno.Kv;
   queues: ThreadQueues;
   xmpp: XmppPort;
   /** The JID of a contact (named in the notice). */
@@ -61,8 +69,9 @@ export class MessageRequests {
   #options: MessageRequestsOptions;
   /** Per user, the conversations already asked about (requests or not). */
   #checked = new Map<string, Set<ThreadId>>();
-  /** Per user, pending requests seen arriving. */
+  /** Per user, pending requests seen arriving (loaded from KV on first use). */
   #seen = new Map<string, Map<ThreadId, PendingRequest>>();
+  #loading = new Map<string, Promise<Map<ThreadId, PendingRequest>>>();
 
   constructor(options: MessageRequestsOptions) {
     this.#options = options;
@@ -79,8 +88,7 @@ export class MessageRequests {
     const user = session.jid;
     const pending = this.#seen.get(user)?.get(event.thread);
     if (pending) {
-      if (event.text !== "") pending.preview = event.text;
-      pending.lastActivity = event.timestamp;
+      this.#update(user, pending, event.text, event.timestamp);
       return;
     }
     const checked = this.#checkedOf(user);
@@ -104,7 +112,7 @@ export class MessageRequests {
    * them, the ones seen arriving are still given; with none seen, the MessengerError is thrown.
    */
   async list(user: string, messenger: MessengerSession): Promise<PendingRequest[]> {
-    const seen = this.#seen.get(user) ?? new Map<ThreadId, PendingRequest>();
+    const seen = await this.#seenOf(user);
     const found = new Map<ThreadId, PendingRequest>();
     let threads: ThreadInfo[] = [];
     if (hasCapability(messenger, "getThreads")) {
@@ -120,7 +128,9 @@ export class MessageRequests {
     }
     for (const thread of threads) {
       if (thread.isMessageRequest) found.set(thread.id, fromThread(thread, seen.get(thread.id)));
-      else if (thread.isMessageRequest === false) seen.delete(thread.id);
+      else if (thread.isMessageRequest === false && seen.delete(thread.id)) {
+        await this.#forget(user, [thread.id]);
+      }
     }
     for (const [thread, request] of seen) if (!found.has(thread)) found.set(thread, request);
     const requests = [...found.values()].sort((a, b) =>
@@ -131,17 +141,62 @@ export class MessageRequests {
   }
 
   /** The user answered these requests: forgotten, and a later message is checked again. */
-  answered(user: string, threads: ThreadId[]): void {
+  async answered(user: string, threads: ThreadId[]): Promise<void> {
     for (const thread of threads) {
       this.#seen.get(user)?.delete(thread);
       this.#checked.get(user)?.delete(thread);
     }
+    await this.#forget(user, threads);
   }
 
-  /** Forgets everything about a user (unregistered). */
+  /** Forgets everything about a user (unregistered: their stored data is deleted with them). */
   forgetUser(user: string): void {
     this.#seen.delete(user);
+    this.#loading.delete(user);
     this.#checked.delete(user);
+  }
+
+  /** The user's pending requests seen arriving, loaded from KV once. */
+  #seenOf(user: string): Promise<Map<ThreadId, PendingRequest>> {
+    let loading = this.#loading.get(user);
+    if (!loading) {
+      loading = listMessageRequests(this.#options.kv, user).then((stored) => {
+        const seen = new Map(stored.map((request) => [asThreadId(request.thread), {
+          ...request,
+          thread: asThreadId(request.thread),
+        }]));
+        if (this.#loading.get(user) === loading) this.#seen.set(user, seen);
+        return seen;
+      });
+      loading.catch(() => this.#loading.delete(user));
+      this.#loading.set(user, loading);
+    }
+    return loading;
+  }
+
+  /** A new message of a known request: newer preview and time, stored. Never throws. */
+  #update(user: string, request: PendingRequest, text: string, timestamp: number): void {
+    if (text !== "") request.preview = text;
+    request.lastActivity = timestamp;
+    void this.#store(user, request);
+  }
+
+  async #store(user: string, request: PendingRequest): Promise<void> {
+    // Unregistered meanwhile (forgetUser): their data is being deleted, do not write it back.
+    if (!this.#loading.has(user)) return;
+    try {
+      await putMessageRequest(this.#options.kv, user, stored(request));
+    } catch (error) {
+      gatewayLog.warn("Could not store a message request of {jid}: {error}", { jid: user, error });
+    }
+  }
+
+  async #forget(user: string, threads: ThreadId[]): Promise<void> {
+    try {
+      await deleteMessageRequests(this.#options.kv, user, threads);
+    } catch (error) {
+      gatewayLog.warn("Could not delete message requests of {jid}: {error}", { jid: user, error });
+    }
   }
 
   async #check(
@@ -150,6 +205,13 @@ export class MessageRequests {
     text: string,
     timestamp: number,
   ): Promise<void> {
+    const seen = await this.#seenOf(session.jid);
+    const known = seen.get(thread);
+    if (known) {
+      // Noticed before a restart: the user was told already.
+      this.#update(session.jid, known, text, timestamp);
+      return;
+    }
     const messenger = session.messenger;
     if (!messenger) {
       // Disconnected meanwhile: the next message of this conversation asks again.
@@ -172,12 +234,8 @@ export class MessageRequests {
     const name = info.name ?? await nameOf(messenger, asUserId(thread)) ?? thread;
     const request: PendingRequest = { thread, name, isGroup: false, lastActivity: timestamp };
     if (text !== "") request.preview = text;
-    let seen = this.#seen.get(session.jid);
-    if (!seen) {
-      seen = new Map();
-      this.#seen.set(session.jid, seen);
-    }
     seen.set(thread, request);
+    await this.#store(session.jid, request);
     await this.#options.xmpp.gatewayMessage(
       session.jid,
       requestNotice(name, this.#options.contactJid(asUserId(thread))),
@@ -209,6 +267,17 @@ export class MessageRequests {
     }
     return checked;
   }
+}
+
+function stored(request: PendingRequest): StoredMessageRequest {
+  const record: StoredMessageRequest = {
+    thread: request.thread,
+    name: request.name,
+    isGroup: request.isGroup,
+  };
+  if (request.preview !== undefined) record.preview = request.preview;
+  if (request.lastActivity !== undefined) record.lastActivity = request.lastActivity;
+  return record;
 }
 
 /** The notice shown before the first message of a pending request. */

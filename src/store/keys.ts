@@ -49,3 +49,13 @@ export function messageByMessengerIdKey(bareJid: string, messengerId: string): D
 export function seenMessageKey(bareJid: string, messengerId: string): Deno.KvKey {
   return ["user", bareJid, "msg", "seen", messengerId];
 }
+
+/** Prefix of a user's pending Messenger message requests. */
+export function messageRequestsPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "request"];
+}
+
+/** One pending message request of a user, by conversation. */
+export function messageRequestKey(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "request", thread];
+}

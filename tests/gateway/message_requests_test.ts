@@ -5,7 +5,7 @@ import { MessageRequests, requestNotice } from "../../src/gateway/message_reques
 import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
 import type { MessageEvent } from "../../src/messenger/events.ts";
 import { MessengerError } from "../../src/messenger/errors.ts";
-import { asMessageId, asThreadId, asUserId } from "../../src/messenger/ids.ts";
+import { asMessageId, asThreadId, asUserId, type ThreadId } from "../../src/messenger/ids.ts";
 import type { MessengerSession, ThreadInfo } from "../../src/messenger/session.ts";
 import {
   ALICE,
@@ -211,10 +211,77 @@ function handMadeSession(getThreadInfo: () => Promise<ThreadInfo>) {
   return { jid: ALICE, contact: () => undefined, messenger };
 }
 
+/** An in-memory KV closed by `using`. */
+async function memoryKv(): Promise<Deno.Kv & Disposable> {
+  const kv = await Deno.openKv(":memory:");
+  return Object.assign(kv, { [Symbol.dispose]: () => kv.close() });
+}
+
+Deno.test("requests noticed before a restart are still listed, and not announced twice", async () => {
+  using kv = await memoryKv();
+  const port = new RecordingPort();
+  let asked = 0;
+  const session = handMadeSession(() => {
+    asked++;
+    return Promise.resolve({
+      id: asThreadId(STRANGER),
+      isGroup: false,
+      participants: [],
+      name: "Stranger Danger",
+      isMessageRequest: true,
+    });
+  });
+  // Like fca: the thread list shows only the inbox, never the requests.
+  const inboxOnly = { getThreads: () => Promise.resolve([]) } as unknown as MessengerSession;
+  /** A gateway (re)start: fresh memory, same KV; `observe` returns once the check is done. */
+  const start = () => {
+    const queues = new ThreadQueues({ onError: (error) => assert.fail(String(error)) });
+    const requests = new MessageRequests({
+      kv,
+      queues,
+      xmpp: port,
+      contactJid: (id) => `${id}@gw`,
+    });
+    return {
+      list: () => requests.list(ALICE, inboxOnly),
+      answered: (threads: ThreadId[]) => requests.answered(ALICE, threads),
+      async observe(text: string, timestamp: number) {
+        requests.observe(session, { ...strangerMessage(text), timestamp });
+        await queues.run(ALICE, asThreadId(STRANGER), () => {});
+      },
+    };
+  };
+
+  const before = start();
+  await before.observe("Can I join the hike?", 1_700_000_000_000);
+  assert.equal(port.messages(ALICE).length, 1, "the notice");
+  assert.equal((await before.list()).length, 1);
+
+  const after = start(); // the gateway restarted
+  assert.deepEqual(await after.list(), [{
+    thread: asThreadId(STRANGER),
+    name: "Stranger Danger",
+    isGroup: false,
+    preview: "Can I join the hike?",
+    lastActivity: 1_700_000_000_000,
+  }]);
+  const again = start();
+  await again.observe("Hello?", 1_700_000_100_000);
+  const [updated] = await again.list();
+  assert.equal(updated.preview, "Hello?");
+  assert.equal(updated.lastActivity, 1_700_000_100_000);
+  assert.equal(port.messages(ALICE).length, 1, "announced once, before the restart");
+  assert.equal(asked, 1, "Messenger was not asked again about a known request");
+
+  await again.answered([asThreadId(STRANGER)]);
+  assert.deepEqual(await start().list(), []);
+});
+
 Deno.test("the notice is queued ahead of the message even when Messenger answers slowly", async () => {
   const port = new RecordingPort();
   const queues = new ThreadQueues({ onError: () => {} });
-  const requests = new MessageRequests({ queues, xmpp: port, contactJid: (id) => `${id}@gw` });
+  using kv = await memoryKv();
+  const requests = new MessageRequests({ kv, queues, xmpp: port, contactJid: (id) => `${id}@gw` });
   const order: string[] = [];
   port.gatewayMessage = (_user, text) => {
     order.push(text.startsWith("Stranger") ? "notice" : text);
@@ -239,7 +306,8 @@ Deno.test("the notice is queued ahead of the message even when Messenger answers
 Deno.test("when Messenger cannot tell whether it is a request, the message still goes on", async () => {
   const port = new RecordingPort();
   const queues = new ThreadQueues({ onError: (error) => assert.fail(String(error)) });
-  const requests = new MessageRequests({ queues, xmpp: port, contactJid: (id) => `${id}@gw` });
+  using kv = await memoryKv();
+  const requests = new MessageRequests({ kv, queues, xmpp: port, contactJid: (id) => `${id}@gw` });
   let asked = 0;
   const session = handMadeSession(() => {
     asked++;

@@ -76,7 +76,7 @@ export function messageRequestsCommand(ctx: CommandContext): Command {
           if (accept.length > 0) {
             const threads = accept.map((r) => r.thread);
             await messengerCall(() => handle(threads, true));
-            ctx.messageRequests.answered(caller.jid, threads);
+            await ctx.messageRequests.answered(caller.jid, threads);
             sentences.push(`Accepted: ${describe(accept)}. Write to them at that address.`);
           }
           if (decline.length > 0) {
@@ -91,7 +91,7 @@ export function messageRequestsCommand(ctx: CommandContext): Command {
                 `${sentences.join(" ")} But declining failed: ${failure.message}`,
               );
             }
-            ctx.messageRequests.answered(caller.jid, threads);
+            await ctx.messageRequests.answered(caller.jid, threads);
             sentences.push(`Declined: ${describe(decline)}.`);
           }
           const later = shown.length - accept.length - decline.length + more;

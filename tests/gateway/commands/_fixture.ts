@@ -206,6 +206,7 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
   const startedAt = Date.now();
   const queues = new ThreadQueues({ onError: () => {} });
   const messageRequests = new MessageRequests({
+    kv,
     queues,
     xmpp: port,
     contactJid: (id) => `${id}@${DOMAIN}`,
