@@ -20,6 +20,11 @@ import {
   type MessengerSession,
   type UserInfo,
 } from "../messenger/session.ts";
+import {
+  markContactRemoved,
+  removedContacts,
+  unmarkContactRemoved,
+} from "../store/removed_contacts.ts";
 import { getUser, updateUser } from "../store/user_records.ts";
 import { type ContactPresenceMode, ContactPresences } from "./contact_presence.ts";
 import { isMessengerError } from "../messenger/errors.ts";
@@ -53,6 +58,12 @@ export interface SessionContext {
 
 /** Passing login failures (network, timeouts) retried by the gateway before asking the user. */
 export const MAX_PASSING_FAILURES = 5;
+
+/** What a contact sync did: contacts put into the roster, and ones left out (removed by the user). */
+export interface ContactSync {
+  synced: number;
+  leftOut: number;
+}
 
 /** A registered user's Messenger session. */
 export class UserSession {
@@ -230,10 +241,14 @@ export class UserSession {
     await this.syncContacts();
   }
 
-  /** Fetches friends (or recent threads) and puts them into the user's roster. */
-  async syncContacts(): Promise<number> {
+  /**
+   * Fetches friends (or recent threads) and puts them into the user's roster, except the ones the
+   * user removed from it (they still reach the user when they write).
+   */
+  async syncContacts(): Promise<ContactSync> {
+    const none = { synced: 0, leftOut: 0 };
     const messenger = this.#messenger;
-    if (!messenger) return 0;
+    if (!messenger) return none;
     let users: UserInfo[] = [];
     try {
       if (hasCapability(messenger, "getFriends")) {
@@ -244,22 +259,46 @@ export class UserSession {
         jid: this.jid,
         reason: explainFailure(error).sentence,
       });
-      return 0;
+      return none;
     }
+    const removed = await removedContacts(this.#ctx.kv, this.jid).catch((error) => {
+      gatewayLog.warn("Could not read the removed contacts of {jid}: {error}", {
+        jid: this.jid,
+        error,
+      });
+      return new Set<string>();
+    });
     const cards = users.slice(0, this.#ctx.settings.rosterMaxContacts).map((user): ContactCard => ({
       id: user.id,
       name: user.name,
       ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
     }));
     for (const card of cards) this.#contacts.set(card.id, card);
-    await this.#ctx.xmpp.addContacts(this.jid, cards);
+    const shown = cards.filter((card) => !removed.has(card.id));
+    await this.#ctx.xmpp.addContacts(this.jid, shown);
     if (this.#state.status === "connected") {
-      for (const card of cards) {
+      for (const card of shown) {
         const presence = this.contactPresence(card.id);
         if (presence.available) await this.#ctx.xmpp.contactPresence(this.jid, card.id, presence);
       }
     }
-    return cards.length;
+    return { synced: shown.length, leftOut: cards.length - shown.length };
+  }
+
+  /**
+   * The user removed a contact from their roster (or added it back): later syncs leave it out
+   * (or put it in again). Never throws: a failed write only means the old behaviour.
+   */
+  async contactRemovedFromRoster(contact: UserId, removed: boolean): Promise<void> {
+    try {
+      if (removed) await markContactRemoved(this.#ctx.kv, this.jid, contact);
+      else await unmarkContactRemoved(this.#ctx.kv, this.jid, contact);
+    } catch (error) {
+      gatewayLog.warn("Could not record a roster change of {jid}: {error}", {
+        jid: this.jid,
+        error,
+      });
+    }
   }
 
   /** Saves refreshed cookies so a restart needs no password. */

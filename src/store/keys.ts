@@ -59,3 +59,13 @@ export function messageRequestsPrefix(bareJid: string): Deno.KvKey {
 export function messageRequestKey(bareJid: string, thread: string): Deno.KvKey {
   return ["user", bareJid, "request", thread];
 }
+
+/** Prefix of the Messenger contacts a user removed from their roster (left out of syncs). */
+export function removedContactsPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "removed_contact"];
+}
+
+/** One contact a user removed from their roster. */
+export function removedContactKey(bareJid: string, contact: string): Deno.KvKey {
+  return ["user", bareJid, "removed_contact", contact];
+}

@@ -12,7 +12,9 @@
  * - subscribe to the gateway: `subscribed`, its presence, and `subscribe` back (the user's server
  *   answers that by itself when the user already shares their presence);
  * - subscribe to a contact: `subscribed` for a Messenger friend, otherwise `unsubscribed` and a
- *   chat message from the gateway saying why;
+ *   chat message from the gateway saying why; a friend the user had removed is synced again;
+ * - unsubscribe from a contact (the user removed it from their roster): later contact syncs
+ *   leave it out, so it does not come back at the next login;
  * - unsubscribe from the gateway JID (the user removed it from their roster): unregistration.
  *   Not `unsubscribed`: the user's server also sends that in answer to the gateway's own probes
  *   when the gateway is not subscribed, and declining the gateway's subscription request is no
@@ -38,7 +40,14 @@ import type { XmppSenders } from "./xmpp_senders.ts";
 /** What presence handling reads of a registered user's session. */
 export type PresenceSession = Pick<
   UserSession,
-  "jid" | "state" | "presence" | "contacts" | "contact" | "contactPresence" | "messenger"
+  | "jid"
+  | "state"
+  | "presence"
+  | "contacts"
+  | "contact"
+  | "contactPresence"
+  | "messenger"
+  | "contactRemovedFromRoster"
 >;
 
 /** What presence handling needs from the rest of the program. */
@@ -166,6 +175,14 @@ export function registerPresenceHandling(
       case "subscribe":
         await subscribeToContact(session, from, to);
         return;
+      case "unsubscribe":
+        if (id === null) return;
+        xmppLog.info("{jid} removed contact {contact} from their roster", {
+          jid: from.bare,
+          contact: id,
+        });
+        await session.contactRemovedFromRoster(id, true);
+        return;
       default:
         xmppLog.debug("{jid} sent {type} to contact {contact}", {
           jid: from.bare,
@@ -191,6 +208,7 @@ export function registerPresenceHandling(
     const found = await lookUpFriend(session, id);
     switch (found.kind) {
       case "friend":
+        await session.contactRemovedFromRoster(id, false);
         await options.send(subscriptionPresence("subscribed", to.bare, from.bare));
         await senders.sendContactPresence(from.bare, session.jid, id, session.contactPresence(id));
         return;

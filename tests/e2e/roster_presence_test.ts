@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
+import { noteOf, runCommand } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 
@@ -275,6 +276,44 @@ Deno.test({
     } finally {
       await images.shutdown();
     }
+  },
+});
+
+Deno.test({
+  name: "a contact the user removes from the roster stays out of later syncs until added back",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const echo = `200001@${t.gw}`;
+    await eventually("the roster push", async () => (await roster(t.alice)).has(echo) || undefined);
+
+    // The user deletes the contact in their client: their server tells the contact (unsubscribe).
+    const removed = await t.alice.iq(
+      xml(
+        "iq",
+        { type: "set" },
+        xml("query", { xmlns: NS_ROSTER }, xml("item", { jid: echo, subscription: "remove" })),
+      ),
+    );
+    assert.equal(removed.attrs.type, "result", removed.toString());
+    await t.gateway.waitForLog(/alice@localhost removed contact 200001 from their roster/);
+
+    // The same sync a login runs leaves it out, and says so.
+    const sync = noteOf(await runCommand(t.alice, t.gw, "sync-contacts"));
+    assert.match(sync, /^Synchronised 0 Messenger contacts with your roster \(1 you removed/);
+    assert.ok(!(await roster(t.alice)).has(echo), "the removed contact came back");
+
+    // Adding it back from the client: approved, and synced again from now on.
+    await t.alice.send(xml("presence", { type: "subscribe", to: echo }));
+    await t.alice.waitFor(presenceFrom(echo, "subscribed"), 10_000, "the contact's approval");
+    assert.equal(
+      noteOf(await runCommand(t.alice, t.gw, "sync-contacts")),
+      "Synchronised 1 Messenger contact with your roster",
+    );
+    await eventually(
+      "the contact back in the roster, both ways",
+      async () => (await roster(t.alice)).get(echo)?.attrs.subscription === "both" || undefined,
+    );
   },
 });
 

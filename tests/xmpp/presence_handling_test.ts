@@ -47,6 +47,10 @@ function fakeSession(
     }),
     suspended: false,
     calls: [],
+    contactRemovedFromRoster(contact: UserId, removed: boolean) {
+      session.calls.push(`${removed ? "removed" : "added back"} ${contact}`);
+      return Promise.resolve();
+    },
     suspend() {
       session.suspended = true;
       session.calls.push("suspend");
@@ -174,12 +178,26 @@ Deno.test("an unregistered user subscribing to the gateway is told to register",
 });
 
 Deno.test("subscribing to a friend is approved with the friend's presence", async () => {
-  const { router, take } = setup(fakeSession(CONNECTED));
+  const session = fakeSession(CONNECTED);
+  const { router, take } = setup(session);
   await router.handle(parse(`<presence type="subscribe" from="${ALICE}" to="200001@${GW}"/>`));
   assert.deepEqual(summary(take()), [
     `presence subscribed 200001@${GW} → ${ALICE}`,
     `presence available 200001@${GW} → ${ALICE}`,
   ]);
+  assert.deepEqual(session.calls, ["added back 200001"]);
+});
+
+Deno.test("removing a contact from the roster is remembered; unsubscribed alone is not", async () => {
+  const session = fakeSession(CONNECTED);
+  const { router, take } = setup(session);
+  // Prosody answers the gateway's probes with unsubscribed: no wish to remove anything.
+  await router.handle(parse(`<presence type="unsubscribed" from="${ALICE}" to="200001@${GW}"/>`));
+  assert.deepEqual(session.calls, []);
+  await router.handle(parse(`<presence type="unsubscribe" from="${ALICE}" to="200001@${GW}"/>`));
+  await router.handle(parse(`<presence type="unsubscribe" from="${ALICE}" to="bob@${GW}"/>`));
+  assert.deepEqual(session.calls, ["removed 200001"]);
+  assert.deepEqual(take(), []);
 });
 
 Deno.test("a friend beyond the roster limit is found through Messenger", async () => {

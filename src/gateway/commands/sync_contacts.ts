@@ -19,10 +19,13 @@ export function syncContactsCommand(ctx: CommandContext): Command {
     async start(caller: CommandCaller): Promise<ResultStep> {
       const messenger = messengerOf(ctx, caller.jid);
       requireCapability(messenger, "getFriends", "list your friends");
-      const count = await sessionOf(ctx, caller.jid).syncContacts();
+      const { synced, leftOut } = await sessionOf(ctx, caller.jid).syncContacts();
+      const left = leftOut === 0 ? "" : ` (${leftOut} you removed from your roster left out: ` +
+        "add one back by adding its address in your client)";
       return {
         kind: "result",
-        note: `Synchronised ${count} Messenger contact${count === 1 ? "" : "s"} with your roster`,
+        note: `Synchronised ${synced} Messenger contact${synced === 1 ? "" : "s"} with your ` +
+          `roster${left}`,
       };
     },
   };
