@@ -11,26 +11,16 @@
  * @module
  */
 
-import type { AttachmentKind } from "../events.ts";
+import type { Attachment, AttachmentKind } from "../events.ts";
 import { idValue, invalid, JsonFields } from "./json_fields.ts";
 
-/** An attachment of an injected message: a URL, or bytes (base64) the network will serve. */
-export interface InjectedAttachment {
-  /** Default: derived from `contentType` (photo, gif, video, audio, file). */
-  kind?: AttachmentKind;
-  url?: string;
-  /** The file's bytes, base64; the network serves them and sets `url` and `size`. */
+/**
+ * An attachment of an injected message: the event's {@link Attachment} with every field optional
+ * (`kind` defaults from `contentType`: photo, gif, video, audio, file), or bytes (base64) the
+ * network serves, setting `url` and `size`.
+ */
+export interface InjectedAttachment extends Partial<Attachment> {
   data?: string;
-  filename?: string;
-  contentType?: string;
-  size?: number;
-  width?: number;
-  height?: number;
-  isVoice?: boolean;
-  title?: string;
-  description?: string;
-  latitude?: number;
-  longitude?: number;
 }
 
 /** A file given inline (base64), e.g. a new group picture. */
