@@ -86,7 +86,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  registerSecret(config.component.secret);
+  registerSecret(config.component.secret, { permanent: true });
   if (flags["check-config"]) {
     console.log(`Configuration ${config.file} is valid`);
     return EXIT.ok;

@@ -33,24 +33,40 @@ export const storeLog = getLogger([ROOT, "store"]);
 /** Logger of the program's start and stop. */
 export const mainLog = getLogger([ROOT, "main"]);
 
+/** Redacted values in registration order, refreshed when registered again (oldest first out). */
 const secrets = new Set<string>();
-/** The secrets, longest first, so one containing another is replaced whole. */
-let longestFirst: string[] = [];
+/** Redacted values never evicted (the component secret). */
+const permanentSecrets = new Set<string>();
+/** The secrets, longest first, so one containing another is replaced whole; null: recompute. */
+let longestFirst: string[] | null = [];
 
 /**
  * Registers a value that must never appear in a log line (it is replaced by `***`).
  * Values shorter than 4 characters are ignored: they would redact ordinary words.
+ *
+ * Cookies rotate for as long as the gateway runs, so the list (walked for every log line) is
+ * bounded: when full, the value registered *least recently* is dropped. Whoever still uses a
+ * secret registers it again (sessions do at every cookie save), which keeps it; `permanent`
+ * values (the component secret) are never dropped.
  */
-export function registerSecret(value: string | undefined): void {
-  if (value === undefined || value.length < 4 || secrets.has(value)) return;
-  secrets.add(value);
+export function registerSecret(
+  value: string | undefined,
+  options: { permanent?: boolean } = {},
+): void {
+  if (value === undefined || value.length < 4) return;
   // Also the form it takes inside a structured value rendered as JSON (quotes, backslashes and
   // control characters escaped).
-  secrets.add(JSON.stringify(value).slice(1, -1));
-  // Cookies rotate for as long as the gateway runs: the oldest (long expired) values go first,
-  // so the list — walked for every log line — stays bounded.
-  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value!);
-  longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+  const forms = [value, JSON.stringify(value).slice(1, -1)];
+  if (options.permanent) {
+    for (const form of forms) permanentSecrets.add(form);
+  } else if (!permanentSecrets.has(value)) {
+    for (const form of forms) {
+      secrets.delete(form); // re-registered: now the most recent
+      secrets.add(form);
+    }
+    while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value!);
+  }
+  longestFirst = null;
 }
 
 /** Secrets kept for redaction at most (raw and JSON-escaped forms count separately). */
@@ -58,6 +74,9 @@ export const MAX_SECRETS = 20_000;
 
 /** Replaces every registered secret in `text`. */
 export function redactSecrets(text: string): string {
+  longestFirst ??= [...new Set([...permanentSecrets, ...secrets])].sort((a, b) =>
+    b.length - a.length
+  );
   let out = text;
   for (const secret of longestFirst) {
     if (out.includes(secret)) out = out.split(secret).join("***");

@@ -4,6 +4,7 @@ import {
   configureLogging,
   formatRecord,
   gatewayLog,
+  MAX_SECRETS,
   redactSecrets,
   registerSecret,
   storeLog,
@@ -148,4 +149,22 @@ Deno.test("reconfiguring logging replaces the previous sink", () => {
   } finally {
     resetSync();
   }
+});
+
+// Last in this file: it fills the bounded list, evicting what the tests above registered.
+Deno.test("when the list is full, the least recently registered secret goes, never a live one", () => {
+  registerSecret("component-secret-x1", { permanent: true });
+  registerSecret("live-xs-cookie-x2");
+  registerSecret("stale-cookie-x3");
+  for (let i = 0; i < MAX_SECRETS; i++) {
+    registerSecret(`rotating-${i}`);
+    // The session keeps using its cookie: it registers it again at every save.
+    if (i % 5000 === 0) registerSecret("live-xs-cookie-x2");
+  }
+  assert.equal(
+    redactSecrets("component-secret-x1 live-xs-cookie-x2 stale-cookie-x3"),
+    "*** *** stale-cookie-x3",
+  );
+  assert.equal(redactSecrets(`rotating-${MAX_SECRETS - 1}`), "***");
+  assert.equal(redactSecrets("rotating-0"), "rotating-0", "the list is bounded");
 });
