@@ -55,6 +55,7 @@ import { boundedDownload } from "./net/bounded_download.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
+import { cleanUpOnUnregister } from "./gateway/unregister_cleanup.ts";
 
 /** A running gateway. */
 export interface App {
@@ -196,11 +197,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
   gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
-  gateway.onUnregister(async (jid) => {
-    queues.cancelUser(jid, "unregistered");
-    await batcher.flush();
-    messageIds.forgetUser(jid);
-    messageRequests.forgetUser(jid);
+  cleanUpOnUnregister(gateway, {
+    queues,
+    batcher,
+    messageIds,
+    messageRequests,
+    incoming,
+    outgoing,
   });
   registerContactDisco(router);
   registerUserMessages(router, { domain, gateway, outgoing });

@@ -17,7 +17,8 @@ import type { Attachment, MessageEvent, RemoteEvent } from "../messenger/events.
 import { asUserId, type MessageId } from "../messenger/ids.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { OutgoingMessages } from "./outgoing_messages.ts";
-import { threadKey, type ThreadQueues } from "./thread_queue.ts";
+import { PerThreadState } from "./per_thread_state.ts";
+import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import { type ContactMessage, type XmppPort, XmppUnavailable } from "./xmpp_port.ts";
 
@@ -33,7 +34,7 @@ export class IncomingEvents {
   #counters: { toXmpp: number };
   #rehost: ((attachment: Attachment) => Promise<Attachment>) | undefined;
   /** The last message id shown to the user per thread (own reads point at it). */
-  #lastShown = new Map<string, string>();
+  #lastShown = new PerThreadState<string>();
 
   constructor(options: {
     queues: ThreadQueues;
@@ -53,6 +54,11 @@ export class IncomingEvents {
     this.#outgoing = options.outgoing;
     this.#counters = options.counters;
     this.#rehost = options.rehost;
+  }
+
+  /** Forgets what was kept about an unregistered user's conversations. */
+  forgetUser(user: string): void {
+    this.#lastShown.forgetUser(user);
   }
 
   /** Queues one event of `session`'s user. Never throws. */
@@ -75,6 +81,8 @@ export class IncomingEvents {
    */
   async #deliverWhenOnline(session: UserSession, event: RemoteEvent): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
+      // Unregistered (or the gateway stopping) while this waited: nothing more is shown.
+      if (session.closed) return;
       if (!(await this.#xmpp.whenOnline(OFFLINE_WAIT_MS))) {
         gatewayLog.error(
           "Dropped a Messenger {type} for {user}: the XMPP server was unreachable for {minutes} min",
@@ -115,13 +123,12 @@ export class IncomingEvents {
         return;
       }
       case "read_receipt": {
-        const key = threadKey(user, event.thread);
         const contact = asUserId(event.thread);
         if (event.fromSelf) {
-          const target = this.#lastShown.get(key);
+          const target = this.#lastShown.get(user, event.thread);
           if (target) await this.#xmpp.ownActivity(user, contact, { kind: "displayed", target });
         } else {
-          const target = this.#outgoing.lastSent.get(key);
+          const target = this.#outgoing.lastSent.get(user, event.thread);
           if (target) await this.#xmpp.contactDisplayed(user, contact, target);
         }
         return;
@@ -144,6 +151,11 @@ export class IncomingEvents {
     if (!(await this.#ids.markSeen(user, event.id))) return;
     const contact = asUserId(event.thread);
     const attachments = await this.#durable(event.attachments);
+    if (session.closed) {
+      // Unregistered during the re-upload: show nothing, store nothing.
+      this.#ids.release(user, event.id);
+      return;
+    }
     if (event.fromSelf) {
       await this.#xmpp.ownActivity(user, contact, {
         kind: "message",
@@ -188,7 +200,7 @@ export class IncomingEvents {
     this.#counters.toXmpp++;
     if (xmppIds.length > 0) {
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
-      this.#lastShown.set(threadKey(user, event.thread), xmppIds[0]);
+      this.#lastShown.set(user, event.thread, xmppIds[0]);
     }
   }
 

@@ -48,6 +48,9 @@ export interface PendingRequest {
 /** How many recent conversations are looked through for pending requests. */
 export const REQUEST_SCAN_LIMIT = 100;
 
+/** Conversations remembered per user as already checked (are they requests?). */
+export const MAX_CHECKED_PER_USER = 10_000;
+
 /** At most this many previews are fetched from history per listing. */
 const MAX_PREVIEW_FETCHES = 10;
 
@@ -94,6 +97,8 @@ export class MessageRequests {
     const checked = this.#checkedOf(user);
     if (checked.has(event.thread)) return;
     checked.add(event.thread);
+    // Bounded (strangers' conversations come from outside): the oldest is asked about again.
+    if (checked.size > MAX_CHECKED_PER_USER) checked.delete(checked.values().next().value!);
     this.#options.queues.post(user, event.thread, async () => {
       try {
         await this.#check(session, event.thread, event.text, event.timestamp);

@@ -29,7 +29,8 @@ import {
   prepareContent,
   type PreparedContent,
 } from "./outgoing_attachments.ts";
-import { threadKey, type ThreadQueues } from "./thread_queue.ts";
+import { PerThreadState } from "./per_thread_state.ts";
+import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import type { MessageFailure, XmppPort } from "./xmpp_port.ts";
 
@@ -64,10 +65,10 @@ export class OutgoingMessages {
   #settings: OutgoingSettings;
   #counters: { toMessenger: number };
   #download: FileDownload | undefined;
-  #lastTyping = new Map<string, { typing: boolean; at: number }>();
+  #lastTyping = new PerThreadState<{ typing: boolean; at: number }>();
   #toldAboutCorrections = new Set<string>();
   /** The last message id the user sent per thread (read receipts point at it). */
-  readonly lastSent = new Map<string, string>();
+  readonly lastSent = new PerThreadState<string>();
 
   constructor(options: {
     queues: ThreadQueues;
@@ -86,6 +87,13 @@ export class OutgoingMessages {
     this.#settings = options.settings;
     this.#counters = options.counters;
     this.#download = options.download;
+  }
+
+  /** Forgets what was kept about an unregistered user's conversations. */
+  forgetUser(user: string): void {
+    this.#lastTyping.forgetUser(user);
+    this.lastSent.forgetUser(user);
+    this.#toldAboutCorrections.delete(user);
   }
 
   /**
@@ -194,14 +202,13 @@ export class OutgoingMessages {
         const messenger = await this.#connected(session, false);
         if (!messenger || !hasCapability(messenger, "setTyping")) return;
         const typing = action.state === "composing";
-        const key = threadKey(user, thread);
-        const last = this.#lastTyping.get(key);
+        const last = this.#lastTyping.get(user, thread);
         const now = Date.now();
         if (
           last && last.typing === typing &&
           (!typing || now - last.at < this.#settings.typingThrottleMs)
         ) return;
-        this.#lastTyping.set(key, { typing, at: now });
+        this.#lastTyping.set(user, thread, { typing, at: now });
         await capability(messenger, "setTyping")(thread, typing, { isGroup: false });
         return;
       }
@@ -245,7 +252,7 @@ export class OutgoingMessages {
     );
     if (xmppIds.length > 0) {
       this.#ids.link(user, { thread, messengerId: sent.id, xmppIds: [...new Set(xmppIds)] });
-      this.lastSent.set(threadKey(user, thread), xmppIds[0]);
+      this.lastSent.set(user, thread, xmppIds[0]);
     }
     // Messenger echoes our own message back on some connections: never show it twice.
     await this.#ids.markSeen(user, sent.id);

@@ -139,6 +139,21 @@ export class ThreadQueues {
     return dropped;
   }
 
+  /**
+   * Resolves true once none of `user`'s tasks is running or waiting (after {@link cancelUser}:
+   * once the running ones finished), false after `timeoutMs`. Unregistration waits for this
+   * before deleting the user's data, so no task writes it back.
+   */
+  async userIdle(user: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const busy = () => [...this.#queues.values()].some((queue) => queue.key.user === user);
+    while (busy()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  }
+
   /** Tasks held for one thread, the running one included (0 for an idle, freed thread). */
   tasksOf(user: string, thread: ThreadId): number {
     const queue = this.#queues.get(queueId({ user, thread }));

@@ -119,6 +119,11 @@ export class UserSession {
     return this.#presences.of(id, this.#state.status === "connected");
   }
 
+  /** True once {@link close} ran: the user unregistered, or the gateway is stopping. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** True while the Messenger session is ended because the user is offline (see suspend). */
   get suspended(): boolean {
     return this.#suspended;

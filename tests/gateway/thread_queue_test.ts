@@ -214,3 +214,15 @@ Deno.test("an onError callback that throws does not break the queue", async () =
   });
   assert.equal(await q.run(ALICE, T1, () => "still works"), "still works");
 });
+
+Deno.test("userIdle waits for the user's running tasks only, and gives up after its bound", async () => {
+  const queues = new ThreadQueues({ onError: () => {} });
+  let finish = () => {};
+  queues.post(ALICE, T1, () => new Promise<void>((resolve) => (finish = resolve)));
+  queues.post(BOB, T2, () => new Promise<void>(() => {})); // never ends: not Alice's
+  assert.equal(await queues.userIdle(ALICE, 30), false, "Alice's task is still running");
+  const idle = queues.userIdle(ALICE, 10_000);
+  finish();
+  assert.equal(await idle, true);
+  assert.equal(await queues.userIdle("carol@example.org", 0), true);
+});
