@@ -25,6 +25,11 @@ import { type ContactMessage, type XmppPort, XmppUnavailable } from "./xmpp_port
 /** How long Messenger events wait for the XMPP server before being dropped (logged). */
 export const OFFLINE_WAIT_MS = 10 * 60_000;
 
+/** Attempts at delivering one event whose send fails because the connection dropped. */
+const DELIVERY_ATTEMPTS = 3;
+/** Pause before a further attempt, times the attempt number (ms): lets the connection notice. */
+const RETRY_PAUSE_MS = 1000;
+
 /** Delivers Messenger events to users. */
 export class IncomingEvents {
   #queues: ThreadQueues;
@@ -35,6 +40,7 @@ export class IncomingEvents {
   #rehost: ((attachment: Attachment) => Promise<Attachment>) | undefined;
   /** The last message id shown to the user per thread (own reads point at it). */
   #lastShown = new PerThreadState<string>();
+  #retryPauseMs: number;
 
   constructor(options: {
     queues: ThreadQueues;
@@ -47,7 +53,10 @@ export class IncomingEvents {
      * to show, the original when that fails. Must not throw.
      */
     rehost?: (attachment: Attachment) => Promise<Attachment>;
+    /** Pause before a further delivery attempt, times the attempt number (ms); default 1 s. */
+    retryPauseMs?: number;
   }) {
+    this.#retryPauseMs = options.retryPauseMs ?? RETRY_PAUSE_MS;
     this.#queues = options.queues;
     this.#ids = options.ids;
     this.#xmpp = options.xmpp;
@@ -80,7 +89,7 @@ export class IncomingEvents {
    * fails because the connection dropped meanwhile is tried again after the reconnection.
    */
   async #deliverWhenOnline(session: UserSession, event: RemoteEvent): Promise<void> {
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS; attempt++) {
       // Unregistered (or the gateway stopping) while this waited: nothing more is shown.
       if (session.closed) return;
       if (!(await this.#xmpp.whenOnline(OFFLINE_WAIT_MS))) {
@@ -96,7 +105,15 @@ export class IncomingEvents {
       } catch (error) {
         if (!(error instanceof XmppUnavailable)) throw error;
       }
+      // The send failed before the connection noticed it is down: give it time to notice.
+      if (attempt < DELIVERY_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, this.#retryPauseMs * attempt));
+      }
     }
+    gatewayLog.error(
+      "Dropped a Messenger {type} for {user}: sending it failed {attempts} times",
+      { type: event.type, user: session.jid, attempts: DELIVERY_ATTEMPTS },
+    );
   }
 
   async #deliver(session: UserSession, event: RemoteEvent): Promise<void> {

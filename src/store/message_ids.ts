@@ -56,7 +56,11 @@ export interface MessageIdStoreOptions {
 }
 
 /** What a cache entry holds: a link, or the time a Messenger id was seen. */
-type Cached = { kind: "link"; link: MessageLink } | { kind: "seen"; at: number };
+type Cached =
+  | { kind: "link"; link: MessageLink }
+  | { kind: "seen"; at: number }
+  // Released: not seen, whatever KV says until the batched delete lands.
+  | { kind: "released" };
 
 /** The id mappings of all users, backed by KV and a write-through cache. */
 export class MessageIdStore {
@@ -128,6 +132,10 @@ export class MessageIdStore {
     // Claimed synchronously, before the read, so a concurrent call sees it and answers false.
     const now = this.#now();
     this.#cache.set(id, { kind: "seen", at: now });
+    if (cached?.kind === "released") {
+      this.#batcher.set(key, now, { expireIn: this.#retentionMs });
+      return true;
+    }
     let stored: Deno.KvEntryMaybe<number>;
     try {
       stored = await this.#kv.get<number>(key);
@@ -149,7 +157,8 @@ export class MessageIdStore {
    */
   release(user: string, messengerId: MessageId): void {
     const key = seenMessageKey(user, messengerId);
-    this.#cache.delete(cacheKey(key));
+    // Remembered as released: a batched write of the mark may reach KV before this delete does.
+    this.#cache.set(cacheKey(key), { kind: "released" });
     this.#batcher.delete(key);
   }
 

@@ -38,7 +38,13 @@ export interface ContactMessagesOptions {
   privileges: Privileges;
   /** Messages older than this get a `<delay>` (ms). */
   delayThresholdMs?: number;
+  /** Resolves true once the component is online, false after `timeoutMs` (default: always true). */
+  whenOnline?: (timeoutMs: number) => Promise<boolean>;
 }
+
+/** How often, and how long each time, a later stanza of a message waits for the server (ms). */
+const PART_RETRIES = 3;
+const PART_WAIT_MS = 60_000;
 
 /** Sends contacts' messages and the user's carbons. */
 export class ContactMessages {
@@ -90,11 +96,29 @@ export class ContactMessages {
       from: this.#options.domain,
     });
     for (const [index, stanza] of stanzas.entries()) {
-      if ((await this.#options.send(stanza)) === false && index === 0) {
-        throw new XmppUnavailable("The XMPP server connection is down");
+      if ((await this.#options.send(stanza)) !== false) continue;
+      // Nothing shown yet: the caller retries the whole message after the reconnection.
+      if (index === 0) throw new XmppUnavailable("The XMPP server connection is down");
+      // Part of it is shown (the text, some attachments): the rest follows once back online.
+      if (!(await this.#sendPartLater(stanza))) {
+        xmppLog.error("Part {part} of message {id} for {user} was lost: the XMPP server was down", {
+          part: index + 1,
+          id: message.id,
+          user,
+        });
       }
     }
     return stanzas.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
+  }
+
+  async #sendPartLater(stanza: Element): Promise<boolean> {
+    const whenOnline = this.#options.whenOnline ?? (() => Promise.resolve(true));
+    for (let attempt = 1; attempt <= PART_RETRIES; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+      if (!(await whenOnline(PART_WAIT_MS))) return false;
+      if ((await this.#options.send(stanza)) !== false) return true;
+    }
+    return false;
   }
 
   async contactReaction(user: string, contact: UserId, target: string, emojis: string[]) {

@@ -88,6 +88,7 @@ export class XmppSenders implements XmppPort {
       domain: options.domain,
       send: options.send,
       privileges: options.privileges,
+      ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
     });
     options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
   }

@@ -8,7 +8,11 @@ import { IncomingEvents } from "../../src/gateway/incoming_events.ts";
 import type { ParsedMessage } from "../../src/gateway/message_actions.ts";
 import { type CorrectionPolicy, OutgoingMessages } from "../../src/gateway/outgoing_messages.ts";
 import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
-import type { ContactMessage, MessageFailure } from "../../src/gateway/xmpp_port.ts";
+import {
+  type ContactMessage,
+  type MessageFailure,
+  XmppUnavailable,
+} from "../../src/gateway/xmpp_port.ts";
 import { asThreadId, asUserId, type UserId } from "../../src/messenger/ids.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 import { MessageIdStore } from "../../src/store/message_ids.ts";
@@ -35,7 +39,15 @@ class Port extends NullXmppPort {
   readonly messages: ContactMessage[] = [];
   readonly failures: MessageFailure[] = [];
   readonly notices: string[] = [];
+  /** Sends that fail as if the connection had just dropped, before any succeeds. */
+  failSends = 0;
+  attempts = 0;
   override contactMessage(_u: string, _c: UserId, message: ContactMessage): Promise<string[]> {
+    this.attempts++;
+    if (this.failSends > 0) {
+      this.failSends--;
+      return Promise.reject(new XmppUnavailable("connection dropped"));
+    }
     this.messages.push(message);
     return Promise.resolve([message.id]);
   }
@@ -78,7 +90,14 @@ async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
     counters,
     settings: { reconnectWaitMs: 2000, correctionPolicy, typingThrottleMs: 60_000 },
   });
-  const incoming = new IncomingEvents({ queues, ids, xmpp: port, outgoing, counters });
+  const incoming = new IncomingEvents({
+    queues,
+    ids,
+    xmpp: port,
+    outgoing,
+    counters,
+    retryPauseMs: 5,
+  });
   gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
   const step = await gateway.register(ALICE, {
     kind: "password",
@@ -97,6 +116,7 @@ async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
     network,
     port,
     counters,
+    queues,
     send,
     ops: () => network.control.operations("100001").operations,
     async [Symbol.asyncDispose]() {
@@ -210,6 +230,27 @@ Deno.test("a Messenger message delivered twice is shown once, and counted once",
   await waitUntil(() => t.port.messages.length === 2);
   assert.deepEqual(t.port.messages.map((m) => m.text), ["once", "twice"]);
   assert.equal(t.counters.toXmpp, 2);
+});
+
+Deno.test("a message whose send fails as the connection drops is tried again, a bounded number of times", async () => {
+  await using t = await fixture();
+  t.port.failSends = 2;
+  await t.network.control.inject("100001", { type: "message", sender: "200002", text: "third" });
+  await waitUntil(() => t.port.messages.length === 1, "the third attempt");
+  assert.equal(t.port.attempts, 3);
+  assert.equal(t.counters.toXmpp, 1);
+
+  t.port.failSends = 10;
+  await t.network.control.inject("100001", { type: "message", sender: "200002", text: "lost" });
+  await waitUntil(() => t.port.attempts === 6, "three more attempts");
+  await waitUntil(() => t.queues.tasksOf(ALICE, BOB) === 0, "the delivery to give up");
+  assert.equal(t.port.attempts, 6, "no endless retrying");
+  assert.deepEqual(t.port.messages.map((m) => m.text), ["third"]);
+  // The conversation goes on with the next message.
+  t.port.failSends = 0;
+  await t.network.control.inject("100001", { type: "message", sender: "200002", text: "next" });
+  await waitUntil(() => t.port.messages.length === 2, "the next message");
+  assert.equal(t.port.messages[1].text, "next");
 });
 
 Deno.test("a reaction to a message the gateway never saw fails as item_not_found", async () => {

@@ -164,6 +164,19 @@ Deno.test("markSeen answers true the first time and false for every duplicate", 
   });
 });
 
+Deno.test("a released mark is not seen, even while its batched delete is not committed", async () => {
+  await withStore(async ({ kv, batcher, store }) => {
+    assert.equal(await store.markSeen(ALICE, MID), true);
+    await batcher.flush(); // the mark is in KV
+    store.release(ALICE, MID); // its delete waits in the batch
+    assert.equal(await count(kv, ["user", ALICE]), 1, "the delete is not committed yet");
+    assert.equal(await store.markSeen(ALICE, MID), true, "a redelivery was taken for a duplicate");
+    assert.equal(await store.markSeen(ALICE, MID), false);
+    await batcher.flush();
+    assert.equal(await store.markSeen(ALICE, MID), false, "the new mark was committed");
+  });
+});
+
 Deno.test("concurrent markSeen calls for one id: exactly one is first", async () => {
   await withStore(async ({ store }) => {
     const results = await Promise.all(
