@@ -36,23 +36,33 @@ export function usersFromUserInfo(raw: unknown): UserInfo[] {
   return users;
 }
 
-/** getFriendsList's `[{userID, fullName, firstName, profilePicture, profileUrl}]`. */
+/**
+ * getFriendsList's `[{userID, fullName, firstName, profilePicture, profileUrl, isFriend, type}]`.
+ * Facebook's `user_info_all` behind it lists everyone the account chats with: Messenger contacts
+ * who are not friends (kept, with `isFriend: false`), Pages and apps, and an invalid id `0`
+ * entry (both left out, as other clients of that endpoint do).
+ */
 export function usersFromFriendsList(raw: unknown): UserInfo[] {
   const users: UserInfo[] = [];
   for (const entry of list(raw)) {
     const fields = record(entry);
     const id = idText(fields?.userID);
     const name = text(fields?.fullName);
-    if (fields === undefined || id === undefined || name === undefined) continue;
-    const user = userInfo(id, name, fields.firstName, fields.profilePicture, fields.profileUrl, {
-      isFriend: true,
-    });
-    users.push(user);
+    if (fields === undefined || id === undefined || id === "0" || name === undefined) continue;
+    const type = text(fields.type);
+    if (type !== undefined && type !== "friend" && type !== "user") continue;
+    users.push(
+      userInfo(id, name, fields.firstName, fields.profilePicture, fields.profileUrl, fields),
+    );
   }
   return users;
 }
 
-/** getUserID's search results `[{userID, name, photoUrl, profileUrl}]`. */
+/**
+ * getUserID's search results `[{userID, name, photoUrl, profileUrl, type}]`: the typeahead also
+ * finds Pages, groups, events and apps (left out), and gives profile paths relative to
+ * facebook.com (made absolute).
+ */
 export function usersFromSearch(raw: unknown): UserInfo[] {
   const users: UserInfo[] = [];
   for (const entry of list(raw)) {
@@ -60,7 +70,11 @@ export function usersFromSearch(raw: unknown): UserInfo[] {
     const id = idText(fields?.userID);
     const name = text(fields?.name);
     if (fields === undefined || id === undefined || name === undefined) continue;
-    users.push(userInfo(id, name, undefined, fields.photoUrl, fields.profileUrl, {}));
+    const type = text(fields.type);
+    if (type !== undefined && type !== "user") continue;
+    const path = text(fields.profileUrl);
+    const profile = path?.startsWith("/") ? `https://www.facebook.com${path}` : path;
+    users.push(userInfo(id, name, undefined, fields.photoUrl, profile, {}));
   }
   return users;
 }
@@ -77,11 +91,21 @@ export function threadsFromThreadList(raw: unknown): ThreadInfo[] {
   return threads;
 }
 
-/** getThreadInfo's result. */
+/**
+ * getThreadInfo's result. A 1:1 conversation has no name of its own: like getThreadList, it is
+ * named after the other participant (from fca's `userInfo`).
+ */
 export function threadFromThreadInfo(thread: ThreadId, raw: unknown): ThreadInfo {
   const fields = record(raw);
   if (fields === undefined) throw new MessengerError("not_found", "No such Messenger thread");
-  return threadInfo(thread, fields, text(fields.threadName) ?? text(fields.name));
+  const other = fields.isGroup === true
+    ? undefined
+    : list(fields.userInfo).map(record).find((user) => idText(user?.id) === thread);
+  return threadInfo(
+    thread,
+    fields,
+    text(fields.threadName) ?? text(fields.name) ?? text(other?.name),
+  );
 }
 
 /** getThreadHistory's messages (events and unusable entries are left out), oldest first. */

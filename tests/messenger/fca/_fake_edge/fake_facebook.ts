@@ -7,6 +7,11 @@
  * (hanging home page, refused websocket, silent broker, expired session) and publish deltas to
  * an account's live connections; they read back what fca sent.
  *
+ * Queries and group changes (friends, search, thread list / info / history, create / add /
+ * remove / rename) answer from {@link FakeFacebook.people} and {@link FakeFacebook.threads} in
+ * the shapes of ./graph.ts, and change them as Facebook would. {@link FakeFacebook.replyOnce}
+ * replaces one answer (an error payload, garbage) to test failures.
+ *
  * @module
  */
 
@@ -20,7 +25,25 @@ import {
   encodeUnsuback,
   MqttParser,
 } from "./mqtt_codec.ts";
+import {
+  avatarUrl,
+  facebookError,
+  type FakePerson,
+  type FakeThread,
+  graphqlBatch,
+  graphqlBatchError,
+  graphqlError,
+  groupCreated,
+  threadHistory,
+  threadInfo,
+  threadList,
+  type ThreadView,
+  typeahead,
+  userInfoAll,
+} from "./graph.ts";
 import { checkpointPage, homePage, loginPage } from "./pages.ts";
+
+export type { FakeMessage, FakePerson, FakeThread } from "./graph.ts";
 
 /** An account the fake knows. */
 export interface FakeAccount {
@@ -44,6 +67,18 @@ export interface RecordedRequest {
   user?: string;
 }
 
+/** An answer that replaces the fake's own, once (see {@link FakeFacebook.replyOnce}). */
+export interface CannedReply {
+  status?: number;
+  body: string;
+}
+
+interface PendingReply {
+  route: string;
+  when: (request: RecordedRequest) => boolean;
+  reply: CannedReply;
+}
+
 interface BrokerConnection {
   socket: WebSocket;
   user: string;
@@ -51,7 +86,8 @@ interface BrokerConnection {
   published: { topic: string; payload: string }[];
 }
 
-const GRAPHQL_OK_TAIL = `\r\n{"successful_results":1,"error_results":0,"skipped_results":0}`;
+/** Facebook's "not a member of this conversation" (fca's setTitle names it so). */
+const NOT_A_MEMBER = 1545012;
 
 /** See the module documentation. */
 export class FakeFacebook {
@@ -66,6 +102,14 @@ export class FakeFacebook {
    * them in the PENDING folder (others in INBOX) until move_thread.php moves them.
    */
   readonly messageRequests = new Set<string>();
+  /**
+   * Everyone the accounts deal with: friends, Messenger contacts, Pages (user_info_all lists
+   * them all; the typeahead searches them). Anyone else is "User <id>", a friend unless a
+   * pending message request.
+   */
+  readonly people = new Map<string, FakePerson>();
+  /** Conversations by id (a group's thread id, or the other user's id for 1:1 ones). */
+  readonly threads = new Map<string, FakeThread>();
 
   /** GET / never answers (until close). */
   hangHomePage = false;
@@ -78,7 +122,9 @@ export class FakeFacebook {
   #releaseHanging: (() => void)[] = [];
   #checkpointVerified = new Set<string>();
   #nextMessage = 1;
+  #nextGroup = 1;
   #seq = 100;
+  #replies: PendingReply[] = [];
 
   /** Starts listening on a random loopback port. */
   start(): Promise<void> {
@@ -132,6 +178,18 @@ export class FakeFacebook {
     for (const connection of this.liveConnections(user)) connection.socket.close();
   }
 
+  /**
+   * The next request to `route` (e.g. `"POST /chat/user_info_all"`) that `when` accepts gets
+   * `reply` instead of the fake's answer (after it is recorded and authenticated).
+   */
+  replyOnce(
+    route: string,
+    reply: CannedReply,
+    when: (request: RecordedRequest) => boolean = () => true,
+  ): void {
+    this.#replies.push({ route, when, reply });
+  }
+
   /** Requests fca sent to a path. */
   requestsTo(path: string): RecordedRequest[] {
     return this.requests.filter((request) => request.path === path);
@@ -164,7 +222,14 @@ export class FakeFacebook {
     const cookies = parseCookieHeader(request.headers.get("cookie") ?? "");
     const form = await readForm(request, url);
     const user = this.#authenticated(cookies)?.id;
-    this.requests.push({ method: request.method, host, path: url.pathname, form, user });
+    const recorded: RecordedRequest = {
+      method: request.method,
+      host,
+      path: url.pathname,
+      form,
+      user,
+    };
+    this.requests.push(recorded);
     const route = `${request.method} ${url.pathname}`;
     switch (route) {
       case "GET /":
@@ -179,11 +244,31 @@ export class FakeFacebook {
     if (this.#authenticated(cookies) === undefined) {
       return fbJson({ error: 1357001, errorSummary: "Not logged in", errorDescription: "" });
     }
+    const canned = this.#takeReply(route, recorded);
+    if (canned !== undefined) {
+      return new Response(canned.body, {
+        status: canned.status ?? 200,
+        headers: { "content-type": "application/x-javascript; charset=utf-8" },
+      });
+    }
+    const viewer = user ?? "";
     switch (route) {
       case "POST /api/graphqlbatch/":
-        return this.#graphqlBatch(form);
+        return this.#graphqlBatch(form, viewer);
+      case "POST /api/graphql/":
+        return this.#graphql(form, viewer);
       case "POST /messaging/send/":
-        return this.#send(form);
+        return form.log_message_type === "log:subscribe"
+          ? this.#addParticipants(form, viewer)
+          : this.#send(form);
+      case "POST /chat/user_info_all":
+        return fbJson(userInfoAll([...this.people.values()]));
+      case "GET /ajax/typeahead/search.php":
+        return fbJson(typeahead(this.#search(form.value ?? "")));
+      case "POST /chat/remove_participants":
+        return this.#removeParticipant(form, viewer);
+      case "POST /messaging/set_thread_name/":
+        return this.#rename(form, viewer);
       case "GET /mercury/attachments/photo":
         return fbJson({
           jsmods: {
@@ -278,72 +363,164 @@ export class FakeFacebook {
     return html(checkpointPage("Enter the code first"));
   }
 
-  #graphqlBatch(form: Record<string, string>): Response {
-    const queries = form.queries ?? "";
-    if (form.batch_name === "MessengerGraphQLThreadFetcher") return this.#threadInfo(queries);
-    if (queries.includes('"includeSeqID":true')) {
-      this.#seq++;
-      const body = JSON.stringify({
-        o0: { data: { viewer: { message_threads: { sync_sequence_id: String(this.#seq) } } } },
-      });
-      return new Response(`for (;;);${body}${GRAPHQL_OK_TAIL}`);
-    }
-    return new Response(
-      `for (;;);${JSON.stringify({ o0: { errors: [{ message: "Unknown query (fake)" }] } })}` +
-        `\r\n{"successful_results":0,"error_results":1,"skipped_results":0}`,
+  #takeReply(route: string, request: RecordedRequest): CannedReply | undefined {
+    const index = this.#replies.findIndex((pending) =>
+      pending.route === route && pending.when(request)
     );
+    if (index === -1) return undefined;
+    return this.#replies.splice(index, 1)[0].reply;
   }
 
-  /** getThreadInfo: a 1:1 thread with the account, in PENDING when it is a message request. */
-  #threadInfo(queries: string): Response {
-    let id = "";
-    try {
-      id = String(JSON.parse(queries).o0.query_params.id ?? "");
-    } catch {
-      // Answered as an unknown thread below.
-    }
-    const actor = (user: string) => ({
-      node: {
-        messaging_actor: {
-          id: user,
-          name: `User ${user}`,
-          short_name: "User",
-          username: null,
-          big_image_src: { uri: `https://scontent.fake/avatar-${user}.jpg` },
-          gender: "UNKNOWN",
-          __typename: "User",
-          is_viewer_friend: !this.messageRequests.has(user),
-        },
-      },
-    });
-    const thread = {
-      thread_key: { thread_fbid: null, other_user_id: id },
-      name: null,
-      all_participants: { edges: [actor(id)] },
-      unread_count: 1,
-      messages_count: 1,
-      updated_time_precise: "1700000000001",
-      mute_until: null,
-      thread_type: "ONE_TO_ONE",
-      is_viewer_subscribed: true,
-      has_viewer_archived: false,
-      folder: this.messageRequests.has(id) ? "PENDING" : "INBOX",
-      cannot_reply_reason: null,
-      event_reminders: { nodes: [] },
-      customization_info: null,
-      thread_admins: [],
-      approval_mode: null,
-      group_approval_queue: { nodes: [] },
-      reactions_mute_mode: "REACTIONS_NOT_MUTED",
-      mentions_mute_mode: "MENTIONS_NOT_MUTED",
-      is_pin_protected: false,
-      related_page_thread: null,
-      image: null,
-      is_canonical_neo_user: false,
-      last_message: null,
+  /** Known person, or the default "User <id>" (a friend unless a pending message request). */
+  #person(id: string): FakePerson {
+    return this.people.get(id) ??
+      { id, name: `User ${id}`, firstName: "User", friend: !this.messageRequests.has(id) };
+  }
+
+  /** A conversation as `viewer` sees it; unknown 1:1 ones exist with anyone (as on Facebook). */
+  #view(id: string, viewer: string): ThreadView | undefined {
+    const thread = this.threads.get(id) ?? {
+      id,
+      isGroup: false,
+      participants: [viewer, id],
+      unread: 1,
+      updatedAt: 1_700_000_000_001,
     };
-    const body = JSON.stringify({ o0: { data: { message_thread: thread } } });
-    return new Response(`for (;;);${body}${GRAPHQL_OK_TAIL}`);
+    if (!thread.participants.includes(viewer)) return undefined;
+    const folder = !thread.isGroup && this.messageRequests.has(id)
+      ? "PENDING"
+      : thread.folder ?? "INBOX";
+    return { thread, folder, members: thread.participants.map((member) => this.#person(member)) };
+  }
+
+  #graphqlBatch(form: Record<string, string>, viewer: string): Response {
+    let query: { doc_id?: unknown; query_params?: Record<string, unknown> } = {};
+    try {
+      query = JSON.parse(form.queries ?? "").o0 ?? {};
+    } catch {
+      // Answered as an unknown query below.
+    }
+    const params = query.query_params ?? {};
+    if (form.batch_name === "MessengerGraphQLThreadFetcher") {
+      const view = this.#view(String(params.id ?? ""), viewer);
+      return raw(threadInfo(view));
+    }
+    if (params.includeSeqID === true) {
+      this.#seq++;
+      return raw(
+        graphqlBatch({
+          data: { viewer: { message_threads: { sync_sequence_id: String(this.#seq) } } },
+        }),
+      );
+    }
+    if (form.batch_name === "MessengerGraphQLThreadlistFetcher") {
+      return raw(this.#threadList(viewer, params));
+    }
+    if (query.doc_id === "1498317363570230" && params.load_messages === 1) {
+      const view = this.#view(String(params.id ?? ""), viewer);
+      if (view === undefined) return raw(threadInfo(undefined));
+      const before = typeof params.before === "number" ? params.before : undefined;
+      return raw(threadHistory(view, Number(params.message_limit ?? 20), before));
+    }
+    return raw(graphqlBatchError("Unknown query (fake)"));
+  }
+
+  /** The viewer's conversations in the asked folders (`tags`), newest first. */
+  #threadList(viewer: string, params: Record<string, unknown>): string {
+    const tags = Array.isArray(params.tags) ? params.tags.map(String) : [];
+    const before = typeof params.before === "number" ? params.before : undefined;
+    const views = [...this.threads.keys()]
+      .map((id) => this.#view(id, viewer))
+      .filter((view): view is ThreadView =>
+        view !== undefined && (tags.length === 0 || tags.includes("") || tags.includes(view.folder))
+      )
+      .filter((view) => before === undefined || view.thread.updatedAt <= before)
+      .sort((a, b) => b.thread.updatedAt - a.thread.updatedAt);
+    const limit = Number(params.limit ?? 20);
+    return threadList(views.slice(0, limit), views.length > limit, this.#seq);
+  }
+
+  /** People and Pages whose name contains the typed text, friends first. */
+  #search(value: string): FakePerson[] {
+    const wanted = value.trim().toLowerCase();
+    if (wanted === "") return [];
+    return [...this.people.values()]
+      .filter((person) => person.id !== "0" && person.name.toLowerCase().includes(wanted))
+      .sort((a, b) => Number(b.friend === true) - Number(a.friend === true));
+  }
+
+  /** MessengerGroupCreateMutation: a new group of the listed people (the account among them). */
+  #graphql(form: Record<string, string>, viewer: string): Response {
+    if (form.fb_api_req_friendly_name !== "MessengerGroupCreateMutation") {
+      return plainJson(graphqlError("Unknown mutation (fake)", 1675030));
+    }
+    let input: {
+      participants?: { fbid?: unknown }[];
+      thread_settings?: { name?: unknown };
+    } = {};
+    try {
+      input = JSON.parse(form.variables ?? "").input ?? {};
+    } catch {
+      return plainJson(graphqlError("Malformed variables (fake)", 1675030));
+    }
+    const participants = (input.participants ?? []).map((participant) => String(participant.fbid));
+    if (!participants.includes(viewer) || participants.length < 3) {
+      return plainJson(graphqlError("A group needs at least three people", 1675030));
+    }
+    const id = String(900_100 + this.#nextGroup++);
+    const name = input.thread_settings?.name;
+    const thread: FakeThread = {
+      id,
+      isGroup: true,
+      participants,
+      admins: [viewer],
+      updatedAt: 1_700_000_200_000 + this.#nextGroup,
+    };
+    if (typeof name === "string" && name !== "") thread.name = name;
+    this.threads.set(id, thread);
+    return plainJson(groupCreated(id));
+  }
+
+  /** A group the viewer is in, or undefined. */
+  #groupOf(id: string | undefined, viewer: string): FakeThread | undefined {
+    const thread = this.threads.get(id ?? "");
+    return thread?.isGroup === true && thread.participants.includes(viewer) ? thread : undefined;
+  }
+
+  /** addUserToGroup: a log:subscribe "message" naming `fbid:<user>` participants. */
+  #addParticipants(form: Record<string, string>, viewer: string): Response {
+    const thread = this.#groupOf(form.thread_fbid, viewer);
+    if (thread === undefined) return notAMember();
+    for (const [key, value] of Object.entries(form)) {
+      if (!key.startsWith("log_message_data[added_participants]")) continue;
+      const user = value.replace(/^fbid:/, "");
+      if (!thread.participants.includes(user)) thread.participants.push(user);
+    }
+    return this.#send(form);
+  }
+
+  /** removeUserFromGroup: `uid` leaves `tid`. */
+  #removeParticipant(form: Record<string, string>, viewer: string): Response {
+    const thread = this.#groupOf(form.tid, viewer);
+    if (thread === undefined || !thread.participants.includes(form.uid ?? "")) {
+      return notAMember();
+    }
+    thread.participants = thread.participants.filter((member) => member !== form.uid);
+    return fbJson({ __ar: 1, payload: null, lid: "7300000000000000004" });
+  }
+
+  /** setTitle: only groups the viewer is in can be renamed. */
+  #rename(form: Record<string, string>, viewer: string): Response {
+    const id = form.thread_id ?? form.thread_fbid;
+    if (this.threads.get(id ?? "")?.isGroup === false) {
+      return raw(
+        facebookError(1545003, "Couldn't rename", "One-to-one conversations have no name."),
+      );
+    }
+    const thread = this.#groupOf(id, viewer);
+    if (thread === undefined) return notAMember();
+    thread.name = form.thread_name ?? "";
+    return fbJson({ __ar: 1, payload: { actions: [] }, lid: "7300000000000000005" });
   }
 
   /** handleMessageRequest: `inbox[i]` accepts, `other[i]` declines; either way no longer pending. */
@@ -375,7 +552,7 @@ export class FakeFacebook {
       profiles[id] = {
         name: `User ${id}`,
         firstName: "User",
-        thumbSrc: `https://scontent.fake/avatar-${id}.jpg`,
+        thumbSrc: avatarUrl(id),
         uri: `https://www.facebook.com/${id}`,
         is_friend: true,
         type: "user",
@@ -459,6 +636,24 @@ function loggedInRedirect(account: FakeAccount): Response {
   headers.append("set-cookie", `c_user=${account.id}; path=/; domain=.facebook.com; secure`);
   headers.append("set-cookie", `xs=${account.xs}; path=/; domain=.facebook.com; secure; httponly`);
   return new Response(null, { status: 302, headers });
+}
+
+function notAMember(): Response {
+  return raw(
+    facebookError(NOT_A_MEMBER, "Not a member", "You are not a member of this conversation."),
+  );
+}
+
+/** A body already in Facebook's wire form. */
+function raw(body: string): Response {
+  return new Response(body, {
+    headers: { "content-type": "application/x-javascript; charset=utf-8" },
+  });
+}
+
+/** GraphQL answers are plain JSON. */
+function plainJson(body: string): Response {
+  return new Response(body, { headers: { "content-type": "application/json" } });
 }
 
 function html(body: string): Response {
