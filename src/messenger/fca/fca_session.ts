@@ -72,6 +72,12 @@ export interface FcaSessionSettings {
 /** What a login step ended with, as the network needs it. */
 export type LoginStep = "logged_in" | "two_factor_required";
 
+/**
+ * Re-logins retried after network failures before the session gives up and asks the user to log
+ * in again (at most this many more logins per lost session).
+ */
+export const MAX_RELOGIN_NETWORK_RETRIES = 4;
+
 /** The fca implementation of {@link MessengerSession}; see the module documentation. */
 export class FcaSession implements MessengerSession {
   readonly #settings: FcaSessionSettings;
@@ -596,8 +602,10 @@ export class FcaSession implements MessengerSession {
     } catch (error) {
       if (this.#closed) return;
       const code = isMessengerError(error) ? error.code : "internal";
-      if (code === "network" || code === "timeout") {
-        // Facebook never answered: no login reached it, so this does not spend the budget.
+      // A refused or broken connection most likely never carried a login: retried, a few times.
+      // A timeout may well have reached Facebook (slow to answer): it spends the one re-login
+      // the cooldown allows, like any other failure — logins must never loop (account locks).
+      if (code === "network" && this.#reloginNetworkFailures < MAX_RELOGIN_NETWORK_RETRIES) {
         this.#lastReloginAt = undefined;
         const delay = backoffDelay(
           this.#settings.timings.backoff,

@@ -164,3 +164,28 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
     await bed.close();
   }
 });
+
+Deno.test("a re-login that times out is not repeated: the user is asked to log in again", async () => {
+  // Short enough to keep the test quick; the first login, before the hang, is well within it.
+  const bed = await new FcaTestBed().start({ loginTimeoutMs: 4_000 });
+  try {
+    const account = await bed.connect({ id: SELF });
+    const homeLoads = () =>
+      bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
+        .length;
+    assert.equal(homeLoads(), 1);
+    bed.fake.hangHomePage = true; // Facebook gets the login but answers too late
+    await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
+    await waitFor(
+      "bad_credentials",
+      () => account.session.state.status === "bad_credentials",
+      20_000,
+    );
+    assert.equal(homeLoads(), 2, "exactly one re-login");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(homeLoads(), 2, "and no login loop");
+  } finally {
+    bed.fake.hangHomePage = false;
+    await bed.close();
+  }
+});
