@@ -82,6 +82,8 @@ export function errorCodeOf(wire: WireError): MessengerErrorCode {
   if (/Request retry failed|parseAndCheckLogin got status code|socket hang up/i.test(text)) {
     return "network";
   }
+  // setTitle turns Facebook's 1545012 / 1545003 into these sentences.
+  if (/Not member of chat|Cannot set title of single-user chat/i.test(text)) return "bad_request";
   if (/is not a valid emoji|must be|should be|is not defined|Invalid url/i.test(text)) {
     return "bad_request";
   }

@@ -41,6 +41,9 @@ Deno.test("session, network, rate-limit and other failures", () => {
     "rate_limited",
   );
   assert.equal(code({ error: "Reaction is not a valid emoji." }), "bad_request");
+  // setTitle's sentences for Facebook's 1545012 and 1545003.
+  assert.equal(code({ error: "Cannot change chat title: Not member of chat." }), "bad_request");
+  assert.equal(code({ error: "Cannot set title of single-user chat." }), "bad_request");
   assert.equal(
     code({ error: "JSON.parse error. Check the `detail` property on this error." }),
     "internal",
