@@ -8,7 +8,7 @@
  * so the notice always comes before the message.
  *
  * Requests seen arriving are remembered with a preview (in KV, so they survive restarts), because
- * not every Messenger connection can list pending requests: fca's thread list only reads the inbox.
+ * not every Messenger connection can list pending requests (or always: the folder may fail alone).
  *
  * @module
  */

@@ -356,7 +356,21 @@ const handlers: Handlers = {
     requireApi().getFriendsList(settleOnce(id));
   },
   get_thread_list(id, { limit }) {
-    requireApi().getThreadList(limit, null, ["INBOX"], settleOnce(id));
+    // The inbox, then the pending message requests (a folder of their own on Facebook). The
+    // requests are a bonus: when their folder cannot be read, the inbox still answers.
+    const settle = settleOnce(id);
+    const fca = requireApi();
+    fca.getThreadList(limit, null, ["INBOX"], (error: unknown, inbox: unknown) => {
+      if (error !== null && error !== undefined && error !== false) return settle(error);
+      try {
+        fca.getThreadList(limit, null, ["PENDING"], (pendingError: unknown, pending: unknown) => {
+          const requests = pendingError || !Array.isArray(pending) ? [] : pending;
+          settle(null, [...(Array.isArray(inbox) ? inbox : []), ...requests]);
+        });
+      } catch {
+        settle(null, inbox);
+      }
+    });
   },
   get_thread_info(id, { thread }) {
     requireApi().getThreadInfo(thread, settleOnce(id));

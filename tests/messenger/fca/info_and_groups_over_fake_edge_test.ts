@@ -217,18 +217,31 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
       isMessageRequest: false,
     };
 
-    await t.step("getThreads: the inbox newest first, pending requests left out", async () => {
+    await t.step("getThreads: the inbox newest first, then the pending requests", async () => {
       const threads = await session.getThreads(2);
-      const query = batchQuery(lastRequest(fake, "/api/graphqlbatch/", isBatch(THREAD_LIST)));
-      assert.equal(query.doc_id, "3336396659757871");
-      assert.deepEqual(query.query_params, {
-        limit: 2,
-        before: null,
-        tags: ["INBOX"],
-        includeDeliveryReceipts: true,
-        includeSeqID: false,
-      });
-      assert.deepEqual(threads, [
+      const queries = fake.requestsTo("/api/graphqlbatch/").filter(isBatch(THREAD_LIST))
+        .slice(-2).map(batchQuery);
+      assert.deepEqual(queries.map((query) => query.doc_id), [
+        "3336396659757871",
+        "3336396659757871",
+      ]);
+      assert.deepEqual(queries.map((query) => query.query_params), [
+        {
+          limit: 2,
+          before: null,
+          tags: ["INBOX"],
+          includeDeliveryReceipts: true,
+          includeSeqID: false,
+        },
+        {
+          limit: 2,
+          before: null,
+          tags: ["PENDING"],
+          includeDeliveryReceipts: true,
+          includeSeqID: false,
+        },
+      ]);
+      assert.deepEqual(threads.slice(0, 2), [
         {
           id: asThreadId(ALICE),
           isGroup: false,
@@ -241,8 +254,11 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
         // lastActivity is the last message's time, not the later rename.
         hikingClub,
       ]);
+      assert.deepEqual(threads.slice(2).map((thread) => [thread.id, thread.isMessageRequest]), [
+        [DAVE, true],
+      ]);
       const all = await session.getThreads(20);
-      assert.deepEqual(all.map((thread) => thread.id), [ALICE, GROUP, CAROL]);
+      assert.deepEqual(all.map((thread) => thread.id), [ALICE, GROUP, CAROL, DAVE]);
     });
 
     await t.step("getThreads: a bad limit is refused before fca sends anything", async () => {
@@ -263,7 +279,18 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
       await assertRejectsWith(session.getThreads(5), "internal");
       fake.replyOnce("POST /api/graphqlbatch/", { body: htmlErrorPage() }, isBatch(THREAD_LIST));
       await assertRejectsWith(session.getThreads(5), "internal");
-      assert.equal((await session.getThreads(5)).length, 3);
+      assert.equal((await session.getThreads(5)).length, 4);
+      // The requests' folder failing alone still leaves the inbox.
+      fake.replyOnce(
+        "POST /api/graphqlbatch/",
+        { body: htmlErrorPage() },
+        (request) => isBatch(THREAD_LIST)(request) && request.form.queries?.includes("PENDING"),
+      );
+      assert.deepEqual((await session.getThreads(5)).map((thread) => thread.id), [
+        ALICE,
+        GROUP,
+        CAROL,
+      ]);
     });
 
     await t.step(
