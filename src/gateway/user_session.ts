@@ -266,6 +266,12 @@ export class UserSession {
       });
       return none;
     }
+    const cards = users.slice(0, this.#ctx.settings.rosterMaxContacts).map((user): ContactCard => ({
+      id: user.id,
+      name: user.name,
+      ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
+    }));
+    for (const card of cards) this.#contacts.set(card.id, card);
     const removed = await removedContacts(this.#ctx.kv, this.jid).catch((error) => {
       gatewayLog.warn("Could not read the removed contacts of {jid}: {error}", {
         jid: this.jid,
@@ -273,12 +279,6 @@ export class UserSession {
       });
       return new Set<string>();
     });
-    const cards = users.slice(0, this.#ctx.settings.rosterMaxContacts).map((user): ContactCard => ({
-      id: user.id,
-      name: user.name,
-      ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
-    }));
-    for (const card of cards) this.#contacts.set(card.id, card);
     const shown = cards.filter((card) => !removed.has(card.id));
     await this.#ctx.xmpp.addContacts(this.jid, shown);
     if (this.#state.status === "connected") {

@@ -74,7 +74,7 @@ Deno.test("messenger mode: Messenger's presence updates become contact presences
   await using f = await gatewayFixture({ contactPresence: "messenger" });
   await f.registerUser(ALICE, "alice");
   const session = f.gateway.session(ALICE)!;
-  assert.ok(session.contacts.length === 2, "contacts synchronised");
+  await waitUntil(() => session.contacts.length === 2, "the contacts' synchronisation");
   assert.deepEqual(presencesOf(f, BOB), [], "nobody is shown online before Messenger says so");
 
   await f.network.control.inject("100001", { type: "presence", user: BOB, online: true });

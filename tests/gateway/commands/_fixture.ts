@@ -282,6 +282,11 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
       }, {});
       assert.equal(done.kind, "result", JSON.stringify(done));
       await waitUntil(() => gateway.session(jid)?.state.status === "connected");
+      // The contact sync follows the connection: done once the roster was given the contacts.
+      await waitUntil(
+        () => port.calls.some((call) => call.kind === "addContacts" && call.user === jid),
+        "the contact sync after login",
+      );
     },
     async keys() {
       const out: string[] = [];
