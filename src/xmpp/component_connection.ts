@@ -33,6 +33,11 @@ export interface ComponentConnectionOptions {
   /** First reconnect delay (ms); doubles up to {@link maxDelayMs}. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * After having been online, how long `conflict` answers are retried before giving up (ms;
+   * default 10 min): the server may still hold the previous connection after a network blip.
+   */
+  conflictRetryMs?: number;
 }
 
 interface UntypedEntity {
@@ -73,6 +78,10 @@ export class ComponentConnection {
   #attempt = 0;
   #stopping = false;
   #wasOnline = false;
+  /** Online at least once since start: a later `conflict` may be our own stale connection. */
+  #everOnline = false;
+  /** When the current run of `conflict` answers (after having been online) began. */
+  #conflictsSince: number | undefined;
   #fatal: ((error: FatalConnectionError) => void) | undefined;
   #onlineListeners: (() => void)[] = [];
   #onlineWaiters = new Set<(online: boolean) => void>();
@@ -82,7 +91,12 @@ export class ComponentConnection {
   readonly failed: Promise<FatalConnectionError>;
 
   constructor(options: ComponentConnectionOptions) {
-    this.#options = { initialDelayMs: 1000, maxDelayMs: 60_000, ...options };
+    this.#options = {
+      initialDelayMs: 1000,
+      maxDelayMs: 60_000,
+      conflictRetryMs: 10 * 60_000,
+      ...options,
+    };
     this.failed = new Promise((resolve) => (this.#fatal = resolve));
     const entity = new Component({
       service: `xmpp://${options.server}:${options.port}`,
@@ -120,6 +134,8 @@ export class ComponentConnection {
     entity.on("online", () => {
       this.#attempt = 0;
       this.#wasOnline = true;
+      this.#everOnline = true;
+      this.#conflictsSince = undefined;
       this.#reconnect.delay = this.#options.initialDelayMs;
       xmppLog.info("Component online as {domain} via {server}:{port}", {
         domain: options.domain,
@@ -225,6 +241,19 @@ export class ComponentConnection {
 
   #onError(error: unknown): void {
     const condition = (error as { condition?: unknown })?.condition;
+    if (condition === "conflict" && this.#everOnline) {
+      // After a network blip the server may still hold our previous, half-open connection until
+      // it times out: a reconnect is refused meanwhile. Not fatal unless it lasts.
+      const now = Date.now();
+      this.#conflictsSince ??= now;
+      if (now - this.#conflictsSince < this.#options.conflictRetryMs) {
+        xmppLog.warn(
+          "The XMPP server still holds a connection for {domain} (our previous one?): retrying",
+          { domain: this.#options.domain },
+        );
+        return;
+      }
+    }
     if (typeof condition === "string" && condition in FATAL_CONDITIONS) {
       this.#giveUp(condition);
       return;
