@@ -174,13 +174,18 @@ export class IncomingEvents {
       return;
     }
     if (event.fromSelf) {
-      await this.#xmpp.ownActivity(user, contact, {
-        kind: "message",
-        id: event.id,
-        text: event.text,
-        attachments,
-        timestamp: event.timestamp,
-      });
+      try {
+        await this.#xmpp.ownActivity(user, contact, {
+          kind: "message",
+          id: event.id,
+          text: event.text,
+          attachments,
+          timestamp: event.timestamp,
+        });
+      } catch (error) {
+        this.#ids.release(user, event.id); // not shown: the retry must not see a duplicate
+        throw error;
+      }
       this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds: [event.id] });
       return;
     }

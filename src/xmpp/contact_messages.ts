@@ -42,6 +42,9 @@ export interface ContactMessagesOptions {
   whenOnline?: (timeoutMs: number) => Promise<boolean>;
 }
 
+/** How long the user's own activity waits for the server's XEP-0356 grant after connecting (ms). */
+const GRANT_WAIT_MS = 5000;
+
 /** How often, and how long each time, a later stanza of a message waits for the server (ms). */
 const PART_RETRIES = 3;
 const PART_WAIT_MS = 60_000;
@@ -161,7 +164,17 @@ export class ContactMessages {
    * shown as the user's: the user is told once, and the activity is not shown.
    */
   async ownActivity(user: string, contact: UserId, activity: OwnActivity) {
-    if (!this.#options.privileges.canSendAs(user)) {
+    // Right after a (re)connection the server has not re-sent its grant yet: wait for it.
+    const privileges = this.#options.privileges;
+    if (!privileges.isSettled) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        privileges.settled(),
+        new Promise((resolve) => (timer = setTimeout(resolve, GRANT_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (!privileges.canSendAs(user)) {
       if (!this.#warnedNoCarbons.has(user)) {
         this.#warnedNoCarbons.add(user);
         xmppLog.info(
@@ -202,10 +215,22 @@ export class ContactMessages {
         break;
     }
     const serverDomain = user.slice(user.indexOf("@") + 1);
-    for (const stanza of inner) {
-      await this.#options.send(
-        buildPrivilegedCarbon(stanza, { serverDomain, gatewayDomain: this.#options.domain }),
-      );
+    const privileged = {
+      serverDomain,
+      gatewayDomain: this.#options.domain,
+      namespace: privileges.of(user).namespace,
+    };
+    for (const [index, stanza] of inner.entries()) {
+      const carbon = buildPrivilegedCarbon(stanza, privileged);
+      if ((await this.#options.send(carbon)) !== false) continue;
+      if (index === 0) throw new XmppUnavailable("The XMPP server connection is down");
+      if (!(await this.#sendPartLater(carbon))) {
+        xmppLog.error("Part {part} of {user}'s own message {id} was lost: the server was down", {
+          part: index + 1,
+          user,
+          id: activity.kind === "message" ? activity.id : activity.target,
+        });
+      }
     }
   }
 }

@@ -32,6 +32,8 @@ export interface PrivilegeRoute {
   gatewayDomain: string;
   /** Id of the outer message; random when absent. */
   id?: string;
+  /** The XEP-0356 namespace the server granted in (default `urn:xmpp:privilege:2`). */
+  namespace?: string;
 }
 
 /**
@@ -46,7 +48,11 @@ export function buildPrivilegedCarbon(inner: Element, route: PrivilegeRoute): El
   return xml(
     "message",
     { to: route.serverDomain, from: route.gatewayDomain, id: route.id ?? crypto.randomUUID() },
-    xml("privilege", { xmlns: NS_PRIVILEGE }, xml("forwarded", { xmlns: NS_FORWARD }, copy)),
+    xml(
+      "privilege",
+      { xmlns: route.namespace ?? NS_PRIVILEGE },
+      xml("forwarded", { xmlns: NS_FORWARD }, copy),
+    ),
   );
 }
 

@@ -32,9 +32,16 @@ export interface ServerPrivileges {
   roster: RosterAccess;
   message: MessageAccess;
   presence: PresenceAccess;
+  /** The XEP-0356 namespace the grant came in: privileged messages must use the same one. */
+  namespace: string;
 }
 
-const NOTHING: ServerPrivileges = { roster: "none", message: "none", presence: "none" };
+const NOTHING: ServerPrivileges = {
+  roster: "none",
+  message: "none",
+  presence: "none",
+  namespace: NS_PRIVILEGE,
+};
 const ROSTER: readonly string[] = ["none", "get", "set", "both"];
 const MESSAGE: readonly string[] = ["none", "outgoing"];
 const PRESENCE: readonly string[] = ["none", "managed_entity", "roster"];
@@ -70,7 +77,10 @@ export class Privileges {
       stanza.getChild("privilege", NS_PRIVILEGE_1);
     const server = stanza.attrs.from?.toLowerCase();
     if (!privilege || !server || /[@/]/.test(server)) return false;
-    const granted: ServerPrivileges = { ...NOTHING };
+    const granted: ServerPrivileges = {
+      ...NOTHING,
+      namespace: privilege.attrs.xmlns ?? NS_PRIVILEGE,
+    };
     for (const perm of privilege.getChildren("perm")) {
       const access = perm.attrs.access;
       const type = perm.attrs.type ?? "none";
@@ -85,7 +95,7 @@ export class Privileges {
     xmppLog.info(
       "The XMPP server {server} grants the gateway roster={roster}, message={message}, " +
         "presence={presence} (XEP-0356)",
-      { server, ...granted },
+      { server, roster: granted.roster, message: granted.message, presence: granted.presence },
     );
     if (!this.#settled) this.#settleIn(this.#collectMs);
     return true;

@@ -11,6 +11,7 @@ import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
 import {
   type ContactMessage,
   type MessageFailure,
+  type OwnActivity,
   XmppUnavailable,
 } from "../../src/gateway/xmpp_port.ts";
 import { asThreadId, asUserId, type UserId } from "../../src/messenger/ids.ts";
@@ -50,6 +51,16 @@ class Port extends NullXmppPort {
     }
     this.messages.push(message);
     return Promise.resolve([message.id]);
+  }
+  readonly own: OwnActivity[] = [];
+  failOwn = 0;
+  override ownActivity(_u: string, _c: UserId, activity: OwnActivity): Promise<void> {
+    if (this.failOwn > 0) {
+      this.failOwn--;
+      return Promise.reject(new XmppUnavailable("connection dropped"));
+    }
+    this.own.push(activity);
+    return Promise.resolve();
   }
   override messageFailed(_u: string, _c: UserId, _id: string | undefined, f: MessageFailure) {
     this.failures.push(f);
@@ -251,6 +262,20 @@ Deno.test("a message whose send fails as the connection drops is tried again, a 
   await t.network.control.inject("100001", { type: "message", sender: "200002", text: "next" });
   await waitUntil(() => t.port.messages.length === 2, "the next message");
   assert.equal(t.port.messages[1].text, "next");
+});
+
+Deno.test("the user's own message from the phone is reflected after a failed first try", async () => {
+  await using t = await fixture();
+  t.port.failOwn = 1;
+  await t.network.control.inject("100001", {
+    type: "message",
+    sender: "100001",
+    thread: "200002",
+    text: "Sent from my phone",
+  });
+  await waitUntil(() => t.port.own.length === 1, "the reflected message");
+  const [own] = t.port.own;
+  assert.equal(own.kind === "message" ? own.text : own.kind, "Sent from my phone");
 });
 
 Deno.test("a reaction to a message the gateway never saw fails as item_not_found", async () => {
