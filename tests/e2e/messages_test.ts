@@ -450,17 +450,60 @@ Deno.test({
     "Messenger messages that arrive while the XMPP server is down are delivered after it is back",
   ...e2e,
   async fn() {
-    await using t = await setup({ hostModules: ["offline"] });
+    await using t = await setup({ hostModules: ["offline", "mam"] });
     const { alice, control, bob, server, gateway } = t;
     const mark = gateway.mark();
     const back = alice.nextOnline(30_000);
     await server.stop();
     await control.inject({ type: "message", sender: "200002", text: "while the server was down" });
+    // What Alice wrote from her phone meanwhile: reflected as hers once the server is back
+    // (after it re-sent its XEP-0356 grant), so it lands in her archive.
+    await control.inject({
+      type: "message",
+      sender: "100001",
+      thread: "200002",
+      text: "mine, from the phone, during the outage",
+    });
     await server.start();
     await back;
     await gateway.waitForLog(/component online/i, 30_000, mark);
     const late = await bodyFrom(alice, bob, "while the server was down");
     assert.equal(late.attrs.type, "chat");
+
+    const archived = async () => {
+      const queryid = crypto.randomUUID();
+      const found: string[] = [];
+      const done = alice.iq(
+        xml(
+          "iq",
+          { type: "set" },
+          xml("query", { xmlns: "urn:xmpp:mam:2", queryid }),
+        ),
+      );
+      const result = await done;
+      assert.equal(result.attrs.type, "result", result.toString());
+      for (const s of alice.pending()) {
+        const forwarded = s.getChild("result", "urn:xmpp:mam:2")?.getChild(
+          "forwarded",
+          "urn:xmpp:forward:0",
+        )?.getChild("message");
+        if (s.getChild("result", "urn:xmpp:mam:2")?.attrs.queryid === queryid && forwarded) {
+          found.push(`${forwarded.attrs.to?.split("/")[0]}: ${forwarded.getChildText("body")}`);
+        }
+      }
+      return found;
+    };
+    const deadline = Date.now() + 15_000;
+    let entries: string[] = [];
+    while (Date.now() < deadline) {
+      entries = await archived();
+      if (entries.includes(`${bob}: mine, from the phone, during the outage`)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(
+      entries.includes(`${bob}: mine, from the phone, during the outage`),
+      `not in Alice's archive: ${JSON.stringify(entries)}\n${gateway.output()}`,
+    );
   },
 });
 
