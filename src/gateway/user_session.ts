@@ -270,6 +270,7 @@ export class UserSession {
       id: user.id,
       name: user.name,
       ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
+      ...(user.isFriend === undefined ? {} : { isFriend: user.isFriend }),
     }));
     for (const card of cards) this.#contacts.set(card.id, card);
     const removed = await removedContacts(this.#ctx.kv, this.jid).catch((error) => {

@@ -25,6 +25,8 @@ export interface ContactCard {
   id: UserId;
   name: string;
   avatarUrl?: string;
+  /** False for someone the user only chats with (Messenger lists them with the friends). */
+  isFriend?: boolean;
 }
 
 /** The XMPP side, as the gateway core uses it. Every method is best effort and never throws. */

@@ -8,7 +8,7 @@
 import { asUserId } from "../../messenger/ids.ts";
 import { type Command, type CommandCaller, CommandError, type FormStep } from "../command.ts";
 import { type CommandContext, contactJid } from "./context.ts";
-import { messengerCall, messengerOf, requireCapability } from "./failures.ts";
+import { messengerCall, messengerOf, requireCapability, sessionOf } from "./failures.ts";
 
 /** A Messenger user found by a search, with the JID to write to them. */
 export interface FoundUser {
@@ -31,11 +31,16 @@ export async function findUsers(
   const messenger = messengerOf(ctx, jid);
   const search = requireCapability(messenger, "searchUsers", "search for people");
   const users = await messengerCall(() => search(text));
-  return users.map((user) => ({
-    name: user.name,
-    jid: contactJid(ctx, user.id),
-    isFriend: user.isFriend ?? false,
-  }));
+  // Not every network's search says who is a friend (fca's does not): the friend list does.
+  const contacts = sessionOf(ctx, jid);
+  return users.map((user) => {
+    const card = contacts.contact(user.id);
+    return {
+      name: user.name,
+      jid: contactJid(ctx, user.id),
+      isFriend: user.isFriend ?? (card !== undefined && card.isFriend !== false),
+    };
+  });
 }
 
 /**

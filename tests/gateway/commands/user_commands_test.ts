@@ -3,6 +3,8 @@ import type { FormStep } from "../../../src/gateway/command.ts";
 import { contactJidFor, findUsers } from "../../../src/gateway/commands/find.ts";
 import { gatewayCommands } from "../../../src/gateway/commands/mod.ts";
 import { mayRun } from "../../../src/gateway/command.ts";
+import { asUserId } from "../../../src/messenger/ids.ts";
+import type { UserInfo } from "../../../src/messenger/session.ts";
 import {
   ADMIN,
   ALICE,
@@ -112,6 +114,24 @@ Deno.test("find searches Messenger users by name and answers contact JIDs", asyn
   assert.equal(await contactJidFor(f.ctx, BOB, "123456789"), `123456789@${DOMAIN}`);
   assert.equal(await contactJidFor(f.ctx, ALICE, "nobody-like-this"), null);
   await rejectsWith(contactJidFor(f.ctx, BOB, "Echo Bot"), "registration_required");
+});
+
+Deno.test("find: when the search does not say who is a friend, the friend list does", async () => {
+  await using f = await gatewayFixture();
+  await f.registerUser(ALICE, "alice");
+  // Like fca's search: people without a friend flag.
+  const messenger = f.gateway.session(ALICE)!.messenger! as unknown as {
+    searchUsers: (query: string) => Promise<UserInfo[]>;
+  };
+  messenger.searchUsers = () =>
+    Promise.resolve([
+      { id: asUserId("200001"), name: "Echo Bot" },
+      { id: asUserId("300001"), name: "Stranger Danger" },
+    ]);
+  assert.deepEqual(await findUsers(f.ctx, ALICE, "e"), [
+    { name: "Echo Bot", jid: `200001@${DOMAIN}`, isFriend: true },
+    { name: "Stranger Danger", jid: `300001@${DOMAIN}`, isFriend: false },
+  ]);
 });
 
 Deno.test("sync-contacts fetches the friends again and pushes them to the roster", async () => {
