@@ -67,8 +67,11 @@ export class Gateway {
   #startTimers = new Set<ReturnType<typeof setTimeout>>();
   #eventHandlers: ((session: UserSession, event: RemoteEvent) => void)[] = [];
   #unregisterHandlers: ((jid: string) => Promise<void> | void)[] = [];
-  /** Bare JIDs with a registration in progress (logging in, or waiting for a 2FA code). */
-  #registering = new Set<string>();
+  /**
+   * Registrations in progress by bare JID: logging in (no `abandon`), or waiting for a 2FA code
+   * (`abandon` cancels that login, so a new attempt can replace one the user walked away from).
+   */
+  #registering = new Map<string, { abandon?: () => void }>();
   readonly #startedAt = Date.now();
   /** Bridged message counters (incremented by the message flows). */
   readonly counters = { toMessenger: 0, toXmpp: 0 };
@@ -153,31 +156,50 @@ export class Gateway {
     if (!this.isAllowed(bare)) {
       throw new RegistrationRefused("This gateway is not open to your address");
     }
-    if (this.#registering.has(bare)) {
+    const pending = this.#registering.get(bare);
+    if (pending && !pending.abandon) {
       throw new RegistrationRefused(
-        "A registration for your address is already in progress: finish or cancel it first",
+        "A registration for your address is already in progress: wait a moment and try again",
       );
+    }
+    // One waiting for a code the user never gave (a client that closed the dialog): replaced.
+    if (pending?.abandon) {
+      gatewayLog.info("{jid} starts a new registration: the one waiting for a code is cancelled", {
+        jid: bare,
+      });
+      pending.abandon();
     }
     for (const secret of secretsOf(credentials)) registerSecret(secret);
     // One registration per address at a time: each one is a Messenger login (and a Worker).
-    this.#registering.add(bare);
+    const token: { abandon?: () => void } = {};
+    this.#registering.set(bare, token);
     let result: LoginResult;
     try {
       result = await this.#network.login(credentials, { selfListen: true });
     } catch (error) {
-      this.#registering.delete(bare);
+      this.#endRegistration(bare, token);
       throw error;
     }
-    return this.#continueRegistration(bare, result, credentials, options);
+    return this.#continueRegistration(bare, token, result, credentials, options);
+  }
+
+  /** Ends registration `token` of `jid`, unless a newer one took its place. */
+  #endRegistration(jid: string, token: { abandon?: () => void }): void {
+    if (this.#registering.get(jid) === token) this.#registering.delete(jid);
   }
 
   #continueRegistration(
     jid: string,
+    token: { abandon?: () => void },
     result: LoginResult,
     credentials: Credentials,
     options: { savePassword?: boolean },
   ): RegistrationStep | Promise<RegistrationStep> {
     if (result.kind === "two_factor_required") {
+      token.abandon = () => {
+        this.#endRegistration(jid, token);
+        result.cancel();
+      };
       return {
         kind: "two_factor_required",
         submit: async (code) => {
@@ -186,19 +208,25 @@ export class Gateway {
             next = await result.submitCode(code.trim());
           } catch (error) {
             // A wrong code may be corrected; anything else ends this registration.
-            if (!isMessengerError(error, "two_factor_failed")) this.#registering.delete(jid);
+            if (!isMessengerError(error, "two_factor_failed")) this.#endRegistration(jid, token);
             throw error;
           }
-          return await this.#continueRegistration(jid, next, credentials, options);
+          if (this.#registering.get(jid) !== token) {
+            // Replaced by a newer registration meanwhile: this login is not wanted any more.
+            if (next.kind === "logged_in") await next.session.disconnect().catch(() => {});
+            throw new RegistrationRefused("This registration was replaced by a newer one");
+          }
+          delete token.abandon;
+          return await this.#continueRegistration(jid, token, next, credentials, options);
         },
         cancel: () => {
-          this.#registering.delete(jid);
+          this.#endRegistration(jid, token);
           result.cancel();
         },
       };
     }
     return this.#completeRegistration(jid, result.session, credentials, options).finally(() =>
-      this.#registering.delete(jid)
+      this.#endRegistration(jid, token)
     );
   }
 

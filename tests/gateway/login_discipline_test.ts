@@ -68,7 +68,7 @@ Deno.test("an unexplained login failure asks the user instead of retrying", asyn
   assert.equal(logins(f) - before, 1, "the gateway retried an unexplained failure");
 });
 
-Deno.test("one registration per address at a time, free again once cancelled", async () => {
+Deno.test("a registration waiting for a code is replaced by a new attempt, never doubled", async () => {
   await using f = await gatewayFixture();
   const credentials = {
     kind: "password" as const,
@@ -77,9 +77,34 @@ Deno.test("one registration per address at a time, free again once cancelled", a
   };
   const first = await f.gateway.register(BOB, credentials);
   assert.equal(first.kind, "two_factor_required");
-  await assert.rejects(f.gateway.register(BOB, credentials), /already in progress/);
-  if (first.kind === "two_factor_required") first.cancel();
+  // The user closed the dialog after a wrong code and starts again: not blocked.
+  if (first.kind === "two_factor_required") {
+    await assert.rejects(first.submit("000000"));
+  }
   const again = await f.gateway.register(BOB, credentials);
   assert.equal(again.kind, "two_factor_required");
-  if (again.kind === "two_factor_required") again.cancel();
+  // The abandoned one can no longer complete, and cancelling it late leaves the new one alone.
+  if (first.kind === "two_factor_required") {
+    await assert.rejects(first.submit("123456"), /replaced|cancel|ended/i);
+    first.cancel();
+  }
+  assert.ok(again.kind === "two_factor_required");
+  const done = await again.submit("123456");
+  assert.equal(done.kind, "registered");
+  await waitUntil(() => f.gateway.session(BOB)?.state.status === "connected");
+});
+
+Deno.test("while a registration is logging in, a second one is refused", async () => {
+  await using f = await gatewayFixture();
+  f.network.control.addFaults("100002", { kind: "latency", method: "login", ms: 300 });
+  const credentials = {
+    kind: "password" as const,
+    email: "bob@example.com",
+    password: PASSWORDS.bob,
+  };
+  const first = f.gateway.register(BOB, credentials);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await assert.rejects(f.gateway.register(BOB, credentials), /already in progress/);
+  const step = await first;
+  if (step.kind === "two_factor_required") step.cancel();
 });
