@@ -29,7 +29,7 @@ const DEFAULT_CONFIG = "/etc/messenger-gateway/config.toml";
 
 const HELP = `${PROGRAM_NAME} ${VERSION} — an XMPP gateway to Facebook Messenger
 
-Usage: ${PROGRAM_NAME} [--config FILE] [--check-config]
+Usage: ${PROGRAM_NAME} [--config FILE] [--check-config] [--help] [--version]
 
 Options:
   -c, --config FILE   configuration file (TOML); default: $MESSENGER_GATEWAY_CONFIG
@@ -88,6 +88,14 @@ async function main(args: string[]): Promise<number> {
   }
   registerSecret(config.component.secret, { permanent: true });
   if (flags["check-config"]) {
+    const { checkNetworkConfig } = await import("./src/messenger/create_network.ts");
+    try {
+      await checkNetworkConfig(config);
+    } catch (error) {
+      if (!(error instanceof WorldError)) throw error;
+      console.error(`${PROGRAM_NAME}: invalid simulated world:\n${error.message}`);
+      return EXIT.config;
+    }
     console.log(`Configuration ${config.file} is valid`);
     return EXIT.ok;
   }

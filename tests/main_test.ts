@@ -74,6 +74,33 @@ Deno.test("--check-config accepts a valid file and exits 0", async () => {
   );
 });
 
+Deno.test("--check-config also reads the simulated world file, naming its problems", async () => {
+  const config = (world: string) =>
+    `[component]\njid = "facebook.example.org"\nsecret = "s3cret-value"\n[gateway]\n` +
+    `data = "g.kv"\n[messenger]\nbackend = "simulated"\n[simulated]\nworld = "${world}"\n`;
+  await withConfig(config("missing.toml"), async (path) => {
+    const result = await run(["--check-config", "--config", path]);
+    assert.equal(result.code, 2, result.stdout);
+    assert.match(result.stderr, /missing\.toml does not exist/);
+  });
+  await withConfig(config("world.toml"), async (path, dir) => {
+    await Deno.writeTextFile(
+      `${dir}/world.toml`,
+      `[[account]]\nemail = "a@example.com"\npassword = "pw"\nuser_id = "1"\nname = "A"\n` +
+        `  [[account.friend]]\n  id = "2"\n  name = "B"\n  ehco = true\n`,
+    );
+    const bad = await run(["--check-config", "--config", path]);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.match(bad.stderr, /ehco/);
+    await Deno.writeTextFile(
+      `${dir}/world.toml`,
+      `[[account]]\nemail = "a@example.com"\npassword = "pw"\nuser_id = "1"\nname = "A"\n`,
+    );
+    const good = await run(["--check-config", "--config", path]);
+    assert.equal(good.code, 0, good.stderr);
+  });
+});
+
 Deno.test("--check-config rejects a bad file with exit code 2, naming key and file, hiding the secret", async () => {
   await withConfig(
     `[component]\njid = "facebook.example.org"\nsecret = 12345678\nprot = 5347\n`,

@@ -8,6 +8,7 @@
 import type { Config } from "../config/config.ts";
 import { FcaNetwork } from "./fca/fca_network.ts";
 import type { MessengerNetwork } from "./session.ts";
+import { loadWorld } from "./simulated/parse_world.ts";
 import { createSimulatedNetwork } from "./simulated/simulated_network.ts";
 
 /** Builds the network `config.messenger.backend` names. */
@@ -19,4 +20,14 @@ export async function createNetwork(config: Config): Promise<MessengerNetwork> {
     return await createSimulatedNetwork(config.simulated);
   }
   return new FcaNetwork();
+}
+
+/**
+ * Checks what starting the configured network would read, without starting it (for
+ * `--check-config`): the simulated world file. Throws a WorldError naming every problem.
+ */
+export async function checkNetworkConfig(config: Config): Promise<void> {
+  if (config.messenger.backend === "simulated" && config.simulated) {
+    await loadWorld(config.simulated.world);
+  }
 }
