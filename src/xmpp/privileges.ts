@@ -152,19 +152,20 @@ export class Privileges {
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#settle();
+    this.#settle(false);
   }
 
   #settleIn(ms: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#settle(), ms);
+    this.#timer = setTimeout(() => this.#settle(true), ms);
   }
 
-  #settle(): void {
+  /** `decided`: the grace period ended while connected (not a shutdown releasing waiters). */
+  #settle(decided: boolean): void {
     this.#timer = undefined;
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#granted.size === 0) {
+    if (decided && this.#granted.size === 0) {
       xmppLog.info(
         "The XMPP server grants the gateway no privileges (XEP-0356): contacts are offered to " +
           "users with subscription requests instead of being put into their rosters",

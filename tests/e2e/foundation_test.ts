@@ -113,6 +113,8 @@ Deno.test({
     const { code } = await withDeadline(gateway.exited, 20_000, "the gateway did not exit");
     assert.equal(code, 3, gateway.output());
     assert.match(gateway.output(), /refused the component secret/);
+    // Never online: nothing may be said about privileges (it would send the admin the wrong way).
+    assert.doesNotMatch(gateway.output(), /XEP-0356/);
     assert.ok(!gateway.output().includes(wrong), "the secret appeared in the output");
   },
 });
