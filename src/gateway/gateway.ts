@@ -96,7 +96,10 @@ export class Gateway {
   /** Loads registered users and logs them in, one every `loginStaggerMs`. */
   async start(): Promise<void> {
     const users = await listUsers(this.#kv);
-    gatewayLog.info("{count} registered users", { count: users.length });
+    gatewayLog.info("{count} registered {users}", {
+      count: users.length,
+      users: users.length === 1 ? "user" : "users",
+    });
     users.forEach((user, index) => {
       const session = this.#newSession(user.jid);
       const timer = setTimeout(() => {

@@ -5,7 +5,7 @@
  * its stanzas (XEP-0114 handshake, XEP-0356 privileges, carbons, routing errors). Faking that
  * would test our assumptions instead of the behaviour admins get.
  *
- * See /work/shared/notes/xmpp-test-server.md for the settings that matter (`run_as_root`,
+ * The settings that matter are set below (`run_as_root`,
  * `c2s_require_encryption`, stopping via the pidfile pid).
  *
  * @module
