@@ -3,11 +3,8 @@
  * user's parsed actions do on Messenger, and what Messenger events the user is shown.
  */
 import assert from "node:assert/strict";
-import { Gateway } from "../../src/gateway/gateway.ts";
-import { IncomingEvents } from "../../src/gateway/incoming_events.ts";
 import type { ParsedMessage } from "../../src/gateway/message_actions.ts";
-import { type CorrectionPolicy, OutgoingMessages } from "../../src/gateway/outgoing_messages.ts";
-import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
+import type { CorrectionPolicy } from "../../src/gateway/outgoing_messages.ts";
 import {
   type ContactMessage,
   type MessageFailure,
@@ -15,10 +12,8 @@ import {
   XmppUnavailable,
 } from "../../src/gateway/xmpp_port.ts";
 import { asThreadId, asUserId, type UserId } from "../../src/messenger/ids.ts";
-import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
-import { MessageIdStore } from "../../src/store/message_ids.ts";
-import { WriteBatcher } from "../../src/store/write_batcher.ts";
 import { NullXmppPort } from "./_null_port.ts";
+import { ALICE, messageCore } from "./_message_core.ts";
 import { waitUntil } from "../_wait.ts";
 
 const WORLD = `[[account]]
@@ -33,7 +28,6 @@ name = "Alice Example"
   id = "200003"
   name = "Carla"
 `;
-const ALICE = "alice@example.org";
 const BOB = asThreadId("200002");
 
 class Port extends NullXmppPort {
@@ -73,51 +67,9 @@ class Port extends NullXmppPort {
 }
 
 async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
-  const kv = await Deno.openKv(":memory:");
-  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
   const port = new Port();
-  const gateway = new Gateway({
-    settings: {
-      name: "Test",
-      admins: [],
-      allowedJids: [/.*/],
-      loginStaggerMs: 0,
-      rosterMaxContacts: 10,
-      retryDelayMs: 3_600_000,
-      cookieSaveIntervalMs: 3_600_000,
-    },
-    kv,
-    network,
-    xmpp: port,
-  });
-  const batcher = new WriteBatcher(kv);
-  const ids = new MessageIdStore(kv, batcher);
-  const queues = new ThreadQueues({ onError: (error) => console.error(error) });
-  const counters = { toMessenger: 0, toXmpp: 0 };
-  const outgoing = new OutgoingMessages({
-    queues,
-    ids,
-    xmpp: port,
-    counters,
-    settings: { reconnectWaitMs: 2000, correctionPolicy, typingThrottleMs: 60_000 },
-  });
-  const incoming = new IncomingEvents({
-    queues,
-    ids,
-    xmpp: port,
-    outgoing,
-    counters,
-    retryPauseMs: 5,
-  });
-  gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
-  const step = await gateway.register(ALICE, {
-    kind: "password",
-    email: "alice@example.com",
-    password: "correct horse",
-  });
-  assert.equal(step.kind, "registered");
-  const session = gateway.session(ALICE)!;
-  assert.ok(await session.whenConnected(2000), "alice did not connect");
+  const core = await messageCore(port, { world: WORLD, correctionPolicy });
+  const { network, queues, outgoing, session } = core;
   const send = async (message: ParsedMessage) => {
     outgoing.accept(session, BOB, message, `${ALICE}/phone`);
     await waitUntil(() => queues.tasksOf(ALICE, BOB) === 0);
@@ -126,16 +78,11 @@ async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
   return {
     network,
     port,
-    counters,
+    counters: core.counters,
     queues,
     send,
     ops: () => network.control.operations("100001").operations,
-    async [Symbol.asyncDispose]() {
-      await gateway.stop();
-      await network.close();
-      await batcher.close();
-      kv.close();
-    },
+    [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
   };
 }
 
