@@ -108,6 +108,13 @@ async function main(args: string[]): Promise<number> {
     jid: config.component.jid,
   });
 
+  // Listening from before the start: a SIGTERM while starting must still stop cleanly (after the
+  // start completes), not kill the process half-way through with the default action.
+  const stopSignal = new Promise<string>((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      Deno.addSignalListener(signal, () => resolve(signal));
+    }
+  });
   const { startApp } = await import("./src/app.ts");
   let app;
   try {
@@ -124,11 +131,6 @@ async function main(args: string[]): Promise<number> {
     throw error;
   }
 
-  const stopSignal = new Promise<string>((resolve) => {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      Deno.addSignalListener(signal, () => resolve(signal));
-    }
-  });
   const outcome = await Promise.race([
     stopSignal.then((signal) => ({ kind: "signal" as const, signal })),
     app.failed.then((error) => ({ kind: "refused" as const, error })),

@@ -186,6 +186,18 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "SIGTERM while the gateway is still starting also stops it cleanly",
+  ...e2e,
+  async fn() {
+    await using server = await startProsody();
+    await using gateway = await startGateway(server, { expectOnline: false });
+    await gateway.waitForLog(/Opened store/, 20_000);
+    const code = await gateway.stop("SIGTERM");
+    assert.equal(code, 0, gateway.output());
+  },
+});
+
 async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
