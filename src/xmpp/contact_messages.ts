@@ -98,20 +98,27 @@ export class ContactMessages {
       thresholdMs: this.#options.delayThresholdMs,
       from: this.#options.domain,
     });
+    await this.#sendParts(stanzas, user, message.id);
+    return stanzas.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
+  }
+
+  /**
+   * Sends the stanzas of one message in order. Nothing shown yet (the first fails): throws
+   * {@link XmppUnavailable} so the caller retries the whole message after the reconnection.
+   * Part of it shown: the rest follows once back online (or is logged as lost).
+   */
+  async #sendParts(stanzas: Element[], user: string, id: string): Promise<void> {
     for (const [index, stanza] of stanzas.entries()) {
       if ((await this.#options.send(stanza)) !== false) continue;
-      // Nothing shown yet: the caller retries the whole message after the reconnection.
       if (index === 0) throw new XmppUnavailable("The XMPP server connection is down");
-      // Part of it is shown (the text, some attachments): the rest follows once back online.
       if (!(await this.#sendPartLater(stanza))) {
         xmppLog.error("Part {part} of message {id} for {user} was lost: the XMPP server was down", {
           part: index + 1,
-          id: message.id,
+          id,
           user,
         });
       }
     }
-    return stanzas.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
   }
 
   async #sendPartLater(stanza: Element): Promise<boolean> {
@@ -166,14 +173,7 @@ export class ContactMessages {
   async ownActivity(user: string, contact: UserId, activity: OwnActivity) {
     // Right after a (re)connection the server has not re-sent its grant yet: wait for it.
     const privileges = this.#options.privileges;
-    if (!privileges.isSettled) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        privileges.settled(),
-        new Promise((resolve) => (timer = setTimeout(resolve, GRANT_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
+    await privileges.settledWithin(GRANT_WAIT_MS);
     if (!privileges.canSendAs(user)) {
       if (!this.#warnedNoCarbons.has(user)) {
         this.#warnedNoCarbons.add(user);
@@ -220,17 +220,10 @@ export class ContactMessages {
       gatewayDomain: this.#options.domain,
       namespace: privileges.of(user).namespace,
     };
-    for (const [index, stanza] of inner.entries()) {
-      const carbon = buildPrivilegedCarbon(stanza, privileged);
-      if ((await this.#options.send(carbon)) !== false) continue;
-      if (index === 0) throw new XmppUnavailable("The XMPP server connection is down");
-      if (!(await this.#sendPartLater(carbon))) {
-        xmppLog.error("Part {part} of {user}'s own message {id} was lost: the server was down", {
-          part: index + 1,
-          user,
-          id: activity.kind === "message" ? activity.id : activity.target,
-        });
-      }
-    }
+    await this.#sendParts(
+      inner.map((stanza) => buildPrivilegedCarbon(stanza, privileged)),
+      user,
+      activity.kind === "message" ? activity.id : activity.target,
+    );
   }
 }

@@ -134,6 +134,17 @@ export class Privileges {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Like {@link settled}, but gives up waiting after `ms` (senders must not hang on it). */
+  async settledWithin(ms: number): Promise<void> {
+    if (this.#settled) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.settled(),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** The component is online: without a grant within the grace period, there is none. */
   connectionOnline(): void {
     if (this.#settled || this.#timer !== undefined) return;

@@ -227,7 +227,7 @@ export class XmppSenders implements XmppPort {
   async removeContacts(user: string, contacts: UserId[]): Promise<void> {
     this.#last.delete(user);
     const privileges = this.#options.privileges;
-    await within(privileges.settled(), this.#options.removalWaitMs ?? 5000);
+    await privileges.settledWithin(this.#options.removalWaitMs ?? 5000);
     const jids = [...contacts.map((id) => this.contactJid(id)), this.#options.domain];
     for (const from of jids) {
       await this.#options.send(xml("presence", { type: "unavailable", from, to: user }));
@@ -336,10 +336,4 @@ export class XmppSenders implements XmppPort {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
