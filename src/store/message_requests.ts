@@ -8,6 +8,7 @@
  * @module
  */
 
+import { deleteKeys } from "./delete_keys.ts";
 import { messageRequestKey, messageRequestsPrefix } from "./keys.ts";
 
 /** A stored pending request (plain values: the gateway turns them back into its own types). */
@@ -34,11 +35,7 @@ export async function deleteMessageRequests(
   bareJid: string,
   threads: readonly string[],
 ): Promise<void> {
-  for (let i = 0; i < threads.length; i += 500) {
-    const op = kv.atomic();
-    for (const thread of threads.slice(i, i + 500)) op.delete(messageRequestKey(bareJid, thread));
-    await op.commit();
-  }
+  await deleteKeys(kv, threads.map((thread) => messageRequestKey(bareJid, thread)));
 }
 
 /** Every stored pending request of a user. */

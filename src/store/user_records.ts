@@ -4,6 +4,7 @@
  * @module
  */
 
+import { deleteKeys } from "./delete_keys.ts";
 import { REGISTRATIONS, userKey, userPrefix } from "./keys.ts";
 
 /** What the gateway stores about one registered XMPP user. */
@@ -78,12 +79,4 @@ export async function deleteUserData(kv: Deno.Kv, bareJid: string): Promise<numb
   }
   keys.push(userKey(bareJid));
   return deleted + await deleteKeys(kv, keys);
-}
-
-async function deleteKeys(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<number> {
-  if (keys.length === 0) return 0;
-  const op = kv.atomic();
-  for (const key of keys) op.delete(key);
-  await op.commit();
-  return keys.length;
 }
