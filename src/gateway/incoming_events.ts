@@ -13,7 +13,13 @@
  */
 
 import { gatewayLog } from "../log.ts";
-import type { Attachment, MessageEvent, RemoteEvent } from "../messenger/events.ts";
+import {
+  type Attachment,
+  type ConversationEvent,
+  isConversationEvent,
+  type MessageEvent,
+  type RemoteEvent,
+} from "../messenger/events.ts";
 import { asUserId, type MessageId } from "../messenger/ids.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { OutgoingMessages } from "./outgoing_messages.ts";
@@ -72,15 +78,16 @@ export class IncomingEvents {
 
   /** Queues one event of `session`'s user. Never throws. */
   accept(session: UserSession, event: RemoteEvent): void {
-    if (!("thread" in event)) return;
-    if ("isGroup" in event && event.isGroup) {
+    if (!isConversationEvent(event)) return;
+    const { thread, kind } = event.conversation;
+    if (kind === "group") {
       gatewayLog.debug("Group thread {thread} of {user} is not bridged yet", {
-        thread: event.thread,
+        thread,
         user: session.jid,
       });
       return;
     }
-    this.#queues.post(session.jid, event.thread, () => this.#deliverWhenOnline(session, event));
+    this.#queues.post(session.jid, thread, () => this.#deliverWhenOnline(session, event));
   }
 
   /**
@@ -88,7 +95,7 @@ export class IncomingEvents {
    * thread's events wait, in order, instead of being sent into the void. A message whose send
    * fails because the connection dropped meanwhile is tried again after the reconnection.
    */
-  async #deliverWhenOnline(session: UserSession, event: RemoteEvent): Promise<void> {
+  async #deliverWhenOnline(session: UserSession, event: ConversationEvent): Promise<void> {
     for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS; attempt++) {
       // Unregistered (or the gateway stopping) while this waited: nothing more is shown.
       if (session.closed) return;
@@ -116,7 +123,7 @@ export class IncomingEvents {
     );
   }
 
-  async #deliver(session: UserSession, event: RemoteEvent): Promise<void> {
+  async #deliver(session: UserSession, event: ConversationEvent): Promise<void> {
     const user = session.jid;
     switch (event.type) {
       case "message":
@@ -125,7 +132,7 @@ export class IncomingEvents {
       case "reaction": {
         const target = await this.#xmppIdOf(user, event.messageId);
         const emojis = event.reaction === "" ? [] : [event.reaction];
-        const contact = asUserId(event.thread);
+        const contact = asUserId(event.conversation.thread);
         if (event.fromSelf) {
           await this.#xmpp.ownActivity(user, contact, { kind: "reaction", target, emojis });
         } else await this.#xmpp.contactReaction(user, contact, target, emojis);
@@ -133,19 +140,19 @@ export class IncomingEvents {
       }
       case "unsend": {
         const target = await this.#xmppIdOf(user, event.messageId);
-        const contact = asUserId(event.thread);
+        const contact = asUserId(event.conversation.thread);
         if (event.fromSelf) {
           await this.#xmpp.ownActivity(user, contact, { kind: "retraction", target });
         } else await this.#xmpp.contactRetraction(user, contact, target);
         return;
       }
       case "read_receipt": {
-        const contact = asUserId(event.thread);
+        const contact = asUserId(event.conversation.thread);
         if (event.fromSelf) {
-          const target = this.#lastShown.get(user, event.thread);
+          const target = this.#lastShown.get(user, event.conversation.thread);
           if (target) await this.#xmpp.ownActivity(user, contact, { kind: "displayed", target });
         } else {
-          const target = this.#outgoing.lastSent.get(user, event.thread);
+          const target = this.#outgoing.lastSent.get(user, event.conversation.thread);
           if (target) await this.#xmpp.contactDisplayed(user, contact, target);
         }
         return;
@@ -154,7 +161,7 @@ export class IncomingEvents {
         if (event.fromSelf) return;
         await this.#xmpp.contactChatState(
           user,
-          asUserId(event.thread),
+          asUserId(event.conversation.thread),
           event.typing ? "composing" : "paused",
         );
         return;
@@ -166,7 +173,7 @@ export class IncomingEvents {
   async #message(session: UserSession, event: MessageEvent): Promise<void> {
     const user = session.jid;
     if (!(await this.#ids.markSeen(user, event.id))) return;
-    const contact = asUserId(event.thread);
+    const contact = asUserId(event.conversation.thread);
     const attachments = await this.#durable(event.attachments);
     if (session.closed) {
       // Unregistered during the re-upload: show nothing, store nothing.
@@ -186,7 +193,11 @@ export class IncomingEvents {
         this.#ids.release(user, event.id); // not shown: the retry must not see a duplicate
         throw error;
       }
-      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds: [event.id] });
+      this.#ids.link(user, {
+        thread: event.conversation.thread,
+        messengerId: event.id,
+        xmppIds: [event.id],
+      });
       return;
     }
     const message: ContactMessage = {
@@ -202,9 +213,9 @@ export class IncomingEvents {
         : {}),
     };
     if (event.replyTo) {
-      const author = event.replyTo.sender === session.messenger?.self.id
+      const author = event.replyTo.actor === session.messenger?.self.id
         ? "You"
-        : session.contact(event.replyTo.sender ?? contact)?.name ?? "They";
+        : session.contact(event.replyTo.actor ?? contact)?.name ?? "They";
       message.reply = {
         id: await this.#xmppIdOf(user, event.replyTo.id),
         author,
@@ -221,8 +232,8 @@ export class IncomingEvents {
     }
     this.#counters.toXmpp++;
     if (xmppIds.length > 0) {
-      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
-      this.#lastShown.set(user, event.thread, xmppIds[0]);
+      this.#ids.link(user, { thread: event.conversation.thread, messengerId: event.id, xmppIds });
+      this.#lastShown.set(user, event.conversation.thread, xmppIds[0]);
     }
   }
 

@@ -86,22 +86,23 @@ export class MessageRequests {
    * request, the notice) ahead of the message. Never throws.
    */
   observe(session: RequestSession, event: RemoteEvent): void {
-    if (event.type !== "message" || event.isGroup || event.fromSelf) return;
-    if (session.contact(asUserId(event.thread)) !== undefined) return;
+    if (event.type !== "message" || event.conversation.kind === "group" || event.fromSelf) return;
+    const thread = event.conversation.thread;
+    if (session.contact(asUserId(thread)) !== undefined) return;
     const user = session.jid;
-    const pending = this.#seen.get(user)?.get(event.thread);
+    const pending = this.#seen.get(user)?.get(thread);
     if (pending) {
       this.#update(user, pending, event.text, event.timestamp);
       return;
     }
     const checked = this.#checkedOf(user);
-    if (checked.has(event.thread)) return;
-    checked.add(event.thread);
+    if (checked.has(thread)) return;
+    checked.add(thread);
     // Bounded (strangers' conversations come from outside): the oldest is asked about again.
     if (checked.size > MAX_CHECKED_PER_USER) checked.delete(checked.values().next().value!);
-    this.#options.queues.post(user, event.thread, async () => {
+    this.#options.queues.post(user, thread, async () => {
       try {
-        await this.#check(session, event.thread, event.text, event.timestamp);
+        await this.#check(session, thread, event.text, event.timestamp);
       } catch (error) {
         gatewayLog.warn("Checking for a message request of {jid} failed: {error}", {
           jid: user,

@@ -381,8 +381,8 @@ export class UserSession {
   /** A contact's Messenger presence changed: shown when `contacts.presence` is `messenger`. */
   async #onPresence(event: PresenceEvent): Promise<void> {
     if (!this.#presences.record(event)) return;
-    if (!this.#contacts.has(event.user) || this.#state.status !== "connected") return;
-    await this.#ctx.xmpp.contactPresence(this.jid, event.user, this.contactPresence(event.user));
+    if (!this.#contacts.has(event.actor) || this.#state.status !== "connected") return;
+    await this.#ctx.xmpp.contactPresence(this.jid, event.actor, this.contactPresence(event.actor));
   }
 
   #onConnection(state: ConnectionState): void {

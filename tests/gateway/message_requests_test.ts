@@ -194,10 +194,9 @@ Deno.test("missing capabilities, a logged-out session and a stale request get cl
 function strangerMessage(text: string): MessageEvent {
   return {
     type: "message",
-    thread: asThreadId(STRANGER),
-    isGroup: false,
+    conversation: { thread: asThreadId(STRANGER), kind: "direct" },
+    actor: asUserId(STRANGER),
     id: asMessageId(`mid.${crypto.randomUUID()}`),
-    sender: asUserId(STRANGER),
     text,
     attachments: [],
     mentions: [],

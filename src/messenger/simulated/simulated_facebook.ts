@@ -21,7 +21,13 @@
 
 import type { ConnectionState } from "../connection_state.ts";
 import { MessengerError } from "../errors.ts";
-import type { Attachment, Mention, RemoteEvent, RepliedMessage } from "../events.ts";
+import type {
+  Attachment,
+  ConversationRef,
+  Mention,
+  RemoteEvent,
+  RepliedMessage,
+} from "../events.ts";
 import { asUserId, directThreadOf, type MessageId, type ThreadId, type UserId } from "../ids.ts";
 import type { HistoryMessage, ThreadInfo, UserInfo } from "../session.ts";
 import { FaultPlan } from "./faults.ts";
@@ -241,6 +247,11 @@ export class SimulatedFacebook {
     return directThreadOf(other);
   }
 
+  /** The conversation as `viewer` knows it: its thread id for them, and its kind. */
+  conversationFor(thread: SimThread, viewer: UserId): ConversationRef {
+    return { thread: this.threadIdFor(thread, viewer), kind: thread.isGroup ? "group" : "direct" };
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Changes (each validates, updates the state, fans out and returns the event builder)
 
@@ -265,7 +276,7 @@ export class SimulatedFacebook {
           `No message ${input.replyTo} in this thread to reply to`,
         );
       }
-      replyTo = { id: replied.id, sender: replied.sender, text: replied.text };
+      replyTo = { id: replied.id, actor: replied.sender, text: replied.text };
     }
     for (const mention of input.mentions) {
       if (!thread.participants.includes(mention.user)) {
@@ -326,9 +337,9 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "reaction",
-      thread: this.threadIdFor(message.thread, viewer),
+      conversation: this.conversationFor(message.thread, viewer),
+      actor,
       messageId: message.id,
-      reactor: actor,
       reaction,
       timestamp: time,
       fromSelf: viewer === actor,
@@ -348,9 +359,9 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "unsend",
-      thread: this.threadIdFor(message.thread, viewer),
+      conversation: this.conversationFor(message.thread, viewer),
+      actor,
       messageId: message.id,
-      sender: actor,
       timestamp: time,
       fromSelf: viewer === actor,
     });
@@ -366,8 +377,8 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "read_receipt",
-      thread: this.threadIdFor(thread, viewer),
-      reader: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       timestamp: time,
       fromSelf: viewer === actor,
     });
@@ -378,11 +389,13 @@ export class SimulatedFacebook {
   /** `actor` starts or stops typing in `thread`. */
   setTyping(actor: UserId, thread: SimThread, typing: boolean, origin: Origin): EventFor {
     this.#requireParticipant(actor, thread);
+    const time = this.options.now();
     const eventFor: EventFor = (viewer) => ({
       type: "typing",
-      thread: this.threadIdFor(thread, viewer),
-      user: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       typing,
+      timestamp: time,
       fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, true);
@@ -394,7 +407,7 @@ export class SimulatedFacebook {
     this.requireUser(user);
     const eventFor: EventFor = () => ({
       type: "presence",
-      user,
+      actor: user,
       online,
       ...(lastActive === undefined ? {} : { lastActive }),
     });
@@ -418,10 +431,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "thread_renamed",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       name: trimmed,
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -449,10 +463,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "participants_added",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       users: added.map((id) => ({ id, name: this.requireUser(id).name })),
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -476,10 +491,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "participant_left",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       user,
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(before, eventFor, origin, false);
     return eventFor;
@@ -499,10 +515,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "thread_image",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       ...(url === undefined ? {} : { url }),
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -526,10 +543,11 @@ export class SimulatedFacebook {
       thread.participants,
       (viewer) => ({
         type: "participants_added",
-        thread: this.threadIdFor(thread, viewer),
-        author: actor,
+        conversation: this.conversationFor(thread, viewer),
+        actor,
         users: others.map((user) => ({ id: user, name: this.requireUser(user).name })),
         timestamp: time,
+        fromSelf: viewer === actor,
       }),
       origin,
       false,
@@ -575,10 +593,9 @@ export class SimulatedFacebook {
   messageEvent(message: SimMessage, viewer: UserId): RemoteEvent {
     return {
       type: "message",
-      thread: this.threadIdFor(message.thread, viewer),
-      isGroup: message.thread.isGroup,
+      conversation: this.conversationFor(message.thread, viewer),
+      actor: message.sender,
       id: message.id,
-      sender: message.sender,
       text: message.text,
       attachments: message.attachments.map((attachment) => ({ ...attachment })),
       mentions: message.mentions.map((mention) => ({ ...mention })),
