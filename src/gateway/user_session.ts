@@ -11,7 +11,12 @@
 import { gatewayLog } from "../log.ts";
 import type { ConnectionState } from "../messenger/connection_state.ts";
 import type { Cookie } from "../messenger/credentials.ts";
-import type { PresenceEvent, RemoteEvent } from "../messenger/events.ts";
+import {
+  type ConversationEvent,
+  isConversationEvent,
+  type PresenceEvent,
+  type RemoteEvent,
+} from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
 import {
   capability,
@@ -32,6 +37,11 @@ import { explainFailure } from "./login_failure.ts";
 import { describeLoginState, type LoginState } from "./login_state.ts";
 import { preferencesOf } from "./user_preferences.ts";
 import type { ContactCard, PresenceState, XmppPort } from "./xmpp_port.ts";
+import type { MessageIdStore, UserMessageIds } from "../store/message_ids.ts";
+import type { QueueSettings } from "./conversation.ts";
+import { ConversationDirectory } from "./conversation_directory.ts";
+import { Conversations } from "./conversations.ts";
+import { RequestBook } from "./message_requests.ts";
 
 /** Settings a session needs from the configuration. */
 export interface SessionSettings {
@@ -52,9 +62,19 @@ export interface SessionContext {
   network: MessengerNetwork;
   xmpp: XmppPort;
   settings: SessionSettings;
+  /** The message id mappings of all users (the session takes its own view). */
+  messageIds: MessageIdStore;
+  /** How the session's conversations queue work (bounds, error reporting). */
+  queues: QueueSettings;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
 }
+
+/** How long closing a session waits for each conversation's running work by default (ms). */
+export const CLOSE_DRAIN_MS = 30_000;
+
+/** How many recent threads are looked through for groups at login. */
+export const GROUP_SYNC_LIMIT = 50;
 
 /** Passing login failures (network, timeouts) retried by the gateway before asking the user. */
 export const MAX_PASSING_FAILURES = 5;
@@ -68,6 +88,16 @@ export interface ContactSync {
 /** A registered user's Messenger session. */
 export class UserSession {
   readonly jid: string;
+  /** The user's message id mapping (their view of the store). */
+  readonly ids: UserMessageIds;
+  /** The user's conversations: each one's queue, state and message-id scope. */
+  readonly conversations: Conversations;
+  /** Which of the user's threads are groups (rooms) and which direct chats (contacts). */
+  readonly directory: ConversationDirectory;
+  /** Pending message requests seen arriving. */
+  readonly requests: RequestBook;
+  /** One-time notices already given (e.g. "corrections are sent as new messages"). */
+  readonly #told = new Set<string>();
   #ctx: SessionContext;
   #state: LoginState = { status: "logged_out" };
   #messenger: MessengerSession | undefined;
@@ -90,6 +120,10 @@ export class UserSession {
   constructor(ctx: SessionContext) {
     this.jid = ctx.jid;
     this.#ctx = ctx;
+    this.ids = ctx.messageIds.forUser(ctx.jid);
+    this.conversations = new Conversations(this, ctx.queues);
+    this.directory = new ConversationDirectory(ctx.kv, ctx.jid);
+    this.requests = new RequestBook(ctx.kv, ctx.jid);
     this.#retryDelayMs = ctx.settings.retryDelayMs;
     this.#presences = new ContactPresences(ctx.settings.contactPresence);
   }
@@ -117,6 +151,13 @@ export class UserSession {
   /** The presence the user should see from a contact now (see `contacts.presence`). */
   contactPresence(id: UserId): PresenceState {
     return this.#presences.of(id, this.#state.status === "connected");
+  }
+
+  /** True the first time it is asked about `notice`: one-time explanations. */
+  firstTime(notice: string): boolean {
+    if (this.#told.has(notice)) return false;
+    this.#told.add(notice);
+    return true;
   }
 
   /** True once {@link close} ran: the user unregistered, or the gateway is stopping. */
@@ -244,6 +285,7 @@ export class UserSession {
     this.#transientFailures = 0;
     this.#onConnection(messenger.state);
     await this.syncContacts();
+    await this.syncGroups();
   }
 
   /**
@@ -326,17 +368,33 @@ export class UserSession {
     }
   }
 
-  /** Ends the Messenger session; the user stays registered. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.saveCookies();
-    this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    await this.#dropMessenger();
-    this.#state = { status: "logged_out" };
-    // Work waiting for a reconnection stops waiting: there will be none.
-    for (const wake of this.#connectedWaiters) wake();
-    this.#connectedWaiters.clear();
+  /**
+   * Ends the Messenger session. At shutdown (`forget` false) the user stays registered and
+   * the conversations' work is given `drainMs` to finish. At unregistration (`forget` true)
+   * waiting work is dropped, running work is waited for (it then shows and stores nothing), and
+   * everything kept about the user's conversations is forgotten with them. Resolves false when
+   * work was still running after `drainMs`.
+   */
+  async close(
+    options: { forget?: boolean; drainMs?: number } = {},
+  ): Promise<boolean> {
+    const drainMs = options.drainMs ?? CLOSE_DRAIN_MS;
+    if (!this.#closed) {
+      await this.saveCookies();
+      this.#closed = true;
+      clearTimeout(this.#retryTimer);
+      await this.#dropMessenger();
+      this.#state = { status: "logged_out" };
+      // Work waiting for a reconnection stops waiting: there will be none.
+      for (const wake of this.#connectedWaiters) wake();
+      this.#connectedWaiters.clear();
+    }
+    if (!options.forget) return await this.conversations.idle(drainMs);
+    this.directory.close();
+    this.requests.close();
+    const drained = await this.conversations.closeAll("unregistered", drainMs);
+    this.ids.forget();
+    return drained;
   }
 
   /** The presence the gateway JID shows this user for the current state. */
@@ -367,6 +425,7 @@ export class UserSession {
         gatewayLog.error("Showing a presence to {jid} failed: {error}", { jid: this.jid, error })
       );
     }
+    if (isConversationEvent(event)) void this.#learnFrom(event);
     try {
       this.#ctx.onEvent?.(this, event);
     } catch (error) {
@@ -374,6 +433,39 @@ export class UserSession {
         type: event.type,
         jid: this.jid,
         error,
+      });
+    }
+  }
+
+  /** What an event says about the conversation it happened in goes into the directory. */
+  async #learnFrom(event: ConversationEvent): Promise<void> {
+    const { thread } = event.conversation;
+    if (event.type === "participant_left" && event.user === this.#messenger?.self.id) {
+      await this.directory.leave(thread);
+    } else if (event.type === "thread_renamed") {
+      await this.directory.observe(event.conversation, event.name === "" ? undefined : event.name);
+    } else {
+      await this.directory.observe(event.conversation);
+    }
+  }
+
+  /**
+   * Puts the account's recent groups into the directory (with their names), so their rooms
+   * are known before anything happens in them. Never throws.
+   */
+  async syncGroups(): Promise<void> {
+    const messenger = this.#messenger;
+    if (!messenger || !hasCapability(messenger, "getThreads")) return;
+    try {
+      const threads = await capability(messenger, "getThreads")(GROUP_SYNC_LIMIT);
+      for (const thread of threads) {
+        if (!thread.isGroup) continue;
+        await this.directory.observe({ thread: thread.id, kind: "group" }, thread.name);
+      }
+    } catch (error) {
+      gatewayLog.warn("Could not fetch the groups of {jid}: {reason}", {
+        jid: this.jid,
+        reason: explainFailure(error).sentence,
       });
     }
   }

@@ -69,3 +69,13 @@ export function removedContactsPrefix(bareJid: string): Deno.KvKey {
 export function removedContactKey(bareJid: string, contact: string): Deno.KvKey {
   return ["user", bareJid, "removed_contact", contact];
 }
+
+/** Prefix of a user's conversation directory (which thread ids are groups). */
+export function conversationsPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "conversation"];
+}
+
+/** One entry of a user's conversation directory. */
+export function conversationKey(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "conversation", thread];
+}

@@ -18,15 +18,16 @@
 
 import { contactJidOf } from "../gateway/contact_ids.ts";
 import type {
+  Chat,
+  ChatMessage,
   ContactCard,
-  ContactMessage,
   MessageFailure,
-  OwnActivity,
   PresenceState,
+  Speaker,
   XmppPort,
 } from "../gateway/xmpp_port.ts";
 import { xmppLog } from "../log.ts";
-import type { UserId } from "../messenger/ids.ts";
+import { asUserId, type UserId } from "../messenger/ids.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
 import { ContactMessages } from "./contact_messages.ts";
 import {
@@ -97,36 +98,76 @@ export class XmppSenders implements XmppPort {
     return this.#options.whenOnline?.(timeoutMs) ?? Promise.resolve(true);
   }
 
-  contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {
-    return this.#messages.contactMessage(user, contact, message);
+  async message(chat: Chat, speaker: Speaker, message: ChatMessage): Promise<string[]> {
+    const contact = this.#directContact(chat, "message");
+    if (contact === undefined) return [];
+    if (!speaker.self) return await this.#messages.contactMessage(chat.user, contact, message);
+    return await this.#messages.ownActivity(chat.user, contact, {
+      kind: "message",
+      id: message.id,
+      text: message.text,
+      attachments: message.attachments,
+      timestamp: message.timestamp,
+    });
   }
 
-  contactReaction(user: string, contact: UserId, target: string, emojis: string[]) {
-    return this.#messages.contactReaction(user, contact, target, emojis);
+  async reaction(chat: Chat, speaker: Speaker, target: string, emojis: string[]): Promise<void> {
+    const contact = this.#directContact(chat, "reaction");
+    if (contact === undefined) return;
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "reaction", target, emojis });
+    } else await this.#messages.contactReaction(chat.user, contact, target, emojis);
   }
 
-  contactRetraction(user: string, contact: UserId, target: string) {
-    return this.#messages.contactRetraction(user, contact, target);
+  async retraction(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    const contact = this.#directContact(chat, "retraction");
+    if (contact === undefined) return;
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "retraction", target });
+    } else await this.#messages.contactRetraction(chat.user, contact, target);
   }
 
-  contactDisplayed(user: string, contact: UserId, target: string) {
-    return this.#messages.contactDisplayed(user, contact, target);
+  async displayed(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    const contact = this.#directContact(chat, "displayed marker");
+    if (contact === undefined) return;
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "displayed", target });
+    } else await this.#messages.contactDisplayed(chat.user, contact, target);
   }
 
-  contactChatState(user: string, contact: UserId, state: "composing" | "paused") {
-    return this.#messages.contactChatState(user, contact, state);
+  async chatState(chat: Chat, speaker: Speaker, state: "composing" | "paused"): Promise<void> {
+    const contact = this.#directContact(chat, "chat state");
+    if (contact === undefined || speaker.self) return;
+    await this.#messages.contactChatState(chat.user, contact, state);
   }
 
-  messageDelivered(user: string, contact: UserId, id: string) {
-    return this.#messages.messageDelivered(user, contact, id);
+  async messageDelivered(chat: Chat, id: string): Promise<void> {
+    await this.#messages.messageDelivered(chat.user, asUserId(chat.conversation.thread), id);
   }
 
-  messageFailed(user: string, contact: UserId, id: string | undefined, failure: MessageFailure) {
-    return this.#messages.messageFailed(user, contact, id, failure);
+  async messageFailed(
+    client: string,
+    chat: Chat,
+    id: string | undefined,
+    failure: MessageFailure,
+  ): Promise<void> {
+    // A room and a contact have the same JID shape: the error comes from the conversation's JID.
+    await this.#messages.messageFailed(client, asUserId(chat.conversation.thread), id, failure);
   }
 
-  ownActivity(user: string, contact: UserId, activity: OwnActivity) {
-    return this.#messages.ownActivity(user, contact, activity);
+  contactAddress(contact: UserId): string {
+    return this.contactJid(contact);
+  }
+
+  /** The contact of a direct chat; group chats are not shown yet (logged). */
+  #directContact(chat: Chat, what: string): UserId | undefined {
+    if (chat.conversation.kind === "direct") return asUserId(chat.conversation.thread);
+    xmppLog.debug("A {what} in group {thread} of {user} is not shown: rooms are not bridged yet", {
+      what,
+      thread: chat.conversation.thread,
+      user: chat.user,
+    });
+    return undefined;
   }
 
   /** The component's domain (the gateway's own JID). */

@@ -4,11 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { NullXmppPort } from "./_null_port.ts";
-import { Gateway } from "../../src/gateway/gateway.ts";
 import { UserPresence } from "../../src/gateway/user_presence.ts";
 import type { PresenceState } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
-import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
+import { testCore } from "./_core.ts";
 import { putUser } from "../../src/store/user_records.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -34,34 +33,22 @@ class QuietPort extends NullXmppPort {
 }
 
 async function fixture(keepSessionsWhenOffline: boolean) {
-  const kv = await Deno.openKv(":memory:");
-  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
-  await putUser(kv, {
-    jid: ALICE,
-    registeredAt: Date.now(),
-    preferences: {},
-    messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
-  });
   const port = new QuietPort();
-  const gateway = new Gateway({
-    settings: {
-      name: "Test gateway",
-      admins: [],
-      allowedJids: [],
-      loginStaggerMs: 0,
-      rosterMaxContacts: 100,
-      retryDelayMs: 3_600_000,
-      cookieSaveIntervalMs: 3_600_000,
-    },
-    kv,
-    network,
-    xmpp: port,
+  const core = await testCore(port, {
+    world: WORLD,
+    seed: (kv) =>
+      putUser(kv, {
+        jid: ALICE,
+        registeredAt: Date.now(),
+        preferences: {},
+        messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
+      }),
   });
+  const { gateway, network } = core;
   const presence = new UserPresence({
     keepSessionsWhenOffline,
     session: (jid) => gateway.session(jid),
   });
-  await gateway.start();
   const sessions = () => network.control.accounts()[0].sessions.length;
   await waitUntil(() => gateway.session(ALICE)?.state.status === "connected", "Alice is connected");
   return {
@@ -69,11 +56,7 @@ async function fixture(keepSessionsWhenOffline: boolean) {
     presence,
     port,
     sessions,
-    async [Symbol.asyncDispose]() {
-      await gateway.stop();
-      await network.close();
-      kv.close();
-    },
+    [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
   };
 }
 

@@ -18,14 +18,13 @@ import {
   mayRun,
 } from "../../../src/gateway/command.ts";
 import type { CommandContext } from "../../../src/gateway/commands/context.ts";
-import { gatewayCommands } from "../../../src/gateway/commands/mod.ts";
 import type { ContactPresenceMode } from "../../../src/gateway/contact_presence.ts";
-import { Gateway } from "../../../src/gateway/gateway.ts";
-import { MessageRequests } from "../../../src/gateway/message_requests.ts";
-import { ThreadQueues } from "../../../src/gateway/thread_queue.ts";
+import type { Gateway } from "../../../src/gateway/gateway.ts";
+import { type TestCore, testCore } from "../_core.ts";
+import type { MessageRequests } from "../../../src/gateway/message_requests.ts";
 import type { ContactCard, PresenceState, XmppPort } from "../../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../../src/messenger/ids.ts";
-import { parseWorld, SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
+import type { SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
 import { waitUntil } from "../../_wait.ts";
 
 export { waitUntil };
@@ -154,11 +153,11 @@ export interface Fixture extends AsyncDisposable {
   network: SimulatedNetwork;
   port: RecordingPort;
   gateway: Gateway;
+  /** The core as built for the app, around the recording port. */
+  core: TestCore;
   ctx: CommandContext;
   /** Message requests, observing every Messenger event (as the app wires them). */
   messageRequests: MessageRequests;
-  /** The per-thread queues the message requests post their checks to. */
-  queues: ThreadQueues;
   commands: Command[];
   /** Log levels set through the context, in order. */
   levelsSet: LogLevel[];
@@ -182,61 +181,36 @@ export interface FixtureOptions {
 
 /** Builds the fixture. */
 export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixture> {
-  const kv = await Deno.openKv(":memory:");
-  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"), { echoDelayMs: 0 });
   const port = new RecordingPort();
-  const gateway = new Gateway({
-    settings: {
-      name: "Test gateway",
-      admins: [ADMIN],
-      allowedJids: [/^[^@/]+@example\.org$/],
-      loginStaggerMs: 0,
-      rosterMaxContacts: 100,
-      retryDelayMs: 3_600_000,
-      cookieSaveIntervalMs: 3_600_000,
-      ...(options.contactPresence ? { contactPresence: options.contactPresence } : {}),
-    },
-    kv,
-    network,
-    xmpp: port,
-  });
-  await gateway.start();
   const levelsSet: LogLevel[] = [];
   let level: LogLevel = "info";
   const startedAt = Date.now();
-  const queues = new ThreadQueues({ onError: () => {} });
-  const messageRequests = new MessageRequests({
-    kv,
-    queues,
-    xmpp: port,
-    contactJid: (id) => `${id}@${DOMAIN}`,
-  });
-  gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
-  const ctx: CommandContext = {
-    gateway,
-    kv,
-    domain: DOMAIN,
-    software: { name: "messenger-gateway", version: "9.9.9" },
-    logLevel: {
-      current: () => level,
-      set(next) {
-        levelsSet.push(next);
-        level = next;
+  const core = await testCore(port, {
+    world: WORLD,
+    echoDelayMs: 0,
+    config: (config) => {
+      config.gateway.name = "Test gateway";
+      config.roster.maxContacts = 100;
+      if (options.contactPresence) config.contacts.presence = options.contactPresence;
+    },
+    deps: {
+      runtime: {
+        logLevel: {
+          current: () => level,
+          set(next) {
+            levelsSet.push(next);
+            level = next;
+          },
+        },
+        memoryBytes: () => 50 * 1024 * 1024,
+        now: () => startedAt + 3_723_000,
       },
     },
-    memoryBytes: () => 50 * 1024 * 1024,
-    now: () => startedAt + 3_723_000,
-    messageRequests,
-  };
-  const commands = gatewayCommands(ctx);
-
-  const caller = (jid: string): CommandCaller => ({
-    jid,
-    fullJid: `${jid}/test`,
-    isAdmin: gateway.isAdmin(jid),
-    isRegistered: gateway.isRegistered(jid),
-    isAllowed: gateway.isAllowed(jid),
   });
+  const { kv, network, gateway } = core;
+  const ctx = core.commandContext;
+  const commands = core.port.commands();
+  const caller = (jid: string): CommandCaller => core.port.caller(`${jid}/test`);
   const command = (node: string): Command => {
     const found = commands.find((candidate) => candidate.node === node);
     assert.ok(found, `no command ${node}`);
@@ -265,9 +239,9 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
     network,
     port,
     gateway,
+    core,
     ctx,
-    messageRequests,
-    queues,
+    messageRequests: ctx.messageRequests,
     commands,
     levelsSet,
     caller,
@@ -293,11 +267,7 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
       for await (const entry of kv.list({ prefix: [] })) out.push(JSON.stringify(entry.key));
       return out;
     },
-    async [Symbol.asyncDispose]() {
-      await gateway.stop();
-      await network.close();
-      kv.close();
-    },
+    [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
   };
   return fixture;
 }
