@@ -159,10 +159,12 @@ export class EventRecorder {
 export async function assertRejectsWith(
   promise: Promise<unknown>,
   code: MessengerErrorCode,
+  message?: RegExp,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isMessengerError(error), `expected a MessengerError, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
+    if (message) assert.match(error.message, message);
     return true;
   });
 }

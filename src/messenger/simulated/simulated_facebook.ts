@@ -88,6 +88,8 @@ export interface SimThread {
   name?: string;
   imageUrl?: string;
   participants: UserId[];
+  /** Group members who may remove others. */
+  admins: UserId[];
   readonly messages: SimMessage[];
   lastActivity?: number;
   readonly views: Map<UserId, ThreadView>;
@@ -158,6 +160,7 @@ export class SimulatedFacebook {
     }
     for (const group of world.groups) {
       const thread = this.#newThread(group.id, true, [...group.members]);
+      thread.admins = [...group.admins];
       if (group.name !== undefined) thread.name = group.name;
       if (group.imageUrl !== undefined) thread.imageUrl = group.imageUrl;
       thread.lastActivity = this.#tick();
@@ -452,8 +455,15 @@ export class SimulatedFacebook {
     this.#requireGroupMember(actor, thread);
     if (users.length === 0) throw new MessengerError("bad_request", "No user to add");
     const added: UserId[] = [];
+    const friends = this.#accounts.get(actor)?.friends;
     for (const user of users) {
-      this.requireUser(user);
+      const added_ = this.requireUser(user);
+      if (friends !== undefined && !friends.has(user)) {
+        throw new MessengerError(
+          "bad_request",
+          `${added_.name} is not your Messenger friend: only friends can be added to a group`,
+        );
+      }
       if (thread.participants.includes(user) || added.includes(user)) {
         throw new MessengerError("bad_request", `User ${user} is already in the group`);
       }
@@ -485,7 +495,11 @@ export class SimulatedFacebook {
     if (!thread.participants.includes(user)) {
       throw new MessengerError("bad_request", `User ${user} is not in the group`);
     }
+    if (user !== actor && !thread.admins.includes(actor)) {
+      throw new MessengerError("bad_request", "Only a group admin can remove someone else");
+    }
     const before = [...thread.participants];
+    thread.admins = thread.admins.filter((admin) => admin !== user);
     thread.participants = thread.participants.filter((member) => member !== user);
     thread.views.delete(user);
     const time = timestamp ?? this.#tick();
@@ -536,6 +550,7 @@ export class SimulatedFacebook {
       this.#threads.has(candidate) || this.#users.has(candidate)
     );
     const thread = this.#newThread(id, true, [actor, ...others]);
+    thread.admins = [actor];
     if (title.trim() !== "") thread.name = title.trim();
     const time = this.#tick();
     thread.lastActivity = time;
@@ -623,6 +638,7 @@ export class SimulatedFacebook {
       id: this.threadIdFor(thread, viewer),
       isGroup: thread.isGroup,
       participants: [...thread.participants],
+      ...(thread.isGroup ? { admins: [...thread.admins] } : {}),
     };
     const other = thread.isGroup ? undefined : this.#users.get(this.threadIdFor(thread, viewer));
     const name = thread.isGroup ? thread.name : other?.name;
@@ -716,6 +732,7 @@ export class SimulatedFacebook {
       isGroup,
       groupId: id,
       participants,
+      admins: [],
       messages: [],
       views: new Map(),
     };
@@ -728,6 +745,7 @@ export class SimulatedFacebook {
       key,
       isGroup: false,
       participants: [a, b],
+      admins: [],
       messages: [],
       views: new Map(),
     };

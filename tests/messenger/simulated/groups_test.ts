@@ -150,3 +150,23 @@ Deno.test("a new group picture injected as bytes is served and announced", async
   assert.equal((await alice.getThreadInfo(HIKING)).imageUrl, event.url);
   await network.close();
 });
+
+Deno.test("only admins remove others; members add only friends; the admins are listed", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const carol = await loginCarol(network);
+  // Alice lists Hiking club in the world file: she is its admin.
+  assert.deepEqual((await carol.getThreadInfo(HIKING)).admins, [ALICE]);
+  await assertRejectsWith(carol.removeFromGroup(HIKING, BOB), "bad_request", /admin/);
+  await assertRejectsWith(
+    alice.addToGroup(HIKING, STRANGER),
+    "bad_request",
+    /not your Messenger friend/,
+  );
+  await alice.removeFromGroup(HIKING, BOB);
+  assert.ok(!(await alice.getThreadInfo(HIKING)).participants.includes(BOB));
+  await carol.removeFromGroup(HIKING, CAROL); // leaving needs no admin
+  const picnic = await carol.createGroup([ALICE, STRANGER], "Picnic");
+  assert.deepEqual((await carol.getThreadInfo(picnic)).admins, [CAROL], "a creator is admin");
+  await network.close();
+});
