@@ -46,6 +46,9 @@ import { boundedDownload } from "./net/bounded_download.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
+import { RoomOccupancy } from "./xmpp/room_occupancy.ts";
+import { registerRoomHandling } from "./xmpp/room_handling.ts";
+import { threadIdOf } from "./gateway/contact_ids.ts";
 
 /** A running gateway. */
 export interface App {
@@ -95,7 +98,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const contactCard = (user: string, id: UserId): ContactCard | undefined =>
     core.port.user(user)?.contact(id);
+  // Which resources are in which rooms: shared by the room handlers and the senders.
+  const occupancy = new RoomOccupancy();
   const senders = new XmppSenders({
+    occupancy,
     domain,
     name: config.gateway.name,
     group: config.roster.group,
@@ -143,10 +149,26 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     domain,
     send,
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
+    // Rooms and contacts look alike (<digits>@domain): the user's directory says which it is.
+    classify: async (from, to) => {
+      const thread = threadIdOf(to.local);
+      if (!thread) return "contact";
+      return (await gateway.conversationAt(from.bare, thread)).kind === "group"
+        ? "room"
+        : "contact";
+    },
   });
 
   registerContactDisco(router);
   registerUserMessages(router, { domain, core: gateway });
+  registerRoomHandling(router, {
+    domain,
+    core: gateway,
+    occupancy,
+    rooms: senders.rooms,
+    avatars,
+    send,
+  });
 
   const sessionTimeoutMs = config.gateway.registrationTimeout * 1000;
   const adhoc = registerAdhocCommands(router, {
@@ -164,6 +186,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   registerServiceDiscovery(router, {
     name: config.gateway.name,
+    // The user's rooms: one per Messenger group they are in.
+    items: async (bareJid) =>
+      (await gateway.rooms(bareJid)).map((room) => ({
+        jid: senders.rooms.roomJid(room.thread),
+        ...(room.name === undefined ? {} : { name: room.name }),
+      })),
     nodeInfo: adhoc.nodeInfo,
     nodeItems: adhoc.nodeItems,
   });
@@ -205,6 +233,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   connection.onOffline(() => {
     privileges.connectionOffline();
     gateway.resources.reset();
+    occupancy.reset();
   });
 
   connection.onStanza((stanza) => void router.handle(stanza));

@@ -14,6 +14,7 @@
 import type { ConversationKind, ConversationRef } from "../messenger/events.ts";
 import type { MessageId, ThreadId } from "../messenger/ids.ts";
 import type { MessageLink, UserMessageIds } from "../store/message_ids.ts";
+import type { RoomArchive } from "../store/room_archive.ts";
 import { ConversationQueue, type ConversationQueueOptions } from "./conversation_queue.ts";
 
 /** What a conversation needs from the session that owns it. */
@@ -24,6 +25,8 @@ export interface ConversationOwner {
   readonly ids: UserMessageIds;
   /** True once the session closed (unregistered, or the gateway stopping). */
   readonly closed: boolean;
+  /** The archive of one of the user's rooms (groups only). */
+  archiveOf(thread: ThreadId): RoomArchive;
 }
 
 /** Options of a conversation's queue (bounds, timeout, error reporting). */
@@ -47,6 +50,7 @@ export class Conversation {
   /** Whether Messenger was asked if this is a pending message request. */
   requestChecked = false;
   #closed = false;
+  #archive: RoomArchive | undefined;
 
   constructor(ref: ConversationRef, owner: ConversationOwner, queue: QueueSettings) {
     this.thread = ref.thread;
@@ -79,6 +83,12 @@ export class Conversation {
    */
   get closed(): boolean {
     return this.#closed || this.owner.closed;
+  }
+
+  /** The room's message archive (XEP-0313, join history); groups only. */
+  get archive(): RoomArchive {
+    this.#archive ??= this.owner.archiveOf(this.thread);
+    return this.#archive;
   }
 
   /** Messenger says the thread is of another kind than first thought: it knows best. */

@@ -11,7 +11,8 @@
 
 import { gatewayLog } from "../log.ts";
 import type { ConversationKind, ConversationRef } from "../messenger/events.ts";
-import { asThreadId, type ThreadId } from "../messenger/ids.ts";
+import { asThreadId, asUserId, type ThreadId } from "../messenger/ids.ts";
+import type { GroupInfo } from "./group_members.ts";
 import { deleteGroup, listGroups, putGroup, type StoredGroup } from "../store/conversations.ts";
 
 /** What the directory says about a thread. */
@@ -60,6 +61,36 @@ export class ConversationDirectory {
     })).sort((a, b) => (a.name ?? a.thread).localeCompare(b.name ?? b.thread));
   }
 
+  /** What is known of a group (members, admins, picture); undefined for other threads. */
+  async group(thread: ThreadId): Promise<GroupInfo | undefined> {
+    const stored = (await this.#load()).get(thread);
+    if (stored === undefined) return undefined;
+    return {
+      ...(stored.name === undefined ? {} : { name: stored.name }),
+      members: (stored.members ?? []).map((member) => ({
+        id: asUserId(member.id),
+        name: member.name,
+      })),
+      admins: (stored.admins ?? []).map(asUserId),
+      ...(stored.imageUrl === undefined ? {} : { imageUrl: stored.imageUrl }),
+    };
+  }
+
+  /** Stores what is known of a group the account is in (replacing what was known). */
+  async saveGroup(thread: ThreadId, group: GroupInfo): Promise<void> {
+    const groups = await this.#load();
+    const next: StoredGroup = {
+      thread,
+      updatedAt: Date.now(),
+      members: group.members.map((member) => ({ id: member.id, name: member.name })),
+      admins: [...group.admins],
+      ...(group.name === undefined ? {} : { name: group.name }),
+      ...(group.imageUrl === undefined ? {} : { imageUrl: group.imageUrl }),
+    };
+    groups.set(thread, next);
+    await this.#write(() => putGroup(this.#kv, this.#jid, next));
+  }
+
   /**
    * Records what Messenger said about a conversation: a group (with its name when given; a
    * left group is a member again), or a direct chat (a thread wrongly listed as a group is
@@ -74,12 +105,11 @@ export class ConversationDirectory {
       await this.#write(() => deleteGroup(this.#kv, this.#jid, ref.thread));
       return;
     }
-    const next: StoredGroup = {
-      thread: ref.thread,
-      updatedAt: Date.now(),
-      ...(name === undefined ? (known?.name === undefined ? {} : { name: known.name }) : { name }),
-    };
-    if (known !== undefined && !known.left && known.name === next.name) return;
+    const { left: _left, ...kept } = known ?? { thread: ref.thread };
+    const next: StoredGroup = { ...kept, thread: ref.thread, updatedAt: Date.now() };
+    if (name !== undefined) next.name = name;
+    // A left group stays left whatever arrives late; joining again goes through saveGroup.
+    if (known !== undefined && (known.left || known.name === next.name)) return;
     groups.set(ref.thread, next);
     await this.#write(() => putGroup(this.#kv, this.#jid, next));
   }

@@ -14,6 +14,8 @@ import type { UserId } from "../messenger/ids.ts";
 import type { MessengerNetwork } from "../messenger/session.ts";
 import { MessageIdStore } from "../store/message_ids.ts";
 import { WriteBatcher } from "../store/write_batcher.ts";
+import { RoomArchive } from "../store/room_archive.ts";
+import { Rooms } from "./rooms.ts";
 import type { Command, CommandCaller } from "./command.ts";
 import { type CommandContext, gatewayCommands, runtimeLogLevel } from "./commands/mod.ts";
 import { contactJidFor, findUsers } from "./commands/find.ts";
@@ -80,6 +82,10 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
   const tuning = deps.tuning ?? {};
   const batcher = new WriteBatcher(kv);
   const messageIds = new MessageIdStore(kv, batcher);
+  const rooms = new Rooms({
+    xmpp,
+    settings: { joinHistory: config.groups.joinHistory, backfill: config.groups.backfill },
+  });
   const gateway = new Gateway({
     settings: {
       name: config.gateway.name,
@@ -105,9 +111,13 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
         }),
     },
     flushWrites: () => batcher.flush(),
+    archives: (jid, thread) =>
+      new RoomArchive(kv, batcher, jid, thread, { retentionDays: config.groups.mamDays }),
+    onConnected: (session) => rooms.syncAtLogin(session, config.groups.syncLimit),
   });
   const outgoing = new OutgoingMessages({
     xmpp,
+    rooms,
     counters: gateway.counters,
     ...(deps.download ? { download: deps.download } : {}),
     settings: {
@@ -118,6 +128,7 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
   });
   const incoming = new IncomingEvents({
     xmpp,
+    rooms,
     counters: gateway.counters,
     ...(deps.rehost ? { rehost: deps.rehost } : {}),
     ...(tuning.retryPauseMs === undefined ? {} : { retryPauseMs: tuning.retryPauseMs }),
@@ -185,6 +196,39 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
         });
       }
       outgoing.accept(session, session.conversations.open(ref), message, client);
+    },
+    rooms: async (user) => {
+      const session = gateway.session(user);
+      return session ? await rooms.list(session) : [];
+    },
+    joinRoom: async (user, thread, history, show) => {
+      const session = gateway.session(user);
+      const entry = await session?.directory.lookup(thread);
+      if (!session || entry?.kind !== "group" || entry.left) return false;
+      const conversation = session.conversations.open({ thread, kind: "group" });
+      return await conversation.queue.run("to_xmpp", async () => {
+        const snapshot = await rooms.snapshot(session, thread, history);
+        if (!snapshot) return false;
+        await show(snapshot);
+        return true;
+      });
+    },
+    roomInfo: async (user, thread) => {
+      const session = gateway.session(user);
+      return session ? await rooms.describe(session, thread) : undefined;
+    },
+    queryArchive: async (user, thread, query) => {
+      const session = gateway.session(user);
+      const entry = await session?.directory.lookup(thread);
+      if (!session || entry?.kind !== "group" || entry.left) return undefined;
+      return await session.conversations.open({ thread, kind: "group" }).archive.query(query);
+    },
+    roomAction: async (user, thread, action) => {
+      const session = gateway.session(user);
+      if (!session) {
+        throw new MessageRefused({ kind: "not_allowed", text: "You are not registered" });
+      }
+      await rooms.act(session, thread, action);
     },
     lookUpFriend: (user, id: UserId) => {
       const session = gateway.session(user);

@@ -16,9 +16,25 @@ import type { ContactCard, PresenceState } from "./xmpp_port.ts";
 import type { ConversationRef } from "../messenger/events.ts";
 import type { ThreadId, UserId } from "../messenger/ids.ts";
 import type { UnregisterReason } from "./gateway.ts";
+import type { HistoryRequest, RoomAction, RoomInfo, RoomSnapshot } from "./rooms.ts";
+import type { RoomCard } from "./xmpp_port.ts";
+import type { ArchivePage, ArchiveQuery } from "../store/room_archive.ts";
 import type { FoundUser } from "./commands/find.ts";
 
-export type { DirectoryEntry, FoundUser, FriendLookup, MessageRefused, UnregisterReason };
+export type {
+  ArchivePage,
+  ArchiveQuery,
+  DirectoryEntry,
+  FoundUser,
+  FriendLookup,
+  HistoryRequest,
+  MessageRefused,
+  RoomAction,
+  RoomCard,
+  RoomInfo,
+  RoomSnapshot,
+  UnregisterReason,
+};
 
 /** A registered user, as the XMPP side sees them (presences, roster, vCards). */
 export interface RegisteredUser {
@@ -98,6 +114,29 @@ export interface GatewayCore {
     conversation: ConversationRef,
     message: ParsedMessage,
   ): void;
+  /** The user's rooms (service discovery), by name. */
+  rooms(user: string): Promise<RoomCard[]>;
+  /**
+   * A client joins a room: `show` gets what the room shows it (occupants, subject, history) and
+   * sends it; it runs in the conversation's order, so no live message of the room overtakes the
+   * join. False (nothing shown) when the room is not one of the user's groups.
+   */
+  joinRoom(
+    user: string,
+    thread: ThreadId,
+    history: HistoryRequest,
+    show: (snapshot: RoomSnapshot) => Promise<void>,
+  ): Promise<boolean>;
+  /** What a room is (disco#info, vCard), or undefined when it is not one of the user's groups. */
+  roomInfo(user: string, thread: ThreadId): Promise<RoomInfo | undefined>;
+  /** A page of a room's archive (XEP-0313); undefined when it is not one of the user's groups. */
+  queryArchive(
+    user: string,
+    thread: ThreadId,
+    query: ArchiveQuery,
+  ): Promise<ArchivePage | undefined>;
+  /** Invite, kick, rename, leave: throws {@link MessageRefused} with what the user should read. */
+  roomAction(user: string, thread: ThreadId, action: RoomAction): Promise<void>;
   /** Whether a Messenger user is one of the user's friends (subscription requests). */
   lookUpFriend(user: string, id: UserId): Promise<FriendLookup>;
   /** Users' resources online, and the offline policy. */

@@ -22,6 +22,8 @@ import type { LoginStatus } from "./login_state.ts";
 import { type SessionSettings, UserSession } from "./user_session.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { QueueSettings } from "./conversation.ts";
+import type { RoomArchive } from "../store/room_archive.ts";
+import type { ThreadId } from "../messenger/ids.ts";
 
 /** How long stopping the gateway lets conversations finish what they are doing (ms). */
 export const STOP_DRAIN_MS = 5_000;
@@ -79,6 +81,8 @@ export class Gateway {
   #messageIds: MessageIdStore;
   #queues: QueueSettings;
   #flushWrites: () => Promise<void>;
+  #archives: (jid: string, thread: ThreadId) => RoomArchive;
+  #onConnected: ((session: UserSession) => Promise<void>) | undefined;
   /**
    * Registrations in progress by bare JID: logging in (no `abandon`), or waiting for a 2FA code
    * (`abandon` cancels that login, so a new attempt can replace one the user walked away from).
@@ -99,6 +103,10 @@ export class Gateway {
     queues: QueueSettings;
     /** Commits batched writes (before a user's data is deleted). */
     flushWrites?: () => Promise<void>;
+    /** Opens the archive of one of a user's rooms. */
+    archives: (jid: string, thread: ThreadId) => RoomArchive;
+    /** Runs after each login of a user, once contacts are synced. */
+    onConnected?: (session: UserSession) => Promise<void>;
   }) {
     this.settings = options.settings;
     this.#kv = options.kv;
@@ -107,6 +115,8 @@ export class Gateway {
     this.#messageIds = options.messageIds;
     this.#queues = options.queues;
     this.#flushWrites = options.flushWrites ?? (() => Promise.resolve());
+    this.#archives = options.archives;
+    this.#onConnected = options.onConnected;
   }
 
   /** The Messenger implementation in use (its name is shown in `info`). */
@@ -379,6 +389,8 @@ export class Gateway {
       settings: this.settings,
       messageIds: this.#messageIds,
       queues: this.#queues,
+      archives: this.#archives,
+      ...(this.#onConnected ? { onConnected: this.#onConnected } : {}),
       onEvent: (s, event) => {
         for (const handler of this.#eventHandlers) handler(s, event);
       },

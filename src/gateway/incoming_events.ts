@@ -4,7 +4,8 @@
  * conversation (each event runs in its conversation's queue), each Messenger message at most once.
  *
  * What the account did in the official app (`fromSelf`) is reflected as the user's own
- * activity (carbons). Group threads are not bridged by this flow.
+ * activity. Groups go through the same flow; what only groups have (members and their nicks, the
+ * room's archive, membership changes) is asked of {@link Rooms}.
  *
  * Attachments go through an optional `rehost` step first (the XMPP side re-uploads Messenger's
  * files to the user's server when configured), in the conversation's queue, so order is kept.
@@ -22,6 +23,7 @@ import {
 } from "../messenger/events.ts";
 import type { MessageId } from "../messenger/ids.ts";
 import type { Conversation } from "./conversation.ts";
+import type { Rooms } from "./rooms.ts";
 import type { UserSession } from "./user_session.ts";
 import {
   type Chat,
@@ -42,12 +44,15 @@ const RETRY_PAUSE_MS = 1000;
 /** Delivers Messenger events to users. */
 export class IncomingEvents {
   #xmpp: XmppPort;
+  #rooms: Rooms;
   #counters: { toXmpp: number };
   #rehost: ((attachment: Attachment) => Promise<Attachment>) | undefined;
   #retryPauseMs: number;
 
   constructor(options: {
     xmpp: XmppPort;
+    /** What groups have beyond direct chats: members, nicks, archives. */
+    rooms: Rooms;
     counters: { toXmpp: number };
     /**
      * Makes an attachment's URL durable (e.g. re-uploads the file); resolves with the attachment
@@ -59,6 +64,7 @@ export class IncomingEvents {
   }) {
     this.#retryPauseMs = options.retryPauseMs ?? RETRY_PAUSE_MS;
     this.#xmpp = options.xmpp;
+    this.#rooms = options.rooms;
     this.#counters = options.counters;
     this.#rehost = options.rehost;
   }
@@ -66,13 +72,6 @@ export class IncomingEvents {
   /** Queues one event of `session`'s user in its conversation. Never throws. */
   accept(session: UserSession, event: RemoteEvent): void {
     if (!isConversationEvent(event)) return;
-    if (event.conversation.kind === "group") {
-      gatewayLog.debug("Group thread {thread} of {user} is not bridged yet", {
-        thread: event.conversation.thread,
-        user: session.jid,
-      });
-      return;
-    }
     const conversation = session.conversations.open(event.conversation);
     conversation.queue.post(
       "to_xmpp",
@@ -123,7 +122,11 @@ export class IncomingEvents {
     event: ConversationEvent,
   ): Promise<void> {
     const chat: Chat = { user: session.jid, conversation: conversation.ref };
-    const speaker = speakerOf(session, event);
+    if (conversation.kind === "group" && GROUP_CHANGES.has(event.type)) {
+      await this.#rooms.applyChange(session, conversation, event);
+      return;
+    }
+    const speaker = await this.#speakerOf(session, conversation, event);
     switch (event.type) {
       case "message":
         await this.#message(session, conversation, chat, speaker, event);
@@ -135,6 +138,9 @@ export class IncomingEvents {
         return;
       }
       case "unsend":
+        if (conversation.kind === "group") {
+          await conversation.archive.update(event.messageId, { retracted: true });
+        }
         await this.#xmpp.retraction(chat, speaker, await xmppIdOf(conversation, event.messageId));
         return;
       case "read_receipt": {
@@ -173,20 +179,53 @@ export class IncomingEvents {
       attachments,
       timestamp: event.timestamp,
     };
+    const inRoom = conversation.kind === "group";
+    const self = session.messenger?.self.id;
     if (event.mentions.length > 0) {
-      message.mentions = event.mentions;
-      if (session.messenger) message.self = session.messenger.self.id;
+      message.mentions = inRoom
+        ? await Promise.all(event.mentions.map(async (mention) => ({
+          ...mention,
+          nick: (await this.#rooms.occupant(session, conversation.thread, mention.user)).nick,
+        })))
+        : event.mentions;
+      if (self) message.self = self;
     }
     if (event.replyTo) {
-      const bySelf = event.replyTo.actor === session.messenger?.self.id;
+      const bySelf = event.replyTo.actor === self;
+      const author = event.replyTo.actor ?? event.actor;
       message.reply = {
         id: await xmppIdOf(conversation, event.replyTo.id),
-        author: bySelf
+        author: inRoom
+          ? (await this.#rooms.occupant(session, conversation.thread, author)).nick
+          : bySelf
           ? "You"
-          : session.contact(event.replyTo.actor ?? event.actor)?.name ?? "They",
+          : session.contact(author)?.name ?? "They",
         bySelf,
         ...(event.replyTo.text ? { text: event.replyTo.text } : {}),
       };
+    }
+    if (inRoom) {
+      // The room's archive holds every message, whether a client of the user is in it or not.
+      message.archiveId = event.id;
+      await conversation.archive.append({
+        id: event.id,
+        timestamp: event.timestamp,
+        actor: event.actor,
+        nick: speaker.name ?? event.actor,
+        fromSelf: event.fromSelf,
+        text: event.text,
+        attachments,
+        ...(message.reply
+          ? {
+            replyTo: {
+              id: message.reply.id,
+              nick: message.reply.author,
+              ...(message.reply.text ? { text: message.reply.text } : {}),
+            },
+          }
+          : {}),
+        ...(event.mentions.length > 0 ? { mentions: event.mentions } : {}),
+      });
     }
     let xmppIds: string[];
     try {
@@ -197,10 +236,24 @@ export class IncomingEvents {
       throw error;
     }
     if (!event.fromSelf) this.#counters.toXmpp++;
+    // In a room, clients name a message by its stanza-id, the Messenger id.
+    if (inRoom) xmppIds = [event.id];
     if (xmppIds.length > 0) {
       conversation.link(event.id, xmppIds);
       if (!event.fromSelf) conversation.lastShown = xmppIds[0];
     }
+  }
+
+  /** Who acted, as the XMPP side shows them: a contact by name, an occupant by nick. */
+  async #speakerOf(
+    session: UserSession,
+    conversation: Conversation,
+    event: ConversationEvent,
+  ): Promise<Speaker> {
+    const name = conversation.kind === "group"
+      ? (await this.#rooms.occupant(session, conversation.thread, event.actor)).nick
+      : session.contact(event.actor)?.name;
+    return { id: event.actor, self: event.fromSelf, ...(name === undefined ? {} : { name }) };
   }
 
   /** The attachments with durable URLs where that is configured and works (one at a time). */
@@ -215,13 +268,19 @@ export class IncomingEvents {
   }
 }
 
-/** Who acted, as the XMPP side shows them. */
-function speakerOf(session: UserSession, event: ConversationEvent): Speaker {
-  const name = session.contact(event.actor)?.name;
-  return { id: event.actor, self: event.fromSelf, ...(name === undefined ? {} : { name }) };
-}
+/** Events that change a group itself (members, name, picture): the room side handles them. */
+const GROUP_CHANGES = new Set<ConversationEvent["type"]>([
+  "thread_renamed",
+  "participants_added",
+  "participant_left",
+  "thread_image",
+]);
 
-/** The XMPP id the user's clients know a Messenger message by (its own id if unknown). */
+/**
+ * The XMPP id the user's clients know a Messenger message by: in a room its stanza-id, the
+ * Messenger id; in a direct chat the id of the stanza that carried it (its own id if unknown).
+ */
 async function xmppIdOf(conversation: Conversation, messengerId: MessageId): Promise<string> {
+  if (conversation.kind === "group") return messengerId;
   return (await conversation.byMessengerId(messengerId))?.xmppIds[0] ?? messengerId;
 }

@@ -16,12 +16,13 @@
 
 import { gatewayLog } from "../log.ts";
 import { isMessengerError } from "../messenger/errors.ts";
-import type { Mention } from "../messenger/events.ts";
-import type { MessageId } from "../messenger/ids.ts";
+import type { Attachment, Mention } from "../messenger/events.ts";
+import type { MessageId, UserId } from "../messenger/ids.ts";
+import type { Rooms } from "./rooms.ts";
 import { capability, hasCapability, type MessengerSession } from "../messenger/session.ts";
 import type { MessageLink } from "../store/message_ids.ts";
 import type { Conversation } from "./conversation.ts";
-import { userIdOf } from "./contact_ids.ts";
+import { threadIdOf, userIdOf } from "./contact_ids.ts";
 import { explainFailure } from "./login_failure.ts";
 import type { MessageAction, MessageContent, ParsedMessage } from "./message_actions.ts";
 import {
@@ -59,12 +60,15 @@ export class MessageRefused extends Error {
 /** Carries out users' messages on Messenger. */
 export class OutgoingMessages {
   #xmpp: XmppPort;
+  #rooms: Rooms;
   #settings: OutgoingSettings;
   #counters: { toMessenger: number };
   #download: FileDownload | undefined;
 
   constructor(options: {
     xmpp: XmppPort;
+    /** Members and nicks of groups, and their archives. */
+    rooms: Rooms;
     settings: OutgoingSettings;
     counters: { toMessenger: number };
     /**
@@ -73,6 +77,7 @@ export class OutgoingMessages {
     download?: FileDownload;
   }) {
     this.#xmpp = options.xmpp;
+    this.#rooms = options.rooms;
     this.#settings = options.settings;
     this.#counters = options.counters;
     this.#download = options.download;
@@ -136,7 +141,8 @@ export class OutgoingMessages {
         const prepared = await prepareContent(action.content, this.#download);
         await this.#withMessenger(
           session,
-          (messenger) => this.#send(conversation, messenger, message, action.content, prepared),
+          (messenger) =>
+            this.#send(session, conversation, messenger, message, action.content, prepared),
           { idempotent: false },
         );
         return;
@@ -160,7 +166,7 @@ export class OutgoingMessages {
           ) {
             await capability(messenger, "unsend")(link.messengerId);
           }
-          await this.#send(conversation, messenger, message, action.content, prepared);
+          await this.#send(session, conversation, messenger, message, action.content, prepared);
         }, { idempotent: false });
         return;
       }
@@ -207,6 +213,7 @@ export class OutgoingMessages {
   }
 
   async #send(
+    session: UserSession,
     conversation: Conversation,
     messenger: MessengerSession,
     message: ParsedMessage,
@@ -218,12 +225,13 @@ export class OutgoingMessages {
     if (content.replyTo) {
       replyTo = (await conversation.byXmppId(content.replyTo.id))?.messengerId;
     }
-    // XEP-0372 mentions of contact JIDs become Messenger mentions (others are plain text).
-    const mentions: Mention[] = content.mentions.flatMap((mention) => {
-      const local = mention.jid.split("@")[0];
-      const id = mention.jid.includes("@") ? userIdOf(local) : null;
-      return id ? [{ user: id, offset: mention.offset, length: mention.length }] : [];
-    });
+    // XEP-0372 mentions of contacts and of room occupants become Messenger mentions (others are
+    // plain text).
+    const mentions: Mention[] = [];
+    for (const mention of content.mentions) {
+      const id = await this.#mentioned(session, conversation, mention.jid);
+      if (id) mentions.push({ user: id, offset: mention.offset, length: mention.length });
+    }
     const sent = await messenger.sendMessage(
       conversation.thread,
       {
@@ -235,21 +243,86 @@ export class OutgoingMessages {
       { isGroup: conversation.kind === "group" },
     );
     this.#counters.toMessenger++;
+    const inRoom = conversation.kind === "group";
     const xmppIds = [message.id, message.originId].filter((id): id is string =>
       id !== undefined && id !== ""
     );
+    // In a room, clients name messages by their stanza-id (the Messenger id) too.
+    if (inRoom) xmppIds.push(sent.id);
     if (xmppIds.length > 0) {
       conversation.link(sent.id, [...new Set(xmppIds)]);
-      conversation.lastSent = xmppIds[0];
+      conversation.lastSent = inRoom ? sent.id : xmppIds[0];
     }
     // Messenger echoes our own message back on some connections: never show it twice.
     if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id);
+    if (inRoom && !conversation.closed) {
+      await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
+    }
     if (message.receiptRequested && message.id) {
       await this.#xmpp.messageDelivered(
         { user: conversation.user, conversation: conversation.ref },
         message.id,
       );
     }
+  }
+
+  /**
+   * A message the user sent to a room is archived and reflected to every resource of theirs in
+   * the room, with their client's id and origin-id kept (that is how clients mark it as sent)
+   * and the Messenger id as the room's stanza-id.
+   */
+  async #reflect(
+    session: UserSession,
+    conversation: Conversation,
+    message: ParsedMessage,
+    content: MessageContent,
+    messengerId: MessageId,
+    timestamp: number,
+  ): Promise<void> {
+    const account = await session.account();
+    if (!account) return;
+    const self = await this.#rooms.occupant(session, conversation.thread, account.id);
+    const attachments = content.attachmentUrls.map((url): Attachment => ({ kind: "file", url }));
+    const originId = message.originId ?? message.id;
+    await conversation.archive.append({
+      id: messengerId,
+      timestamp,
+      actor: account.id,
+      nick: self.nick,
+      fromSelf: true,
+      ...(originId === undefined ? {} : { originId }),
+      text: content.body,
+      attachments,
+    });
+    await this.#xmpp.message(
+      { user: session.jid, conversation: conversation.ref },
+      { id: account.id, self: true, name: self.nick },
+      {
+        id: message.id ?? messengerId,
+        archiveId: messengerId,
+        ...(message.originId === undefined ? {} : { originId: message.originId }),
+        text: content.body,
+        attachments,
+        timestamp,
+      },
+    );
+  }
+
+  /** The Messenger user an XEP-0372 mention names: a contact JID, or an occupant of this room. */
+  async #mentioned(
+    session: UserSession,
+    conversation: Conversation,
+    jid: string,
+  ): Promise<UserId | null> {
+    const at = jid.indexOf("@");
+    if (at < 0) return null;
+    const slash = jid.indexOf("/", at);
+    const local = jid.slice(0, at);
+    if (slash < 0) return userIdOf(local);
+    // room@gateway/nick: an occupant of this room, by nick.
+    if (conversation.kind !== "group" || threadIdOf(local) !== conversation.thread) return null;
+    const nick = jid.slice(slash + 1);
+    return await this.#rooms.memberByNick(session, conversation.thread, nick) ?? null;
   }
 
   /**

@@ -17,7 +17,9 @@ import {
   type PresenceEvent,
   type RemoteEvent,
 } from "../messenger/events.ts";
-import type { UserId } from "../messenger/ids.ts";
+import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
+import type { RoomArchive } from "../store/room_archive.ts";
+import { getAccount, putAccount } from "../store/accounts.ts";
 import {
   capability,
   hasCapability,
@@ -66,15 +68,16 @@ export interface SessionContext {
   messageIds: MessageIdStore;
   /** How the session's conversations queue work (bounds, error reporting). */
   queues: QueueSettings;
+  /** Opens the archive of one of a user's rooms. */
+  archives: (jid: string, thread: ThreadId) => RoomArchive;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
+  /** Runs after each login, once contacts are synced (groups and bookmarks hook in here). */
+  onConnected?: (session: UserSession) => Promise<void>;
 }
 
 /** How long closing a session waits for each conversation's running work by default (ms). */
 export const CLOSE_DRAIN_MS = 30_000;
-
-/** How many recent threads are looked through for groups at login. */
-export const GROUP_SYNC_LIMIT = 50;
 
 /** Passing login failures (network, timeouts) retried by the gateway before asking the user. */
 export const MAX_PASSING_FAILURES = 5;
@@ -114,6 +117,7 @@ export class UserSession {
   /** Bumped by every adopt(): a login that started before a newer session was adopted is stale. */
   #generation = 0;
   #loginInFlight: Promise<void> | undefined;
+  #account: Promise<{ id: UserId; name: string } | undefined> | undefined;
   /** Passing login failures in a row (network, timeouts): retried a few times, then the user decides. */
   #transientFailures = 0;
 
@@ -151,6 +155,40 @@ export class UserSession {
   /** The presence the user should see from a contact now (see `contacts.presence`). */
   contactPresence(id: UserId): PresenceState {
     return this.#presences.of(id, this.#state.status === "connected");
+  }
+
+  /**
+   * The Messenger account this user is (id and name): the live session's, or the one remembered
+   * from the last login while Messenger is not connected; undefined before any login.
+   */
+  async account(): Promise<{ id: UserId; name: string } | undefined> {
+    const live = this.#messenger?.self;
+    if (live) return { id: live.id, name: live.name ?? live.id };
+    this.#account ??= getAccount(this.#ctx.kv, this.jid).then((stored) =>
+      stored ? { id: asUserId(stored.id), name: stored.name ?? stored.id } : undefined
+    ).catch(() => undefined);
+    return await this.#account;
+  }
+
+  /** Remembers the live account, so rooms know the user's nick before the next login. */
+  async #rememberAccount(messenger: MessengerSession): Promise<void> {
+    const live = { id: messenger.self.id, name: messenger.self.name ?? messenger.self.id };
+    const known = await this.#account;
+    this.#account = Promise.resolve(live);
+    if (known?.id === live.id && known.name === live.name) return;
+    try {
+      await putAccount(this.#ctx.kv, this.jid, live);
+    } catch (error) {
+      gatewayLog.warn("Could not store the Messenger account of {jid}: {error}", {
+        jid: this.jid,
+        error,
+      });
+    }
+  }
+
+  /** The archive of one of the user's rooms. */
+  archiveOf(thread: ThreadId): RoomArchive {
+    return this.#ctx.archives(this.jid, thread);
   }
 
   /** True the first time it is asked about `notice`: one-time explanations. */
@@ -217,10 +255,22 @@ export class UserSession {
     if (this.#closed || this.#suspended) return;
     // One login at a time, and none while a session is in place (a re-login command, a startup
     // slot and a retry timer must never stack up logins: that is how accounts get locked).
-    if (this.#loginInFlight) return await this.#loginInFlight;
+    const inFlight = this.#loginInFlight;
+    if (inFlight) {
+      await inFlight;
+      // That login (and the syncs after it) may have ended after a suspension dropped its
+      // session: a resume called meanwhile must not be lost, so log in again only then.
+      if (!this.#droppedWhileLoggingIn()) return;
+    }
     if (this.#messenger && this.#state.status !== "needs_reauth") return;
     this.#loginInFlight = this.#loginFromStore().finally(() => (this.#loginInFlight = undefined));
     return await this.#loginInFlight;
+  }
+
+  /** After waiting for another login: nothing in place, nothing running, nothing stopping us. */
+  #droppedWhileLoggingIn(): boolean {
+    return !this.#messenger && this.#state.status === "logged_out" && !this.#loginInFlight &&
+      !this.#closed && !this.#suspended;
   }
 
   async #loginFromStore(): Promise<void> {
@@ -271,6 +321,7 @@ export class UserSession {
     this.#retryDelayMs = this.#ctx.settings.retryDelayMs;
     this.#unsubscribe = messenger.onEvent((event) => this.#onEvent(event));
     await this.saveCookies();
+    await this.#rememberAccount(messenger);
     this.#cookieTimer = setInterval(
       () => void this.saveCookies(),
       this.#ctx.settings.cookieSaveIntervalMs,
@@ -285,7 +336,7 @@ export class UserSession {
     this.#transientFailures = 0;
     this.#onConnection(messenger.state);
     await this.syncContacts();
-    await this.syncGroups();
+    await this.#ctx.onConnected?.(this);
   }
 
   /**
@@ -442,31 +493,8 @@ export class UserSession {
     const { thread } = event.conversation;
     if (event.type === "participant_left" && event.user === this.#messenger?.self.id) {
       await this.directory.leave(thread);
-    } else if (event.type === "thread_renamed") {
-      await this.directory.observe(event.conversation, event.name === "" ? undefined : event.name);
     } else {
       await this.directory.observe(event.conversation);
-    }
-  }
-
-  /**
-   * Puts the account's recent groups into the directory (with their names), so their rooms
-   * are known before anything happens in them. Never throws.
-   */
-  async syncGroups(): Promise<void> {
-    const messenger = this.#messenger;
-    if (!messenger || !hasCapability(messenger, "getThreads")) return;
-    try {
-      const threads = await capability(messenger, "getThreads")(GROUP_SYNC_LIMIT);
-      for (const thread of threads) {
-        if (!thread.isGroup) continue;
-        await this.directory.observe({ thread: thread.id, kind: "group" }, thread.name);
-      }
-    } catch (error) {
-      gatewayLog.warn("Could not fetch the groups of {jid}: {reason}", {
-        jid: this.jid,
-        reason: explainFailure(error).sentence,
-      });
     }
   }
 

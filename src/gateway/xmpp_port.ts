@@ -11,7 +11,10 @@
  */
 
 import type { Attachment, ConversationRef, Mention } from "../messenger/events.ts";
-import type { UserId } from "../messenger/ids.ts";
+import type { ThreadId, UserId } from "../messenger/ids.ts";
+import type { Occupant } from "./group_members.ts";
+
+export type { Occupant };
 
 /** A presence as the core means it; the XMPP side turns it into `<presence>`. */
 export interface PresenceState {
@@ -86,7 +89,37 @@ export interface XmppPort {
     id: string | undefined,
     failure: MessageFailure,
   ): Promise<void>;
+
+  /** Something changed in a room: its members, subject or picture, or the user's membership. */
+  roomChanged(chat: Chat, change: RoomChange): Promise<void>;
+  /**
+   * Rooms the user should find in their client: put into their XEP-0402 bookmarks (autojoin)
+   * where the server grants it, else offered with a XEP-0249 invitation. Called at login and
+   * when the account is added to a group.
+   */
+  bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void>;
 }
+
+/** A room as listed (service discovery, bookmarks). */
+export interface RoomCard {
+  thread: ThreadId;
+  name?: string;
+  /** The user's nick in it. */
+  nick?: string;
+}
+
+/** A change in a room, as its occupants see it. */
+export type RoomChange =
+  /** Someone was added to the group. */
+  | { kind: "joined"; occupant: Occupant; by?: Occupant }
+  /** Someone left, or was removed by `by` (a kick). */
+  | { kind: "left"; occupant: Occupant; by?: Occupant }
+  /** The group was renamed (`by` did it); also the room's subject. */
+  | { kind: "subject"; subject: string; by?: Occupant }
+  /** The group's picture changed (`url` absent: removed). */
+  | { kind: "avatar"; url?: string }
+  /** The account left the group, or was removed from it by `by`: the room is gone for the user. */
+  | { kind: "removed"; self: Occupant; by?: Occupant };
 
 /** A user and one of their conversations: where something is shown. */
 export interface Chat {
@@ -107,8 +140,15 @@ export interface Speaker {
 
 /** A message as the user's clients should see it. */
 export interface ChatMessage {
-  /** The Messenger message id; also the XMPP id of its first stanza. */
+  /**
+   * The XMPP id of its first stanza: the Messenger message id, or in a room, for the user's own
+   * message sent from XMPP, the id their client gave it (reflected back unchanged).
+   */
   id: string;
+  /** In a room: the stable archive id, given as the room's `stanza-id` (the Messenger id). */
+  archiveId?: string;
+  /** In a room: the `origin-id` the user's client gave its message. */
+  originId?: string;
   text: string;
   attachments: Attachment[];
   timestamp: number;
@@ -123,8 +163,11 @@ export interface ChatMessage {
   };
   /** The account's own Messenger id (mentions of it are mentions of the user). */
   self?: UserId;
-  /** Mentions by Messenger user id (UTF-16 offsets into `text`); the XMPP side maps them to JIDs. */
-  mentions?: Mention[];
+  /**
+   * Mentions by Messenger user id (UTF-16 offsets into `text`); the XMPP side maps them to JIDs.
+   * In a room, `nick` names a mentioned member, who is then addressed as an occupant.
+   */
+  mentions?: (Mention & { nick?: string })[];
 }
 
 /** Why a user's message failed, mapped by the XMPP side to an error condition. */
@@ -135,6 +178,7 @@ export interface MessageFailure {
     | "service_unavailable"
     | "remote_server_timeout"
     | "feature_not_implemented"
+    | "not_allowed"
     | "internal";
   /** A sentence for the user. */
   text: string;

@@ -1,5 +1,6 @@
 /**
- * A user's stored directory of group conversations.
+ * A user's stored directory of group conversations, with what a room shows of each (name,
+ * members, admins, picture), so rooms are complete right after a restart.
  *
  * Why stored: a room and a contact have the same shape of JID (`<digits>@<component>`), so the
  * gateway must know, before it acts on any stanza, whether a thread id is a group — also right
@@ -20,6 +21,12 @@ export interface StoredGroup {
   name?: string;
   /** The account is no longer a member. */
   left?: boolean;
+  /** The members with their names, in the order they became known (room nicks derive from it). */
+  members?: { id: string; name: string }[];
+  /** The members who are group admins. */
+  admins?: string[];
+  /** The group's picture, when it has one. */
+  imageUrl?: string;
   /** When the entry last changed (ms since the epoch). */
   updatedAt: number;
 }

@@ -79,3 +79,8 @@ export function conversationsPrefix(bareJid: string): Deno.KvKey {
 export function conversationKey(bareJid: string, thread: string): Deno.KvKey {
   return ["user", bareJid, "conversation", thread];
 }
+
+/** The Messenger account a user is logged in as (id and name), kept for when it is offline. */
+export function accountKey(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "account"];
+}

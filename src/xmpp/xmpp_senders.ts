@@ -23,9 +23,13 @@ import type {
   ContactCard,
   MessageFailure,
   PresenceState,
+  RoomCard,
+  RoomChange,
   Speaker,
   XmppPort,
 } from "../gateway/xmpp_port.ts";
+import { RoomOccupancy } from "./room_occupancy.ts";
+import { RoomSenders } from "./room_senders.ts";
 import { xmppLog } from "../log.ts";
 import { asUserId, type UserId } from "../messenger/ids.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
@@ -70,6 +74,8 @@ export interface XmppSendersOptions {
   removalWaitMs?: number;
   /** XEP-0115 `<c/>` elements for the gateway's and the contacts' available presences. */
   caps?: { gateway(): Element; contact(): Element };
+  /** Which resources are in which rooms (shared with the room handlers). */
+  occupancy?: RoomOccupancy;
 }
 
 interface LastPresences {
@@ -82,16 +88,27 @@ export class XmppSenders implements XmppPort {
   #options: XmppSendersOptions;
   #last = new Map<string, LastPresences>();
   #messages: ContactMessages;
+  /** What happens in rooms, sent to the resources in them. */
+  readonly rooms: RoomSenders;
 
   constructor(options: XmppSendersOptions) {
     this.#options = options;
+    this.rooms = new RoomSenders({
+      domain: options.domain,
+      send: options.send,
+      occupancy: options.occupancy ?? new RoomOccupancy(),
+      ...(options.avatars ? { avatars: options.avatars } : {}),
+    });
     this.#messages = new ContactMessages({
       domain: options.domain,
       send: options.send,
       privileges: options.privileges,
       ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
     });
-    options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
+    options.avatars?.onChange((owner, hint) => {
+      void this.#avatarChanged(owner as UserId, hint);
+      void this.rooms.avatarChanged(owner, hint);
+    });
   }
 
   whenOnline(timeoutMs: number): Promise<boolean> {
@@ -99,8 +116,8 @@ export class XmppSenders implements XmppPort {
   }
 
   async message(chat: Chat, speaker: Speaker, message: ChatMessage): Promise<string[]> {
-    const contact = this.#directContact(chat, "message");
-    if (contact === undefined) return [];
+    if (chat.conversation.kind === "group") return await this.rooms.message(chat, speaker, message);
+    const contact = asUserId(chat.conversation.thread);
     if (!speaker.self) return await this.#messages.contactMessage(chat.user, contact, message);
     return await this.#messages.ownActivity(chat.user, contact, {
       kind: "message",
@@ -112,33 +129,47 @@ export class XmppSenders implements XmppPort {
   }
 
   async reaction(chat: Chat, speaker: Speaker, target: string, emojis: string[]): Promise<void> {
-    const contact = this.#directContact(chat, "reaction");
-    if (contact === undefined) return;
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.reaction(chat, speaker, target, emojis);
+    }
+    const contact = asUserId(chat.conversation.thread);
     if (speaker.self) {
       await this.#messages.ownActivity(chat.user, contact, { kind: "reaction", target, emojis });
     } else await this.#messages.contactReaction(chat.user, contact, target, emojis);
   }
 
   async retraction(chat: Chat, speaker: Speaker, target: string): Promise<void> {
-    const contact = this.#directContact(chat, "retraction");
-    if (contact === undefined) return;
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.retraction(chat, speaker, target);
+    }
+    const contact = asUserId(chat.conversation.thread);
     if (speaker.self) {
       await this.#messages.ownActivity(chat.user, contact, { kind: "retraction", target });
     } else await this.#messages.contactRetraction(chat.user, contact, target);
   }
 
   async displayed(chat: Chat, speaker: Speaker, target: string): Promise<void> {
-    const contact = this.#directContact(chat, "displayed marker");
-    if (contact === undefined) return;
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.displayed(chat, speaker, target);
+    }
+    const contact = asUserId(chat.conversation.thread);
     if (speaker.self) {
       await this.#messages.ownActivity(chat.user, contact, { kind: "displayed", target });
     } else await this.#messages.contactDisplayed(chat.user, contact, target);
   }
 
   async chatState(chat: Chat, speaker: Speaker, state: "composing" | "paused"): Promise<void> {
-    const contact = this.#directContact(chat, "chat state");
-    if (contact === undefined || speaker.self) return;
-    await this.#messages.contactChatState(chat.user, contact, state);
+    if (speaker.self) return;
+    if (chat.conversation.kind === "group") return await this.rooms.chatState(chat, speaker, state);
+    await this.#messages.contactChatState(chat.user, asUserId(chat.conversation.thread), state);
+  }
+
+  roomChanged(chat: Chat, change: RoomChange): Promise<void> {
+    return this.rooms.changed(chat, change);
+  }
+
+  async bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void> {
+    await this.rooms.invite(user, rooms);
   }
 
   async messageDelivered(chat: Chat, id: string): Promise<void> {
@@ -157,17 +188,6 @@ export class XmppSenders implements XmppPort {
 
   contactAddress(contact: UserId): string {
     return this.contactJid(contact);
-  }
-
-  /** The contact of a direct chat; group chats are not shown yet (logged). */
-  #directContact(chat: Chat, what: string): UserId | undefined {
-    if (chat.conversation.kind === "direct") return asUserId(chat.conversation.thread);
-    xmppLog.debug("A {what} in group {thread} of {user} is not shown: rooms are not bridged yet", {
-      what,
-      thread: chat.conversation.thread,
-      user: chat.user,
-    });
-    return undefined;
   }
 
   /** The component's domain (the gateway's own JID). */

@@ -57,6 +57,8 @@ export interface TestCoreOptions {
   echoDelayMs?: number;
   /** Fills the store before the core starts (registered users from an earlier run). */
   seed?: (kv: Deno.Kv) => Promise<void>;
+  /** Runs on the network before the core starts (faults for the first logins). */
+  beforeStart?: (network: SimulatedNetwork) => void;
 }
 
 /** A core under test, with what it was built around. Dispose it (`await using`). */
@@ -77,6 +79,7 @@ export async function testCore(port: XmppPort, options: TestCoreOptions): Promis
     parseWorld(options.world, "<inline>"),
     options.echoDelayMs === undefined ? {} : { echoDelayMs: options.echoDelayMs },
   );
+  options.beforeStart?.(network);
   const core = createCore(testConfig(options.config), {
     kv,
     network,

@@ -11,6 +11,8 @@ import type {
   ContactCard,
   MessageFailure,
   PresenceState,
+  RoomCard,
+  RoomChange,
   Speaker,
   XmppPort,
 } from "../../src/gateway/xmpp_port.ts";
@@ -61,6 +63,12 @@ export class NullXmppPort implements XmppPort {
     return Promise.resolve();
   }
   messageFailed(_client: string, _chat: Chat, _id: string | undefined, _f: MessageFailure) {
+    return Promise.resolve();
+  }
+  roomChanged(_chat: Chat, _change: RoomChange): Promise<void> {
+    return Promise.resolve();
+  }
+  bookmarkRooms(_user: string, _rooms: RoomCard[]): Promise<void> {
     return Promise.resolve();
   }
 }

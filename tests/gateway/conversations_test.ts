@@ -4,7 +4,14 @@ import { asThreadId } from "../../src/messenger/ids.ts";
 import type { UserMessageIds } from "../../src/store/message_ids.ts";
 
 function owner() {
-  return { jid: "alice@example.org", ids: {} as UserMessageIds, closed: false };
+  return {
+    jid: "alice@example.org",
+    ids: {} as UserMessageIds,
+    closed: false,
+    archiveOf: () => {
+      throw new Error("no archive here");
+    },
+  };
 }
 
 const direct = (id: string) => ({ thread: asThreadId(id), kind: "direct" as const });

@@ -218,7 +218,14 @@ function handMadeSession(
 ): RequestSession & { settled(): Promise<void>; post(task: () => void): void } {
   const messenger = { getThreadInfo } as unknown as MessengerSession;
   // The message-id mapping is not used by message requests.
-  const owner = { jid: ALICE, ids: {} as UserMessageIds, closed: false };
+  const owner = {
+    jid: ALICE,
+    ids: {} as UserMessageIds,
+    closed: false,
+    archiveOf: () => {
+      throw new Error("no archive here");
+    },
+  };
   const conversations = new Conversations(owner, {
     onError: (error) => assert.fail(String(error)),
   });

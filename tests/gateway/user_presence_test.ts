@@ -26,14 +26,18 @@ name = "Alice Example"
 
 class QuietPort extends NullXmppPort {
   readonly states: string[] = [];
+  /** While set, putting contacts into the roster waits for it (a slow XMPP server). */
+  rosterGate: Promise<void> | undefined;
+  override async addContacts(): Promise<void> {
+    await this.rosterGate;
+  }
   override gatewayPresence(_user: string, presence: PresenceState): Promise<void> {
     this.states.push(presence.status ?? "");
     return Promise.resolve();
   }
 }
 
-async function fixture(keepSessionsWhenOffline: boolean) {
-  const port = new QuietPort();
+async function fixture(keepSessionsWhenOffline: boolean, port = new QuietPort()) {
   const core = await testCore(port, {
     world: WORLD,
     seed: (kv) =>
@@ -104,4 +108,24 @@ Deno.test("resources are counted per user and reset forgets them without suspend
   await f.presence.idle();
   assert.equal(f.presence.isOnline(ALICE), false);
   assert.equal(f.sessions(), 1);
+});
+
+Deno.test("a resume while the first login is still syncing logs in again once it ends", async () => {
+  // The roster push after the first login is slow: the user goes offline and comes back while
+  // that login is still in progress.
+  const port = new QuietPort();
+  let release = () => {};
+  port.rosterGate = new Promise((resolve) => (release = resolve));
+  await using f = await fixture(false, port);
+  f.presence.available(ALICE, "phone");
+  f.presence.unavailable(ALICE, "phone");
+  await f.presence.idle();
+  assert.equal(f.sessions(), 0);
+  f.presence.available(ALICE, "phone");
+  release();
+  await f.presence.idle();
+  await waitUntil(
+    () => f.gateway.session(ALICE)?.state.status === "connected" && f.sessions() === 1,
+    "Alice is connected again",
+  );
 });

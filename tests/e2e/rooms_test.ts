@@ -1,0 +1,253 @@
+/**
+ * Messenger groups as XEP-0045 rooms, through a real Prosody with the gateway process on the
+ * simulated network: discovery, joining from two resources, messages both ways with stable ids,
+ * and the room's rules.
+ */
+
+import assert from "node:assert/strict";
+import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
+import { aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
+
+const NS_MUC = "http://jabber.org/protocol/muc";
+const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+const NS_SID = "urn:xmpp:sid:0";
+const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
+
+/** Alice's world with the Hiking club: Alice (admin), Bob and Carla. */
+const WORLD = aliceWorld(`
+[[account.group]]
+id = "900001"
+name = "Hiking club"
+members = ["200002", "300001"]
+
+[[user]]
+id = "300001"
+name = "Carla Stranger"
+`);
+
+/** Joins `room` as `nick` and returns every stanza of the join, up to and including the subject. */
+async function join(
+  client: TestClient,
+  room: string,
+  nick: string,
+  history?: Record<string, string>,
+): Promise<XmlElement[]> {
+  const id = `join-${crypto.randomUUID()}`;
+  await client.send(
+    xml(
+      "presence",
+      { to: `${room}/${nick}`, id },
+      xml("x", { xmlns: NS_MUC }, history ? xml("history", history) : null),
+    ),
+  );
+  const stanzas: XmlElement[] = [];
+  while (true) {
+    const stanza = await client.waitFor(
+      (s) => s.attrs.from?.split("/")[0] === room,
+      10_000,
+      `the join of ${room}`,
+    );
+    stanzas.push(stanza);
+    if (stanza.is("presence") && stanza.attrs.type === "error") return stanzas;
+    if (stanza.is("message") && stanza.getChild("subject")) return stanzas;
+  }
+}
+
+function statusCodes(presence: XmlElement): string[] {
+  return presence.getChild("x", NS_MUC_USER)?.getChildren("status").map((s) =>
+    s.attrs.code ?? ""
+  ) ??
+    [];
+}
+
+Deno.test("a Messenger group is a room: discovered, joined from two resources, chatting both ways", async () => {
+  await using t = await registeredAlice({ world: WORLD, resource: "laptop" });
+  const room = `900001@${t.gw}`;
+
+  // Discovery: the gateway lists the room; the room describes itself.
+  const items = await t.alice.iq(
+    xml(
+      "iq",
+      { type: "get", to: t.gw },
+      xml("query", { xmlns: "http://jabber.org/protocol/disco#items" }),
+    ),
+  );
+  const listed = items.getChild("query")?.getChildren("item") ?? [];
+  assert.deepEqual(listed.map((item) => [item.attrs.jid, item.attrs.name]), [[
+    room,
+    "Hiking club",
+  ]]);
+  const info = await t.alice.iq(
+    xml(
+      "iq",
+      { type: "get", to: room },
+      xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+    ),
+  );
+  assert.equal(info.attrs.type, "result", info.toString());
+  const query = info.getChild("query")!;
+  assert.deepEqual(query.getChild("identity")?.attrs, {
+    category: "conference",
+    type: "text",
+    name: "Hiking club",
+  });
+  const features = query.getChildren("feature").map((f) => f.attrs.var);
+  for (
+    const feature of [
+      NS_MUC,
+      "muc_persistent",
+      "muc_membersonly",
+      "muc_nonanonymous",
+      "muc_hidden",
+      "urn:xmpp:mam:2",
+      NS_OCCUPANT_ID,
+      "http://jabber.org/protocol/muc#self-ping-optimization",
+      "vcard-temp",
+      NS_SID,
+    ]
+  ) assert.ok(features.includes(feature), `feature ${feature}`);
+  const occupants = query.getChild("x")?.getChildren("field").find((f) =>
+    f.attrs.var === "muc#roominfo_occupants"
+  );
+  assert.equal(occupants?.getChildText("value"), "3");
+
+  // Join with another nick: the nick becomes the Messenger name (210).
+  const joined = await join(t.alice, room, "ali");
+  const presences = joined.filter((s) => s.is("presence"));
+  assert.deepEqual(presences.map((p) => p.attrs.from), [
+    `${room}/Bob Builder`,
+    `${room}/Carla Stranger`,
+    `${room}/Alice Example`,
+  ]);
+  const self = presences.at(-1)!;
+  assert.deepEqual(statusCodes(self).sort(), ["100", "110", "210"]);
+  assert.match(self.attrs.id ?? "", /^join-/);
+  assert.equal(self.getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.affiliation, "owner");
+  assert.equal(
+    presences[0].getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.affiliation,
+    "member",
+  );
+  assert.ok(presences[0].getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id);
+  const subject = joined.at(-1)!;
+  assert.equal(subject.getChildText("subject"), "Hiking club");
+
+  // A second resource joins separately.
+  await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+  await join(phone, room, "Alice Example");
+
+  // Bob writes in the group: both resources get it from his occupant JID, with a stanza-id.
+  const [bobs] = await t.control.inject({
+    type: "message",
+    actor: "200002",
+    thread: "900001",
+    text: "Saturday at 9?",
+  });
+  for (const client of [t.alice, phone]) {
+    const message = await client.waitFor(
+      (s) => s.is("message") && s.getChildText("body") === "Saturday at 9?",
+      10_000,
+      "Bob's group message",
+    );
+    assert.equal(message.attrs.type, "groupchat");
+    assert.equal(message.attrs.from, `${room}/Bob Builder`);
+    const stanzaId = message.getChildren("stanza-id").find((s) => s.attrs.by === room);
+    assert.equal(stanzaId?.attrs.id, bobs.id);
+  }
+
+  // Alice answers from the laptop: Messenger gets it as a group message, and both resources
+  // get the reflection with the client's id and origin-id kept.
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room, id: "alice-1" },
+      xml("body", {}, "Yes!"),
+      xml("origin-id", { xmlns: NS_SID, id: "origin-1" }),
+    ),
+  );
+  const sent = await t.control.waitOperation(
+    "group send",
+    (op) => op.method === "sendMessage" && op.text === "Yes!",
+  );
+  assert.equal(sent.thread, "900001");
+  for (const client of [t.alice, phone]) {
+    const reflected = await client.waitFor(
+      (s) => s.is("message") && s.getChildText("body") === "Yes!",
+      10_000,
+      "the reflection",
+    );
+    assert.equal(reflected.attrs.from, `${room}/Alice Example`);
+    assert.equal(reflected.attrs.id, "alice-1");
+    assert.equal(reflected.getChild("origin-id", NS_SID)?.attrs.id, "origin-1");
+    assert.equal(
+      reflected.getChildren("stanza-id").find((s) => s.attrs.by === room)?.attrs.id,
+      sent.messageId,
+    );
+  }
+
+  // Self-ping: answered for the joined nick, refused otherwise.
+  const ping = (to: string, client: TestClient) =>
+    client.iq(xml("iq", { type: "get", to }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+  assert.equal((await ping(`${room}/Alice Example`, t.alice)).attrs.type, "result");
+  await using outsider = await connectClient(t.server, "alice", "alicepw", { resource: "tablet" });
+  const refused = await ping(`${room}/Alice Example`, outsider);
+  assert.equal(refused.attrs.type, "error");
+  assert.ok(refused.getChild("error")?.getChild("not-acceptable"));
+
+  // A resource that has not joined cannot write.
+  await outsider.send(
+    xml("message", { type: "groupchat", to: room, id: "out-1" }, xml("body", {}, "hi?")),
+  );
+  const bounced = await outsider.waitFor(
+    (s) => s.is("message") && s.attrs.type === "error" && s.attrs.id === "out-1",
+    10_000,
+    "the refusal",
+  );
+  assert.ok(bounced.getChild("error")?.getChild("not-acceptable"));
+  assert.match(bounced.getChild("error")?.getChildText("text") ?? "", /not connected/);
+
+  // A nick change is refused with an error presence; the stream stays up.
+  await phone.send(xml("presence", { to: `${room}/Ally` }));
+  const nickError = await phone.waitFor(
+    (s) => s.is("presence") && s.attrs.type === "error",
+    10_000,
+    "the nick change refusal",
+  );
+  assert.ok(nickError.getChild("error")?.getChild("not-acceptable"));
+  assert.equal((await ping(`${room}/Alice Example`, phone)).attrs.type, "result");
+});
+
+Deno.test("group typing and reactions reach the room, never a contact named after the group", async () => {
+  await using t = await registeredAlice({ world: WORLD });
+  const room = `900001@${t.gw}`;
+  await join(t.alice, room, "Alice Example");
+  const [message] = await t.control.inject({
+    type: "message",
+    actor: "200002",
+    thread: "900001",
+    text: "React to this",
+  });
+  await t.alice.waitFor((s) => s.getChildText("body") === "React to this", 10_000, "the message");
+  await t.control.inject([
+    { type: "typing", actor: "200002", thread: "900001" },
+    { type: "reaction", actor: "300001", messageId: message.id, reaction: "👍" },
+  ]);
+  const typing = await t.alice.waitFor(
+    (s) => s.is("message") && !!s.getChild("composing"),
+    10_000,
+    "typing",
+  );
+  assert.equal(typing.attrs.type, "groupchat");
+  assert.equal(typing.attrs.from, `${room}/Bob Builder`);
+  const reaction = await t.alice.waitFor(
+    (s) => s.is("message") && !!s.getChild("reactions"),
+    10_000,
+    "the reaction",
+  );
+  assert.equal(reaction.attrs.type, "groupchat");
+  assert.equal(reaction.attrs.from, `${room}/Carla Stranger`);
+  assert.equal(reaction.getChild("reactions")?.attrs.id, message.id);
+  // Nothing came as a 1:1 chat from the group's JID.
+  assert.ok(
+    !t.alice.pending().some((s) => s.attrs.from?.startsWith(room) && s.attrs.type === "chat"),
+  );
+});
