@@ -145,6 +145,7 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
     software: deps.software,
     logLevel: runtimeLogLevel(config.log.level),
     messageRequests,
+    rooms,
     ...deps.runtime,
   };
   const commands: Command[] = gatewayCommands(commandContext);

@@ -104,6 +104,21 @@ export class Rooms {
     return cards;
   }
 
+  /**
+   * The account is in a new group (it created it, or was added): fetched, stored and put into
+   * the user's bookmarks.
+   */
+  async joined(session: UserSession, thread: ThreadId): Promise<void> {
+    const self = await session.account();
+    const info = await this.refresh(session, thread);
+    if (!self || !info) return;
+    await this.#xmpp.bookmarkRooms(session.jid, [{
+      thread,
+      ...optional("name", info.name),
+      nick: occupantsOf(info, self)[0].nick,
+    }]);
+  }
+
   /** What a room is, or undefined when it is not one of the user's groups. */
   async describe(session: UserSession, thread: ThreadId): Promise<RoomInfo | undefined> {
     const entry = await session.directory.lookup(thread);
@@ -281,15 +296,7 @@ export class Rooms {
       case "participants_added": {
         if (event.users.some((user) => user.id === self.id)) {
           // The account was added to a group: a new room, put into the user's bookmarks.
-          const fresh = await this.refresh(session, thread) ??
-            withMembers(info, event.users.map((user) => memberOf(session, user)));
-          await session.directory.saveGroup(thread, fresh);
-          const nick = occupantsOf(fresh, self)[0].nick;
-          await this.#xmpp.bookmarkRooms(session.jid, [{
-            thread,
-            ...optional("name", fresh.name),
-            nick,
-          }]);
+          await this.joined(session, thread);
           return;
         }
         const added = withMembers(info, event.users.map((user) => memberOf(session, user)));
@@ -368,7 +375,19 @@ export class Rooms {
           return;
         case "leave": {
           const self = await session.account();
-          if (self) await capability(messenger, "removeFromGroup")(thread, self.id);
+          if (!self) return;
+          await capability(messenger, "removeFromGroup")(thread, self.id);
+          // The room ends now, whether or not Messenger's own event about it comes back.
+          const conversation = session.conversations.open({ thread, kind: "group" });
+          await conversation.queue.run("to_xmpp", () =>
+            this.applyChange(session, conversation, {
+              type: "participant_left",
+              conversation: conversation.ref,
+              actor: self.id,
+              user: self.id,
+              timestamp: Date.now(),
+              fromSelf: true,
+            }));
           return;
         }
       }

@@ -118,6 +118,9 @@ export class UserSession {
   #generation = 0;
   #loginInFlight: Promise<void> | undefined;
   #account: Promise<{ id: UserId; name: string } | undefined> | undefined;
+  /** Settles when the syncs after the latest login (contacts, groups) are done. */
+  #loginSyncs = Promise.withResolvers<void>();
+  #loginSyncsDone = false;
   /** Passing login failures in a row (network, timeouts): retried a few times, then the user decides. */
   #transientFailures = 0;
 
@@ -189,6 +192,11 @@ export class UserSession {
   /** The archive of one of the user's rooms. */
   archiveOf(thread: ThreadId): RoomArchive {
     return this.#ctx.archives(this.jid, thread);
+  }
+
+  /** Resolves once the syncs after the latest login (contacts, groups, bookmarks) are done. */
+  afterLoginSyncs(): Promise<void> {
+    return this.#loginSyncs.promise;
   }
 
   /** True the first time it is asked about `notice`: one-time explanations. */
@@ -310,6 +318,10 @@ export class UserSession {
   /** Takes over a freshly logged-in Messenger session (after registration or login). */
   async adopt(messenger: MessengerSession): Promise<void> {
     const generation = ++this.#generation;
+    if (this.#loginSyncsDone) {
+      this.#loginSyncs = Promise.withResolvers<void>();
+      this.#loginSyncsDone = false;
+    }
     clearTimeout(this.#retryTimer);
     await this.#dropMessenger();
     if (this.#closed) {
@@ -337,6 +349,8 @@ export class UserSession {
     this.#onConnection(messenger.state);
     await this.syncContacts();
     await this.#ctx.onConnected?.(this);
+    this.#loginSyncs.resolve();
+    this.#loginSyncsDone = true;
   }
 
   /**

@@ -235,7 +235,8 @@ export class RoomSenders {
    */
   async announceAvatar(user: string, thread: ThreadId, url: string | undefined): Promise<void> {
     const hint = this.avatarHint(thread, url);
-    if (!hint) return;
+    // Not fetched yet: the hash follows once it is (avatarChanged).
+    if (!hint || hint.kind === "pending") return;
     const room = this.roomJid(thread);
     for (const resource of this.#options.occupancy.resources(user, thread)) {
       await this.#options.send(

@@ -251,3 +251,145 @@ Deno.test("group typing and reactions reach the room, never a contact named afte
     !t.alice.pending().some((s) => s.attrs.from?.startsWith(room) && s.attrs.type === "chat"),
   );
 });
+
+/** Everything about one occupant that arrives next in `client`. */
+function presenceOf(client: TestClient, from: string, what: string, unavailable = false) {
+  return client.waitFor(
+    (s) =>
+      s.is("presence") && s.attrs.from === from &&
+      (s.attrs.type === "unavailable") === unavailable,
+    10_000,
+    what,
+  );
+}
+
+Deno.test("membership changes on Messenger and management from XMPP, each refusal a clear error", async () => {
+  const world = aliceWorld(`
+[[account.group]]
+id = "900001"
+name = "Hiking club"
+members = ["200002", "300001"]
+admins = ["100001", "200002"]
+
+[[user]]
+id = "300001"
+name = "Carla Stranger"
+
+[[user]]
+id = "300002"
+name = "Dan Nobody"
+
+`);
+  await using t = await registeredAlice({ world });
+  const room = `900001@${t.gw}`;
+  await join(t.alice, room, "Alice Example");
+
+  // Someone is added, someone leaves on Messenger.
+  await t.control.inject([
+    { type: "participants_added", actor: "200002", thread: "900001", users: ["300002"] },
+    { type: "participant_left", actor: "300001", thread: "900001" },
+  ]);
+  const added = await presenceOf(t.alice, `${room}/Dan Nobody`, "Dan's arrival");
+  assert.equal(added.getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.role, "participant");
+  const left = await presenceOf(t.alice, `${room}/Carla Stranger`, "Carla leaving", true);
+  assert.deepEqual(statusCodes(left), []);
+
+  // Rename from XMPP: Messenger renames, and the room's subject follows, by Alice.
+  await t.alice.send(
+    xml("message", { type: "groupchat", to: room }, xml("subject", {}, "Mountain club")),
+  );
+  await t.control.waitOperation("rename", (op) => op.method === "renameGroup");
+  const subject = await t.alice.waitFor(
+    (s) => s.is("message") && s.getChildText("subject") === "Mountain club",
+    10_000,
+    "the new subject",
+  );
+  assert.equal(subject.attrs.from, `${room}/Alice Example`);
+
+  // Invitations: a friend is added; someone who is not a friend is refused by Messenger.
+  await t.alice.send(
+    xml(
+      "message",
+      { to: room },
+      xml("x", { xmlns: NS_MUC_USER }, xml("invite", { to: `200001@${t.gw}` })),
+    ),
+  );
+  await presenceOf(t.alice, `${room}/Echo Bot`, "Echo Bot's arrival");
+  await t.alice.send(
+    xml(
+      "message",
+      { to: room, id: "invite-2" },
+      xml("x", { xmlns: NS_MUC_USER }, xml("invite", { to: `300001@${t.gw}` })),
+    ),
+  );
+  const refusal = await t.alice.waitFor(
+    (s) => s.is("message") && s.attrs.type === "error" && s.attrs.id === "invite-2",
+    10_000,
+    "the refused invitation",
+  );
+  assert.ok(refusal.getChild("error")?.getChild("not-allowed"));
+  assert.match(refusal.getChild("error")?.getChildText("text") ?? "", /friend/);
+
+  // A kick from XMPP removes the member on Messenger: 307, with Alice as the actor.
+  const kick = await t.alice.iq(
+    xml(
+      "iq",
+      { type: "set", to: room },
+      xml(
+        "query",
+        { xmlns: "http://jabber.org/protocol/muc#admin" },
+        xml("item", { nick: "Dan Nobody", role: "none" }),
+      ),
+    ),
+  );
+  assert.equal(kick.attrs.type, "result", kick.toString());
+  const kicked = await presenceOf(t.alice, `${room}/Dan Nobody`, "Dan kicked", true);
+  assert.deepEqual(statusCodes(kicked), ["307"]);
+  assert.equal(
+    kicked.getChild("x", NS_MUC_USER)?.getChild("item")?.getChild("actor")?.attrs.nick,
+    "Alice Example",
+  );
+
+  // The group's picture changes: a presence from the room with the new hash, and the vCard.
+  await t.control.inject({
+    type: "thread_image",
+    actor: "200002",
+    thread: "900001",
+    image: { data: "iVBORw0KGgoAAAANSUhEUg==", filename: "club.png", contentType: "image/png" },
+  });
+  const avatar = await t.alice.waitFor(
+    (s) =>
+      s.is("presence") && s.attrs.from === room &&
+      !!s.getChild("x", "vcard-temp:x:update")?.getChildText("photo"),
+    10_000,
+    "the room's new picture hash",
+  );
+  const hash = avatar.getChild("x", "vcard-temp:x:update")?.getChildText("photo");
+  assert.match(hash ?? "", /^[0-9a-f]{40}$/);
+  const vcard = await t.alice.iq(
+    xml("iq", { type: "get", to: room }, xml("vCard", { xmlns: "vcard-temp" })),
+  );
+  assert.equal(vcard.getChild("vCard")?.getChildText("FN"), "Mountain club");
+  assert.ok(vcard.getChild("vCard")?.getChild("PHOTO")?.getChildText("BINVAL"));
+
+  // Bob removes Alice herself: her resource gets its own unavailable (110, 307, by Bob), and
+  // the room is gone for her.
+  await t.control.inject({
+    type: "participant_left",
+    actor: "200002",
+    thread: "900001",
+    user: "100001",
+  });
+  const removed = await presenceOf(t.alice, `${room}/Alice Example`, "Alice removed", true);
+  assert.deepEqual(statusCodes(removed).sort(), ["110", "307"]);
+  const gone = await t.alice.iq(
+    xml(
+      "iq",
+      { type: "get", to: room },
+      xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+    ),
+  );
+  assert.ok(gone.getChild("error")?.getChild("item-not-found"));
+  const rejoin = await join(t.alice, room, "Alice Example");
+  assert.ok(rejoin.at(-1)?.getChild("error")?.getChild("item-not-found"));
+});

@@ -69,7 +69,7 @@ const ACCOUNT_KEYS = [
   "message_request",
 ];
 const USER_KEYS = ["id", "name", "first_name", "avatar_url", "echo"];
-const GROUP_KEYS = ["id", "name", "members", "image_url"];
+const GROUP_KEYS = ["id", "name", "members", "admins", "image_url"];
 const REQUEST_KEYS = ["from", "text"];
 
 /** One validation pass; collects problems instead of stopping at the first. */

@@ -22,7 +22,14 @@ import type { ContactPresenceMode } from "../../../src/gateway/contact_presence.
 import type { Gateway } from "../../../src/gateway/gateway.ts";
 import { type TestCore, testCore } from "../_core.ts";
 import type { MessageRequests } from "../../../src/gateway/message_requests.ts";
-import type { ContactCard, PresenceState, XmppPort } from "../../../src/gateway/xmpp_port.ts";
+import type {
+  Chat,
+  ContactCard,
+  PresenceState,
+  RoomCard,
+  RoomChange,
+  XmppPort,
+} from "../../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../../src/messenger/ids.ts";
 import type { SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
 import { waitUntil } from "../../_wait.ts";
@@ -114,7 +121,9 @@ export type PortCall =
   | { kind: "gatewayMessage"; user: string; text: string }
   | { kind: "contactPresence"; user: string; contact: UserId; presence: PresenceState }
   | { kind: "addContacts"; user: string; contacts: ContactCard[] }
-  | { kind: "removeContacts"; user: string; contacts: UserId[] };
+  | { kind: "removeContacts"; user: string; contacts: UserId[] }
+  | { kind: "bookmarkRooms"; user: string; rooms: RoomCard[] }
+  | { kind: "roomChanged"; chat: Chat; change: RoomChange };
 
 /** An {@link XmppPort} that records every call. */
 export class RecordingPort extends NullXmppPort implements XmppPort {
@@ -137,6 +146,14 @@ export class RecordingPort extends NullXmppPort implements XmppPort {
   }
   override removeContacts(user: string, contacts: UserId[]): Promise<void> {
     this.calls.push({ kind: "removeContacts", user, contacts });
+    return Promise.resolve();
+  }
+  override bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void> {
+    this.calls.push({ kind: "bookmarkRooms", user, rooms });
+    return Promise.resolve();
+  }
+  override roomChanged(chat: Chat, change: RoomChange): Promise<void> {
+    this.calls.push({ kind: "roomChanged", chat, change });
     return Promise.resolve();
   }
   /** Chat messages the gateway sent `user`. */
@@ -256,11 +273,8 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
       }, {});
       assert.equal(done.kind, "result", JSON.stringify(done));
       await waitUntil(() => gateway.session(jid)?.state.status === "connected");
-      // The contact sync follows the connection: done once the roster was given the contacts.
-      await waitUntil(
-        () => port.calls.some((call) => call.kind === "addContacts" && call.user === jid),
-        "the contact sync after login",
-      );
+      // The contact and group syncs follow the connection.
+      await gateway.session(jid)!.afterLoginSyncs();
     },
     async keys() {
       const out: string[] = [];
