@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
+import { slixmppInRoom } from "./_harness/slix_muc.ts";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
@@ -392,4 +393,32 @@ name = "Dan Nobody"
   assert.ok(gone.getChild("error")?.getChild("item-not-found"));
   const rejoin = await join(t.alice, room, "Alice Example");
   assert.ok(rejoin.at(-1)?.getChild("error")?.getChild("item-not-found"));
+});
+
+Deno.test("an independent client (slixmpp's XEP-0045 plugin) joins, sees history and chats", async () => {
+  const world = aliceWorld(`
+[[account.group]]
+id = "900002"
+name = "Echo chamber"
+members = ["200001", "200002"]
+`);
+  await using t = await registeredAlice({ world });
+  const room = `900002@${t.gw}`;
+  await t.control.inject({ type: "message", actor: "200002", thread: "900002", text: "Before" });
+  const events = await slixmppInRoom(t.server, {
+    user: "alice",
+    password: "alicepw",
+    room,
+    nick: "alice-slix",
+    say: "Hello from slixmpp",
+    // Echo Bot answers in the group, as on Messenger.
+    expect: ["Alice Example:Hello from slixmpp", "Echo Bot:Hello from slixmpp"],
+  });
+  const joined = events.find((event) => event.event === "joined");
+  assert.equal(joined?.nick, "Alice Example");
+  assert.deepEqual(joined?.codes, ["100", "110", "210"]);
+  assert.ok(events.some((event) => event.event === "history" && event.body === "Before"));
+  assert.ok(events.some((event) => event.event === "subject" && event.subject === "Echo chamber"));
+  const echo = events.find((event) => event.event === "message" && event.nick === "Echo Bot");
+  assert.ok(echo?.stanza_id, "the room gives a stanza-id");
 });
