@@ -318,9 +318,9 @@ export class OutgoingMessages {
     if (at < 0) return null;
     const slash = jid.indexOf("/", at);
     const local = jid.slice(0, at);
-    if (slash < 0) return userIdOf(local);
-    // room@gateway/nick: an occupant of this room, by nick.
-    if (conversation.kind !== "group" || threadIdOf(local) !== conversation.thread) return null;
+    // room@gateway/nick is an occupant of this room, by nick; any other JID a contact.
+    const inThisRoom = conversation.kind === "group" && threadIdOf(local) === conversation.thread;
+    if (slash < 0 || !inThisRoom) return inThisRoom ? null : userIdOf(local);
     const nick = jid.slice(slash + 1);
     return await this.#rooms.memberByNick(session, conversation.thread, nick) ?? null;
   }

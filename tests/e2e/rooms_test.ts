@@ -422,3 +422,132 @@ members = ["200001", "200002"]
   const echo = events.find((event) => event.event === "message" && event.nick === "Echo Bot");
   assert.ok(echo?.stanza_id, "the room gives a stanza-id");
 });
+
+Deno.test("in a room: replies, mentions, reactions, retractions, corrections, markers and files, both ways", async () => {
+  await using t = await registeredAlice({ world: WORLD });
+  const room = `900001@${t.gw}`;
+  await join(t.alice, room, "Alice Example");
+  const stanzaIdOf = (s: XmlElement) =>
+    s.getChildren("stanza-id").find((child) => child.attrs.by === room)?.attrs.id ?? "";
+
+  // Bob writes, mentioning Alice: the mention points at her occupant JID.
+  const [bobs] = await t.control.inject({
+    type: "message",
+    actor: "200002",
+    thread: "900001",
+    text: "Alice, the map?",
+    mentions: [{ user: "100001", offset: 0, length: 5 }],
+  });
+  const incoming = await t.alice.waitFor(
+    (s) => s.getChildText("body") === "Alice, the map?",
+    10_000,
+    "Bob's message",
+  );
+  const reference = incoming.getChild("reference", "urn:xmpp:reference:0");
+  assert.equal(reference?.attrs.uri, `xmpp:${encodeURI(`${room}/Alice Example`)}`);
+  const bobStanzaId = stanzaIdOf(incoming);
+  assert.equal(bobStanzaId, bobs.id);
+
+  // Alice replies (XEP-0461 to the stanza-id), mentions Carla by occupant JID, and reacts.
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room, id: "reply-1" },
+      xml("body", {}, "Carla has it"),
+      xml("reply", { xmlns: "urn:xmpp:reply:0", id: bobStanzaId, to: `${room}/Bob Builder` }),
+      xml("reference", {
+        xmlns: "urn:xmpp:reference:0",
+        type: "mention",
+        uri: `xmpp:${room}/Carla Stranger`,
+        begin: "0",
+        end: "5",
+      }),
+    ),
+  );
+  const reply = await t.control.waitOperation("reply", (op) => op.text === "Carla has it");
+  assert.equal(reply.replyTo, bobs.id);
+  assert.deepEqual(
+    (reply as unknown as { mentions: unknown[] }).mentions,
+    [{ user: "300001", offset: 0, length: 5 }],
+  );
+  const reflected = await t.alice.waitFor(
+    (s) => s.attrs.id === "reply-1" && s.getChildText("body") === "Carla has it",
+    10_000,
+    "the reflected reply",
+  );
+  const ownStanzaId = stanzaIdOf(reflected);
+  assert.equal(ownStanzaId, reply.messageId);
+
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room, id: "react-1" },
+      xml(
+        "reactions",
+        { xmlns: "urn:xmpp:reactions:0", id: bobStanzaId },
+        xml("reaction", {}, "👍"),
+      ),
+    ),
+  );
+  const reacted = await t.control.waitOperation("reaction", (op) => op.method === "react");
+  assert.equal(reacted.messageId, bobs.id);
+
+  // A correction of her own message (by its client id) and a retraction (by its stanza-id).
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room, id: "fix-1" },
+      xml("body", {}, "Carla has the map"),
+      xml("replace", { xmlns: "urn:xmpp:message-correct:0", id: "reply-1" }),
+    ),
+  );
+  await t.control.waitOperation("correction", (op) => op.text === "Carla has the map");
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room, id: "retract-1" },
+      xml("retract", { xmlns: "urn:xmpp:message-retract:1", id: ownStanzaId }),
+    ),
+  );
+  const unsent = await t.control.waitOperation("unsend", (op) => op.method === "unsend");
+  assert.equal(unsent.messageId, reply.messageId);
+
+  // A displayed marker marks the group read.
+  await t.alice.send(
+    xml(
+      "message",
+      { type: "groupchat", to: room },
+      xml("displayed", { xmlns: "urn:xmpp:chat-markers:0", id: bobStanzaId }),
+    ),
+  );
+  await t.control.waitOperation(
+    "mark read",
+    (op) => op.method === "markRead" && op.thread === "900001",
+  );
+
+  // Bob unsends his message; Carla sends a photo.
+  await t.control.inject({ type: "unsend", actor: "200002", thread: "900001", messageId: bobs.id });
+  const retraction = await t.alice.waitFor(
+    (s) => !!s.getChild("retract", "urn:xmpp:message-retract:1"),
+    10_000,
+    "Bob's retraction",
+  );
+  assert.equal(retraction.attrs.type, "groupchat");
+  assert.equal(retraction.attrs.from, `${room}/Bob Builder`);
+  assert.equal(retraction.getChild("retract", "urn:xmpp:message-retract:1")?.attrs.id, bobs.id);
+  await t.control.inject({
+    type: "message",
+    actor: "300001",
+    thread: "900001",
+    text: "",
+    attachments: [{ data: "iVBORw0KGgo=", filename: "map.png", contentType: "image/png" }],
+  });
+  const photo = await t.alice.waitFor(
+    (s) => !!s.getChild("x", "jabber:x:oob"),
+    10_000,
+    "Carla's photo",
+  );
+  assert.equal(photo.attrs.type, "groupchat");
+  assert.equal(photo.attrs.from, `${room}/Carla Stranger`);
+  assert.ok(stanzaIdOf(photo));
+});
