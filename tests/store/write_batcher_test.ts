@@ -221,3 +221,30 @@ Deno.test("a batch larger than KV's total size limit is split instead of lost", 
     });
   });
 });
+
+Deno.test("writers that wait for KV between writes still get full batches, not one commit each", async () => {
+  await withKv(async (kv) => {
+    let commits = 0;
+    const atomic = kv.atomic.bind(kv);
+    kv.atomic = () => {
+      const op = atomic();
+      const commit = op.commit.bind(op);
+      op.commit = () => {
+        commits++;
+        return commit();
+      };
+      return op;
+    };
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000, maxBatch: 500 });
+    // Like an archive append: a read, then a few writes; 300 times, 2100 writes.
+    for (let i = 0; i < 300; i++) {
+      await kv.get(["probe", i]);
+      for (let j = 0; j < 7; j++) batcher.set(["k", i, j], j);
+    }
+    await batcher.close();
+    assert.equal(commits, 5, "four full batches of 500 and the last 100");
+    let landed = 0;
+    for await (const _ of kv.list({ prefix: ["k"] })) landed++;
+    assert.equal(landed, 2100);
+  });
+});
