@@ -27,6 +27,7 @@ import { asMessageId, asThreadId, asUserId } from "../src/messenger/ids.ts";
 import { roomArchiveTimelinePrefix } from "../src/store/keys.ts";
 import { type ArchiveQuery, RoomArchives } from "../src/store/room_archive.ts";
 import { WriteBatcher } from "../src/store/write_batcher.ts";
+import { countCommits } from "../tests/store/_commit_counter.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -48,17 +49,7 @@ const MINUTE = 60_000;
 
 const dir = await Deno.makeTempDir({ prefix: "mg-bench-mam-" });
 const kv = await Deno.openKv(join(dir, "bench.db"));
-let commits = 0;
-const atomic = kv.atomic.bind(kv);
-kv.atomic = () => {
-  const op = atomic();
-  const commit = op.commit.bind(op);
-  op.commit = () => {
-    commits++;
-    return commit();
-  };
-  return op;
-};
+const counter = countCommits(kv);
 const batcher = new WriteBatcher(kv);
 const now = Date.now();
 const archive = new RoomArchives(kv, batcher, { now: () => now }).forRoom(USER, ROOM);
@@ -84,7 +75,7 @@ try {
   const fillMs = performance.now() - fillStart;
   console.log(
     `  filled in ${fillMs.toFixed(0)} ms (${Math.round(size / (fillMs / 1000))} messages/s), ` +
-      `${commits} KV commits = ${(commits / size).toFixed(3)} per message`,
+      `${counter.commits} KV commits = ${(counter.commits / size).toFixed(3)} per message`,
   );
 
   const middle = ids[Math.floor(size / 2)];

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type LogRecord, resetSync } from "@logtape/logtape";
 import { configureLogging } from "../../src/log.ts";
 import { MAX_MUTATIONS_PER_COMMIT, WriteBatcher } from "../../src/store/write_batcher.ts";
+import { countCommits } from "./_commit_counter.ts";
 
 /** Runs `fn` with a KV database in a fresh temp folder; both are cleaned up afterwards. */
 async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
@@ -224,17 +225,7 @@ Deno.test("a batch larger than KV's total size limit is split instead of lost", 
 
 Deno.test("writers that wait for KV between writes still get full batches, not one commit each", async () => {
   await withKv(async (kv) => {
-    let commits = 0;
-    const atomic = kv.atomic.bind(kv);
-    kv.atomic = () => {
-      const op = atomic();
-      const commit = op.commit.bind(op);
-      op.commit = () => {
-        commits++;
-        return commit();
-      };
-      return op;
-    };
+    const counter = countCommits(kv);
     const batcher = new WriteBatcher(kv, { intervalMs: 60_000, maxBatch: 500 });
     // Like an archive append: a read, then a few writes; 300 times, 2100 writes.
     for (let i = 0; i < 300; i++) {
@@ -242,7 +233,7 @@ Deno.test("writers that wait for KV between writes still get full batches, not o
       for (let j = 0; j < 7; j++) batcher.set(["k", i, j], j);
     }
     await batcher.close();
-    assert.equal(commits, 5, "four full batches of 500 and the last 100");
+    assert.equal(counter.commits, 5, "four full batches of 500 and the last 100");
     let landed = 0;
     for await (const _ of kv.list({ prefix: ["k"] })) landed++;
     assert.equal(landed, 2100);
