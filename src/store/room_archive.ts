@@ -512,15 +512,12 @@ class KvRoomArchive implements RoomArchive {
     if (backwards) page.reverse();
     const count = await this.#countRange(stream, lower, upper);
 
+    // Where the page starts in the full set: known for the first and last page, counted otherwise.
     let firstIndex: number | undefined;
-    if (page.length > 0) {
-      if (!backwards && query.after === undefined) firstIndex = 0;
-      else if (backwards && query.before === "") firstIndex = count - page.length;
-      else {firstIndex = await this.#countRange(
-          stream,
-          lower,
-          page[0].key.slice(stream.records.length),
-        );}
+    if (page.length > 0 && !backwards && query.after === undefined) firstIndex = 0;
+    else if (page.length > 0 && query.before === "") firstIndex = count - page.length;
+    else if (page.length > 0) {
+      firstIndex = await this.#countRange(stream, lower, page[0].key.slice(stream.records.length));
     }
     return pageOf(
       page.map((entry) => entry.value),
