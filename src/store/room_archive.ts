@@ -499,6 +499,9 @@ class KvRoomArchive implements RoomArchive {
     if (query.before) pageUpper = earlier(pageUpper, at(await this.#at(query.before)));
     const backwards = query.before !== undefined;
 
+    if (query.withNick !== undefined && query.withNick.length > MAX_ARCHIVED_NICK_LENGTH) {
+      return pageOf([], true, 0, undefined, query.flip); // No message has such a nick.
+    }
     if (query.ids !== undefined) {
       return this.#queryIds(query, { lower, upper, pageLower, pageUpper, backwards });
     }

@@ -238,6 +238,12 @@ Deno.test("withNick keeps one author's messages, with its own count and paging",
       complete: true,
       count: 0,
     });
+    // A nick longer than any stored one (and than a KV key allows) matches nothing.
+    assert.deepEqual(await archive.query({ withNick: "é".repeat(1000), max: 4 }), {
+      messages: [],
+      complete: true,
+      count: 0,
+    });
   });
 });
 
