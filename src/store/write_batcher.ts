@@ -70,9 +70,9 @@ export class WriteBatcher {
     return this.#running;
   }
 
-  /** Flushes, then refuses further writes. */
+  /** Flushes (also what is queued while flushing), then refuses further writes. */
   async close(): Promise<void> {
-    await this.flush();
+    do await this.flush(); while (this.#queue.length > 0);
     this.#closed = true;
   }
 

@@ -239,3 +239,16 @@ Deno.test("writers that wait for KV between writes still get full batches, not o
     assert.equal(landed, 2100);
   });
 });
+
+Deno.test("writes queued while close is flushing are committed before close resolves", async () => {
+  await withKv(async (kv) => {
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+    batcher.set(["k", "before"], 1);
+    const closing = batcher.close();
+    batcher.set(["k", "during"], 2);
+    await closing;
+    assert.equal((await kv.get(["k", "before"])).value, 1);
+    assert.equal((await kv.get(["k", "during"])).value, 2);
+    assert.throws(() => batcher.set(["k", "after"], 3), /closed/);
+  });
+});
