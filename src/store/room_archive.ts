@@ -71,8 +71,8 @@ export interface ArchivedMessage {
   originId?: string;
   text: string;
   attachments: Attachment[];
-  /** The message it answers, with what is known of it for a fallback quote. */
-  replyTo?: { id: MessageId; nick?: string; text?: string };
+  /** The message it answers (its archive id), with what is known of it for a fallback quote. */
+  replyTo?: { id: string; nick?: string; text?: string };
   mentions?: Mention[];
   /** Unsent by its author: kept as a tombstone so ids and paging stay consistent. */
   retracted?: boolean;
