@@ -14,7 +14,7 @@ import type { UserId } from "../messenger/ids.ts";
 import type { MessengerNetwork } from "../messenger/session.ts";
 import { MessageIdStore } from "../store/message_ids.ts";
 import { WriteBatcher } from "../store/write_batcher.ts";
-import { RoomArchive } from "../store/room_archive.ts";
+import { RoomArchives } from "../store/room_archive.ts";
 import { Rooms } from "./rooms.ts";
 import type { Command, CommandCaller } from "./command.ts";
 import { type CommandContext, gatewayCommands, runtimeLogLevel } from "./commands/mod.ts";
@@ -82,6 +82,7 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
   const tuning = deps.tuning ?? {};
   const batcher = new WriteBatcher(kv);
   const messageIds = new MessageIdStore(kv, batcher);
+  const roomArchives = new RoomArchives(kv, batcher, { retentionDays: config.groups.mamDays });
   const rooms = new Rooms({
     xmpp,
     settings: { joinHistory: config.groups.joinHistory, backfill: config.groups.backfill },
@@ -111,8 +112,7 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
         }),
     },
     flushWrites: () => batcher.flush(),
-    archives: (jid, thread) =>
-      new RoomArchive(kv, batcher, jid, thread, { retentionDays: config.groups.mamDays }),
+    archives: roomArchives,
     onConnected: (session) => rooms.syncAtLogin(session, config.groups.syncLimit),
   });
   const outgoing = new OutgoingMessages({
@@ -223,6 +223,12 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
       const entry = await session?.directory.lookup(thread);
       if (!session || entry?.kind !== "group" || entry.left) return undefined;
       return await session.conversations.open({ thread, kind: "group" }).archive.query(query);
+    },
+    archiveBounds: async (user, thread) => {
+      const session = gateway.session(user);
+      const entry = await session?.directory.lookup(thread);
+      if (!session || entry?.kind !== "group" || entry.left) return undefined;
+      return await session.conversations.open({ thread, kind: "group" }).archive.bounds();
     },
     roomAction: async (user, thread, action) => {
       const session = gateway.session(user);

@@ -18,10 +18,11 @@ import type { ThreadId, UserId } from "../messenger/ids.ts";
 import type { UnregisterReason } from "./gateway.ts";
 import type { HistoryRequest, RoomAction, RoomInfo, RoomSnapshot } from "./rooms.ts";
 import type { RoomCard } from "./xmpp_port.ts";
-import type { ArchivePage, ArchiveQuery } from "../store/room_archive.ts";
+import type { ArchivedMessage, ArchivePage, ArchiveQuery } from "../store/room_archive.ts";
 import type { FoundUser } from "./commands/find.ts";
 
 export type {
+  ArchivedMessage,
   ArchivePage,
   ArchiveQuery,
   DirectoryEntry,
@@ -135,6 +136,11 @@ export interface GatewayCore {
     thread: ThreadId,
     query: ArchiveQuery,
   ): Promise<ArchivePage | undefined>;
+  /** The first and last message of a room's archive (XEP-0313 metadata), null when empty. */
+  archiveBounds(
+    user: string,
+    thread: ThreadId,
+  ): Promise<{ first: ArchivedMessage; last: ArchivedMessage } | null | undefined>;
   /** Invite, kick, rename, leave: throws {@link MessageRefused} with what the user should read. */
   roomAction(user: string, thread: ThreadId, action: RoomAction): Promise<void>;
   /** Whether a Messenger user is one of the user's friends (subscription requests). */

@@ -22,8 +22,7 @@ import type { LoginStatus } from "./login_state.ts";
 import { type SessionSettings, UserSession } from "./user_session.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { QueueSettings } from "./conversation.ts";
-import type { RoomArchive } from "../store/room_archive.ts";
-import type { ThreadId } from "../messenger/ids.ts";
+import type { RoomArchives } from "../store/room_archive.ts";
 
 /** How long stopping the gateway lets conversations finish what they are doing (ms). */
 export const STOP_DRAIN_MS = 5_000;
@@ -81,7 +80,7 @@ export class Gateway {
   #messageIds: MessageIdStore;
   #queues: QueueSettings;
   #flushWrites: () => Promise<void>;
-  #archives: (jid: string, thread: ThreadId) => RoomArchive;
+  #archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
   #onConnected: ((session: UserSession) => Promise<void>) | undefined;
   /**
    * Registrations in progress by bare JID: logging in (no `abandon`), or waiting for a 2FA code
@@ -104,7 +103,7 @@ export class Gateway {
     /** Commits batched writes (before a user's data is deleted). */
     flushWrites?: () => Promise<void>;
     /** Opens the archive of one of a user's rooms. */
-    archives: (jid: string, thread: ThreadId) => RoomArchive;
+    archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
     /** Runs after each login of a user, once contacts are synced. */
     onConnected?: (session: UserSession) => Promise<void>;
   }) {

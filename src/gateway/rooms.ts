@@ -94,11 +94,13 @@ export class Rooms {
     const cards: RoomCard[] = [];
     for (const entry of groups) {
       const info = await session.directory.group(entry.thread);
-      const nick = self && info ? occupantsOf(info, self)[0].nick : self?.name;
+      const occupants = self && info ? occupantsOf(info, self) : undefined;
+      const nick = occupants?.[0].nick ?? self?.name;
       cards.push({
         thread: entry.thread,
         ...(entry.name === undefined ? {} : { name: entry.name }),
         ...(nick === undefined ? {} : { nick }),
+        ...(occupants ? { members: occupants.length } : {}),
       });
     }
     return cards;

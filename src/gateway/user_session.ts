@@ -18,7 +18,7 @@ import {
   type RemoteEvent,
 } from "../messenger/events.ts";
 import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
-import type { RoomArchive } from "../store/room_archive.ts";
+import type { RoomArchive, RoomArchives } from "../store/room_archive.ts";
 import { getAccount, putAccount } from "../store/accounts.ts";
 import {
   capability,
@@ -69,7 +69,7 @@ export interface SessionContext {
   /** How the session's conversations queue work (bounds, error reporting). */
   queues: QueueSettings;
   /** Opens the archive of one of a user's rooms. */
-  archives: (jid: string, thread: ThreadId) => RoomArchive;
+  archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
   /** Runs after each login, once contacts are synced (groups and bookmarks hook in here). */
@@ -191,7 +191,7 @@ export class UserSession {
 
   /** The archive of one of the user's rooms. */
   archiveOf(thread: ThreadId): RoomArchive {
-    return this.#ctx.archives(this.jid, thread);
+    return this.#ctx.archives.forRoom(this.jid, thread);
   }
 
   /** Resolves once the syncs after the latest login (contacts, groups, bookmarks) are done. */
@@ -459,6 +459,7 @@ export class UserSession {
     this.requests.close();
     const drained = await this.conversations.closeAll("unregistered", drainMs);
     this.ids.forget();
+    this.#ctx.archives.forgetUser(this.jid);
     return drained;
   }
 

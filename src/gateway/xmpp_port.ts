@@ -106,6 +106,8 @@ export interface RoomCard {
   name?: string;
   /** The user's nick in it. */
   nick?: string;
+  /** How many members the group has, when known. */
+  members?: number;
 }
 
 /** A change in a room, as its occupants see it. */

@@ -158,7 +158,8 @@ function jidOfUri(uri: string | undefined): string | null {
   const bare = slash < 0 ? address : address.slice(0, slash);
   const resource = slash < 0 ? "" : address.slice(slash + 1);
   if (bare === "" || /\s/.test(bare) || bare.length > 3071) return null;
-  if (resource.length > 1023 || /[\u0000-\u001f]/.test(resource)) return null;
+  const control = [...resource].some((char) => char.charCodeAt(0) < 0x20);
+  if (resource.length > 1023 || control) return null;
   return resource === "" ? bare : `${bare}/${resource}`;
 }
 

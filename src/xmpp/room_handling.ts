@@ -12,15 +12,29 @@
  */
 
 import { threadIdOf, userIdOf } from "../gateway/contact_ids.ts";
-import type { GatewayCore, HistoryRequest, RoomSnapshot } from "../gateway/core_port.ts";
+import type {
+  ArchivePage,
+  GatewayCore,
+  HistoryRequest,
+  RoomSnapshot,
+} from "../gateway/core_port.ts";
 import { MessageRefused } from "../gateway/outgoing_messages.ts";
-import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
+import type { ThreadId, UserId } from "../messenger/ids.ts";
 import { xmppLog } from "../log.ts";
 import type { AvatarCache } from "./avatar_cache.ts";
 import { NS_DATA_FORMS } from "./data_form.ts";
 import { parseJid } from "./jid.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
 import { parseUserMessage } from "./message_parse.ts";
+import {
+  MAM_FEATURES,
+  mamError,
+  mamFin,
+  mamMetadata,
+  mamQueryForm,
+  mamResultMessage,
+  parseMamQuery,
+} from "./mam.ts";
 import {
   FEATURE_SELF_PING,
   NS_MUC,
@@ -33,7 +47,7 @@ import {
   STATUS,
   subjectMessage,
 } from "./muc_stanzas.ts";
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_SID, NS_VCARD } from "./namespaces.ts";
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_PING, NS_SID, NS_VCARD } from "./namespaces.ts";
 import type { RoomOccupancy } from "./room_occupancy.ts";
 import type { RoomSenders } from "./room_senders.ts";
 import type { Router, StanzaRequest } from "./router.ts";
@@ -49,7 +63,7 @@ export const ROOM_FEATURES = [
   "muc_membersonly",
   "muc_nonanonymous",
   "muc_hidden",
-  "urn:xmpp:mam:2",
+  ...MAM_FEATURES,
   NS_OCCUPANT_ID,
   FEATURE_SELF_PING,
   NS_VCARD,
@@ -61,7 +75,13 @@ export interface RoomHandlingOptions {
   domain: string;
   core: Pick<
     GatewayCore,
-    "joinRoom" | "roomInfo" | "roomAction" | "sendMessage" | "conversationAt"
+    | "joinRoom"
+    | "roomInfo"
+    | "roomAction"
+    | "sendMessage"
+    | "conversationAt"
+    | "queryArchive"
+    | "archiveBounds"
   >;
   occupancy: RoomOccupancy;
   rooms: RoomSenders;
@@ -174,25 +194,16 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}),
       ...(avatar ? { avatar } : {}),
     }));
+    // History is always stamped as delayed (XEP-0045 §7.2.15), from the room.
+    const delayed = { now: Number.POSITIVE_INFINITY, thresholdMs: 0, from: room };
     for (const message of snapshot.history) {
       const author = snapshot.occupants.find((occupant) => occupant.id === message.actor);
-      const stanzas = await rooms.messageStanzas(
+      const stanzas = await rooms.archivedStanzas(
         snapshot.thread,
         from.full,
-        {
-          id: asUserId(message.actor),
-          self: message.fromSelf,
-          name: author?.nick ?? message.nick,
-        },
-        {
-          id: message.fromSelf && message.originId ? message.originId : message.id,
-          archiveId: message.id,
-          ...(message.originId ? { originId: message.originId } : {}),
-          text: message.retracted ? "" : message.text,
-          attachments: message.retracted ? [] : message.attachments,
-          timestamp: message.timestamp,
-        },
-        { now: Number.POSITIVE_INFINITY, thresholdMs: 0, from: room },
+        message,
+        author?.nick ?? message.nick,
+        delayed,
       );
       for (const part of stanzas) await send(part);
     }
@@ -289,6 +300,55 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     );
   }, null);
 
+  // XEP-0313 on the room: the form, the metadata, and pages of the archive.
+  router.iq("room", "get", NS_MAM, "query", () => mamQueryForm(), null);
+  router.iq("room", "get", NS_MAM, "metadata", async ({ from, to }) => {
+    const bounds = await core.archiveBounds(from.bare, threadOf(to));
+    if (bounds === undefined) {
+      throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
+    }
+    return mamMetadata(bounds);
+  }, null);
+  router.iq("room", "set", NS_MAM, "query", async ({ from, to, payload }) => {
+    const thread = threadOf(to);
+    const query = parseMamQuery(payload);
+    // In a room's archive `with` names an occupant: room/nick.
+    const withJid = query.with === undefined ? undefined : parseJid(query.with);
+    if (withJid && (withJid.bare !== to.bare || !withJid.resource)) return mamFin(EMPTY_PAGE);
+    let page: ArchivePage | undefined;
+    try {
+      page = await core.queryArchive(from.bare, thread, {
+        max: query.max,
+        flip: query.flip,
+        ...(withJid ? { withNick: withJid.resource } : {}),
+        ...(query.start === undefined ? {} : { start: query.start }),
+        ...(query.end === undefined ? {} : { end: query.end }),
+        ...(query.afterId === undefined ? {} : { afterId: query.afterId }),
+        ...(query.beforeId === undefined ? {} : { beforeId: query.beforeId }),
+        ...(query.ids === undefined ? {} : { ids: query.ids }),
+        ...(query.after === undefined ? {} : { after: query.after }),
+        ...(query.before === undefined ? {} : { before: query.before }),
+      });
+    } catch (error) {
+      throw mamError(error);
+    }
+    if (!page) throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
+    for (const message of page.messages) {
+      const stanzas = await rooms.archivedStanzas(thread, from.full, message, message.nick);
+      for (const stanza of stanzas) {
+        await send(mamResultMessage({
+          to: from.full,
+          from: to.bare,
+          ...(query.queryId === undefined ? {} : { queryId: query.queryId }),
+          archiveId: stanzaIdOf(stanza) ?? message.id,
+          timestamp: message.timestamp,
+          message: stanza,
+        }));
+      }
+    }
+    return mamFin(page);
+  }, null);
+
   // XEP-0410: a client pings its own occupant JID to learn whether it is still in the room.
   router.iq("room", "get", NS_PING, "ping", async ({ from, to }) => {
     const thread = threadOf(to);
@@ -320,6 +380,14 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       "Only kicks (role 'none' for a nick) can be done here: Messenger has no other roles",
     );
   }, null);
+}
+
+/** An archive page with nothing in it (a `with` naming nobody of the room). */
+const EMPTY_PAGE = { complete: true, count: 0 };
+
+/** The room's stanza-id of a groupchat stanza. */
+function stanzaIdOf(stanza: Element): string | undefined {
+  return stanza.getChildren("stanza-id").find((child) => child.attrs.by !== undefined)?.attrs.id;
 }
 
 /** The `<history/>` of a join, as the core's history request. */

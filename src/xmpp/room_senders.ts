@@ -21,7 +21,9 @@ import type {
 } from "../gateway/xmpp_port.ts";
 import { XmppUnavailable } from "../gateway/xmpp_port.ts";
 import { contactJidOf } from "../gateway/contact_ids.ts";
-import type { ThreadId } from "../messenger/ids.ts";
+import { asUserId, type ThreadId } from "../messenger/ids.ts";
+import type { ArchivedMessage } from "../gateway/core_port.ts";
+import { NS_RETRACT } from "./namespaces.ts";
 import { attachmentLink } from "./attachment_presentation.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
 import {
@@ -155,6 +157,58 @@ export class RoomSenders {
         ...(index === 0 && message.originId !== undefined ? { originId: message.originId } : {}),
       })
     );
+  }
+
+  /**
+   * The stanzas of an archived room message for one resource (join history and archive pages):
+   * the same as it was sent live, or, when it was unsent, a XEP-0424 tombstone.
+   */
+  archivedStanzas(
+    thread: ThreadId,
+    to: string,
+    message: ArchivedMessage,
+    author: string,
+    delay?: DelayPolicy,
+  ): Promise<Element[]> {
+    const speaker = { id: asUserId(message.actor), self: message.fromSelf, name: author };
+    if (message.retracted) {
+      const room = this.roomJid(thread);
+      return Promise.resolve(
+        occupantId(room, message.actor).then((id) => [
+          asGroupchat(
+            xml(
+              "message",
+              { from: `${room}/${author}`, to, id: message.id },
+              xml("retracted", {
+                xmlns: NS_RETRACT,
+                id: message.id,
+                stamp: new Date(message.timestamp).toISOString(),
+              }),
+            ),
+            room,
+            { stanzaId: message.id, occupantId: id },
+          ),
+        ]),
+      );
+    }
+    return this.messageStanzas(thread, to, speaker, {
+      id: message.fromSelf && message.originId ? message.originId : message.id,
+      archiveId: message.id,
+      ...(message.originId ? { originId: message.originId } : {}),
+      text: message.text,
+      attachments: message.attachments,
+      timestamp: message.timestamp,
+      ...(message.replyTo?.nick
+        ? {
+          reply: {
+            id: message.replyTo.id,
+            author: message.replyTo.nick,
+            bySelf: false,
+            ...(message.replyTo.text ? { text: message.replyTo.text } : {}),
+          },
+        }
+        : {}),
+    }, delay);
   }
 
   async reaction(chat: Chat, speaker: Speaker, target: string, emojis: string[]): Promise<void> {

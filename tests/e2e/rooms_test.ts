@@ -6,7 +6,10 @@
 
 import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
-import { aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
+import { AccountControl, aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
+import { startGateway } from "./_harness/gateway.ts";
+import { startProsody } from "./_harness/prosody.ts";
+import { seededKv } from "./_harness/seeded_user.ts";
 import { slixmppInRoom } from "./_harness/slix_muc.ts";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
@@ -550,4 +553,140 @@ Deno.test("in a room: replies, mentions, reactions, retractions, corrections, ma
   assert.equal(photo.attrs.type, "groupchat");
   assert.equal(photo.attrs.from, `${room}/Carla Stranger`);
   assert.ok(stanzaIdOf(photo));
+});
+
+/** Pages through a room's archive (XEP-0313), newest page first; returns bodies and ids in order. */
+async function archivePage(
+  client: TestClient,
+  room: string,
+  set: XmlElement,
+  form?: XmlElement,
+): Promise<{ results: XmlElement[]; fin: XmlElement }> {
+  const queryId = crypto.randomUUID();
+  const reply = await client.iq(
+    xml(
+      "iq",
+      { type: "set", to: room },
+      xml("query", { xmlns: "urn:xmpp:mam:2", queryid: queryId }, form ?? null, set),
+    ),
+    10_000,
+  );
+  assert.equal(reply.attrs.type, "result", reply.toString());
+  const results: XmlElement[] = [];
+  for (const stanza of client.pending()) {
+    if (stanza.getChild("result", "urn:xmpp:mam:2")?.attrs.queryid === queryId) {
+      results.push(stanza);
+    }
+  }
+  for (const result of results) {
+    await client.waitFor((s) => s === result, 1000, "a buffered result");
+  }
+  return { results, fin: reply.getChild("fin", "urn:xmpp:mam:2")! };
+}
+
+function forwardedBody(result: XmlElement): string {
+  return result.getChild("result")?.getChild("forwarded")?.getChild("message")?.getChildText(
+    "body",
+  ) ??
+    "";
+}
+
+Deno.test("history, stanza-ids and the archive are the same after a gateway restart; MAM pages", async () => {
+  await using server = await startProsody();
+  await server.register("alice", "alicepw");
+  await using kv = await seededKv();
+  const config = {
+    gateway: { data: kv.path },
+    simulated: { control: "127.0.0.1:0" },
+  };
+  const room = `900001@${server.componentDomain}`;
+  const first = await startGateway(server, { world: WORLD, config });
+  await using alice = await connectClient(server, "alice", "alicepw", { resource: "laptop" });
+  await alice.waitFor(
+    (s) => s.is("presence") && /Connected as/.test(s.getChildText("status") ?? ""),
+    10_000,
+    "connected",
+  );
+  const control = new AccountControl(await first.controlUrl());
+  // Written while no client of Alice is in the room: kept in the archive.
+  for (let i = 1; i <= 12; i++) {
+    await control.inject({ type: "message", actor: "200002", thread: "900001", text: `m${i}` });
+  }
+  const joined = await join(alice, room, "Alice Example", { maxstanzas: "5" });
+  const history = joined.filter((s) => s.attrs.type === "groupchat" && s.getChild("body"));
+  assert.deepEqual(history.map((s) => s.getChildText("body")), ["m8", "m9", "m10", "m11", "m12"]);
+  assert.ok(history.every((s) => s.getChild("delay", "urn:xmpp:delay")), "history is delayed");
+  const ids = history.map((s) =>
+    s.getChildren("stanza-id").find((c) => c.attrs.by === room)?.attrs.id
+  );
+
+  // The archive: the last page of 5, then the one before it, then a filter by author.
+  const last = await archivePage(
+    alice,
+    room,
+    xml("set", { xmlns: "http://jabber.org/protocol/rsm" }, xml("max", {}, "5"), xml("before")),
+  );
+  assert.deepEqual(last.results.map(forwardedBody), ["m8", "m9", "m10", "m11", "m12"]);
+  assert.notEqual(last.fin.attrs.complete, "true");
+  const rsm = last.fin.getChild("set")!;
+  assert.equal(rsm.getChildText("count"), "12");
+  const before = await archivePage(
+    alice,
+    room,
+    xml(
+      "set",
+      { xmlns: "http://jabber.org/protocol/rsm" },
+      xml("max", {}, "5"),
+      xml("before", {}, rsm.getChildText("first") ?? ""),
+    ),
+  );
+  assert.deepEqual(before.results.map(forwardedBody), ["m3", "m4", "m5", "m6", "m7"]);
+  const unknown = await alice.iq(
+    xml(
+      "iq",
+      { type: "set", to: room },
+      xml(
+        "query",
+        { xmlns: "urn:xmpp:mam:2" },
+        xml("set", { xmlns: "http://jabber.org/protocol/rsm" }, xml("after", {}, "no-such-id")),
+      ),
+    ),
+  );
+  assert.ok(unknown.getChild("error")?.getChild("item-not-found"));
+
+  // Restart: the Messenger side starts afresh, the room's archive and ids do not.
+  assert.equal(await first.stop(), 0);
+  await first[Symbol.asyncDispose]();
+  await using second = await startGateway(server, { world: WORLD, config });
+  await alice.waitFor(
+    (s) => s.is("presence") && /Connected as/.test(s.getChildText("status") ?? ""),
+    15_000,
+    "connected again",
+  );
+  // The client learns it is no longer in the room (self-ping) and joins again.
+  const ping = await alice.iq(
+    xml(
+      "iq",
+      { type: "get", to: `${room}/Alice Example` },
+      xml("ping", { xmlns: "urn:xmpp:ping" }),
+    ),
+  );
+  assert.ok(ping.getChild("error")?.getChild("not-acceptable"));
+  const rejoined = await join(alice, room, "Alice Example", { maxstanzas: "5" });
+  const again = rejoined.filter((s) => s.attrs.type === "groupchat" && s.getChild("body"));
+  assert.deepEqual(again.map((s) => s.getChildText("body")), ["m8", "m9", "m10", "m11", "m12"]);
+  assert.deepEqual(
+    again.map((s) => s.getChildren("stanza-id").find((c) => c.attrs.by === room)?.attrs.id),
+    ids,
+  );
+  const afterRestart = await archivePage(
+    alice,
+    room,
+    xml("set", { xmlns: "http://jabber.org/protocol/rsm" }, xml("max", {}, "5"), xml("before")),
+  );
+  assert.deepEqual(
+    afterRestart.results.map((r) => r.getChild("result")?.attrs.id),
+    last.results.map((r) => r.getChild("result")?.attrs.id),
+  );
+  assert.equal(await second.stop(), 0);
 });

@@ -55,6 +55,8 @@ export interface TestCoreOptions {
   deps?: Partial<Omit<CoreDependencies, "kv" | "network" | "xmpp">>;
   /** Echo friends' answer delay (ms); default the network's. */
   echoDelayMs?: number;
+  /** A store of the caller's (kept open on dispose, e.g. to start a core again on it). */
+  kv?: Deno.Kv;
   /** Fills the store before the core starts (registered users from an earlier run). */
   seed?: (kv: Deno.Kv) => Promise<void>;
   /** Runs on the network before the core starts (faults for the first logins). */
@@ -73,7 +75,7 @@ export interface TestCore extends Core, AsyncDisposable {
 
 /** Builds and starts a core around `port`. */
 export async function testCore(port: XmppPort, options: TestCoreOptions): Promise<TestCore> {
-  const kv = await Deno.openKv(":memory:");
+  const kv = options.kv ?? await Deno.openKv(":memory:");
   await options.seed?.(kv);
   const network = new SimulatedNetwork(
     parseWorld(options.world, "<inline>"),
@@ -118,7 +120,7 @@ export async function testCore(port: XmppPort, options: TestCoreOptions): Promis
     async [Symbol.asyncDispose]() {
       await core.stop();
       await network.close();
-      kv.close();
+      if (!options.kv) kv.close();
     },
   };
 }

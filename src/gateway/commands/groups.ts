@@ -39,10 +39,12 @@ export function groupsCommand(ctx: CommandContext): Command {
           columns: [
             { name: "name", label: "Name" },
             { name: "jid", label: "Room address" },
+            { name: "members", label: "Members" },
           ],
           rows: rooms.map((room) => ({
             name: room.name ?? "(no name)",
             jid: contactJid(ctx, room.thread),
+            members: room.members === undefined ? "?" : String(room.members),
           })),
         },
       };

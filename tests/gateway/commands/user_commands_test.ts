@@ -87,7 +87,9 @@ Deno.test("contacts lists the friends with their JIDs; groups the group threads 
   ]);
   const groups = await f.run("groups", ALICE);
   assert.equal(noteOf(groups), "1 group: join a room address as a group chat");
-  assert.deepEqual(rowsOf(groups), [{ name: "Hiking club", jid: `900001@${DOMAIN}` }]);
+  assert.deepEqual(rowsOf(groups), [
+    { name: "Hiking club", jid: `900001@${DOMAIN}`, members: "3" },
+  ]);
 });
 
 Deno.test("find searches Messenger users by name and answers contact JIDs", async () => {
