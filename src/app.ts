@@ -84,11 +84,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     throw error;
   }
   const domain = config.component.jid;
+  const maxStanzaBytes = config.component.maxStanzaSize * 1024;
   const connection = new ComponentConnection({
     domain,
     secret: config.component.secret,
     server: config.component.server,
     port: config.component.port,
+    maxStanzaBytes,
   });
   const send = (stanza: Parameters<typeof connection.send>[0]) => connection.send(stanza);
   // XEP-0356 grants, contacts' avatars (loopback allowed only for the simulated network, whose
@@ -112,6 +114,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     whenOnline: (timeoutMs) => connection.whenOnline(timeoutMs),
     privileges,
     avatars,
+    maxStanzaBytes,
     contact: contactCard,
     caps: {
       gateway: (): Element =>
@@ -136,6 +139,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const router = new Router({
     domain,
+    maxStanzaBytes,
     send,
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
   });
@@ -240,6 +244,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     caller,
     send,
     sessionTimeoutMs,
+    maxStanzaBytes,
   });
   registerServiceDiscovery(router, {
     name: config.gateway.name,

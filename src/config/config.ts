@@ -22,6 +22,8 @@ export interface ComponentConfig {
   secret: string;
   server: string;
   port: number;
+  /** The largest stanza the gateway writes (KiB); servers close the stream over larger ones. */
+  maxStanzaSize: number;
 }
 
 /** Who may use the gateway and where it keeps its state. */

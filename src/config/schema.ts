@@ -219,6 +219,13 @@ export const SCHEMA: Schema = {
         min: 1,
         max: 65535,
       }),
+      maxStanzaSize: integer({
+        doc: "The largest stanza, in KiB, the gateway sends; keep it below the XMPP server's " +
+          "limit for components (Prosody: 512 KiB).",
+        default: 256,
+        min: 16,
+        max: 16384,
+      }),
     },
   },
   gateway: {

@@ -83,6 +83,14 @@ export function splitText(text: string, maxUnits: number): string[] {
   return pieces;
 }
 
+/** `text` cut to at most `max` code units (never inside a surrogate pair), "…" ending a cut one. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
 }

@@ -69,6 +69,8 @@ export interface XmppSendersOptions {
   removalWaitMs?: number;
   /** XEP-0115 `<c/>` elements for the gateway's and the contacts' available presences. */
   caps?: { gateway(): Element; contact(): Element };
+  /** The stanza size cap (bytes): longer texts are split to stay under it. */
+  maxStanzaBytes?: number;
 }
 
 interface LastPresences {
@@ -89,6 +91,7 @@ export class XmppSenders implements XmppPort {
       send: options.send,
       privileges: options.privileges,
       ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
+      ...(options.maxStanzaBytes ? { maxStanzaBytes: options.maxStanzaBytes } : {}),
     });
     options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
   }

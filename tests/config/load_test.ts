@@ -41,6 +41,7 @@ Deno.test("a minimal file gets every default", () => {
     secret: "s3cret-value",
     server: "127.0.0.1",
     port: 5347,
+    maxStanzaSize: 256,
   });
   assert.equal(config.gateway.name, "Facebook Messenger");
   assert.deepEqual(config.gateway.admins, []);
@@ -58,6 +59,7 @@ jid = "Chat.Example.COM"
 secret = "abc"
 server = "xmpp.internal"
 port = 5348
+max_stanza_size = 128
 [gateway]
 name = "Messenger"
 admins = ["Admin@Example.org", "bob@example.org"]
@@ -76,6 +78,7 @@ level = "debug"
     secret: "abc",
     server: "xmpp.internal",
     port: 5348,
+    maxStanzaSize: 128,
   });
   assert.equal(config.gateway.name, "Messenger");
   assert.deepEqual(config.gateway.admins, ["admin@example.org", "bob@example.org"]);
@@ -89,6 +92,14 @@ level = "debug"
     control: { hostname: "127.0.0.1", port: 7777 },
   });
   assert.equal(config.log.level, "debug");
+});
+
+Deno.test("component.max_stanza_size is KiB within bounds, named with its file when wrong", () => {
+  assert.equal(parse(`${MINIMAL}max_stanza_size = 64\n`).component.maxStanzaSize, 64);
+  for (const value of ["8", "20000", '"big"']) {
+    const e = fail(`${MINIMAL}max_stanza_size = ${value}\n`);
+    assert.match(e.message, new RegExp(`"component.max_stanza_size" in ${FILE}`));
+  }
 });
 
 Deno.test("contacts.presence defaults to the safe 'connected' and refuses other words", () => {
