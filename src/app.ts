@@ -52,6 +52,7 @@ import { AvatarCache } from "./xmpp/avatar_cache.ts";
 import { AVATAR_LIMITS, fetchImage } from "./xmpp/image_fetch.ts";
 import { AttachmentRehost } from "./xmpp/attachment_rehost.ts";
 import { boundedDownload } from "./net/bounded_download.ts";
+import { privateOrigins } from "./net/private_origins.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
@@ -93,15 +94,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     maxStanzaBytes,
   });
   const send = (stanza: Parameters<typeof connection.send>[0]) => connection.send(stanza);
-  // XEP-0356 grants, contacts' avatars (loopback allowed only for the simulated network, whose
-  // file server is on loopback) and the senders that use them.
+  // Private addresses are fetched only from the network's own file server (for URLs from
+  // Messenger events) and the origins the admin listed; links users send, public ones only.
+  const origins = privateOrigins({
+    networkMedia: () => network.privateMediaOrigin,
+    admin: config.messages.privateFileOrigins,
+  });
+  // XEP-0356 grants, contacts' avatars and the senders that use them.
   const privileges = new Privileges();
   const avatars = new AvatarCache({
     fetch: (url) =>
-      fetchImage(url, {
-        ...AVATAR_LIMITS,
-        allowPrivateHosts: config.messenger.backend === "simulated",
-      }),
+      fetchImage(url, { ...AVATAR_LIMITS, privateOriginAllowed: origins.fromMessenger }),
   });
   const contactCard = (user: string, id: UserId): ContactCard | undefined =>
     gateway.session(user)?.contact(id);
@@ -156,16 +159,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }),
   });
   // Attachments: files users send are downloaded for Messenger; Messenger's files are re-uploaded
-  // to the configured XEP-0363 service (loopback downloads only for the simulated network).
+  // to the configured XEP-0363 service.
   const MiB = 1024 * 1024;
-  const allowPrivateHosts = config.messenger.backend === "simulated";
   const downloadTimeoutMs = config.messages.downloadTimeout * 1000;
   const rehost = config.messages.uploadService === undefined ? undefined : new AttachmentRehost({
     service: config.messages.uploadService,
     call: (iq) => router.call(iq),
     maxBytes: config.messages.uploadMaxSize * MiB,
     timeoutMs: downloadTimeoutMs,
-    allowPrivateHosts,
+    privateOriginAllowed: origins.fromMessenger,
   });
   const outgoing = new OutgoingMessages({
     queues,
@@ -176,7 +178,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       boundedDownload(url, {
         maxBytes: config.messages.sendMaxSize * MiB,
         timeoutMs: downloadTimeoutMs,
-        allowPrivateHosts,
+        privateOriginAllowed: origins.fromUsers,
       }),
     settings: {
       reconnectWaitMs: config.messages.reconnectWait * 1000,

@@ -81,6 +81,11 @@ export interface MessagesConfig {
   sendMaxSize: number;
   /** Seconds one attachment download (from Messenger or from a user's link) may take. */
   downloadTimeout: number;
+  /**
+   * Origins (`http(s)://host:port`) on a private network the gateway may download files from
+   * anyway, e.g. the XMPP server's own upload service on the LAN. Nothing else private is fetched.
+   */
+  privateFileOrigins: string[];
 }
 
 /** Which Messenger network to use. */

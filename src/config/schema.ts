@@ -18,7 +18,7 @@ import {
   type KeySpec,
   list,
   reject,
-  type Rejection,
+  Rejection,
   type SectionName,
   type SectionType,
   text,
@@ -188,6 +188,40 @@ function loopbackAddress(s: string): { hostname: string; port: number } | Reject
   return { hostname, port: Number(portText) };
 }
 
+/** An `http(s)://host[:port]` origin, as `URL.origin` writes it (default ports dropped). */
+function origin(s: string): string | Rejection {
+  let url: URL;
+  try {
+    url = new URL(s.trim());
+  } catch {
+    return reject("it is not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return reject("http or https only");
+  if (url.username || url.password || url.search || url.hash || url.pathname !== "/") {
+    return reject("an origin has no path, query or credentials");
+  }
+  return url.origin;
+}
+
+/** The control API's address, which the gateway must never be allowed to fetch. */
+function controlAddress(
+  s: string,
+  ctx: KeyContext,
+): { hostname: string; port: number } | Rejection {
+  const address = loopbackAddress(s);
+  if (address instanceof Rejection) return address;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const listed = ctx.get("messages", "privateFileOrigins") ?? [];
+  if (
+    listed.some((o) =>
+      o === `http://${host}:${address.port}` || o === `https://${host}:${address.port}`
+    )
+  ) {
+    return reject("it is also in messages.private_file_origins: the gateway must never fetch it");
+  }
+  return address;
+}
+
 const simulatedBackend = (ctx: KeyContext) => ctx.get("messenger", "backend") === "simulated";
 
 /** The configuration schema: every table and key the gateway understands. */
@@ -345,6 +379,13 @@ export const SCHEMA: Schema = {
         min: 1,
         max: 3600,
       }),
+      privateFileOrigins: list({
+        doc: "Origins on a private network files may be downloaded from anyway, such as your " +
+          "XMPP server's own upload service on the LAN; any other private address is refused.",
+        default: [],
+        expect: 'a list of origins such as ["http://10.0.0.5:5280"]',
+        item: origin,
+      }),
     },
   },
   messenger: {
@@ -371,7 +412,7 @@ export const SCHEMA: Schema = {
         doc: 'Optional "host:port" for the control API; the host must be loopback.',
         required: false,
         expect: 'a loopback "host:port" such as "127.0.0.1:7777"',
-        map: loopbackAddress,
+        map: controlAddress,
       }),
     },
   },

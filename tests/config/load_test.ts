@@ -102,6 +102,27 @@ Deno.test("component.max_stanza_size is KiB within bounds, named with its file w
   }
 });
 
+Deno.test("messages.private_file_origins are origins, and never the control API's address", () => {
+  assert.deepEqual(parse(MINIMAL).messages.privateFileOrigins, []);
+  const config = parse(
+    `${MINIMAL}[messages]\nprivate_file_origins = ["http://10.0.0.5:5280", "HTTPS://Upload.LAN/"]\n`,
+  );
+  assert.deepEqual(config.messages.privateFileOrigins, [
+    "http://10.0.0.5:5280",
+    "https://upload.lan",
+  ]);
+  for (const value of ['"file:///etc"', '"http://10.0.0.5/up/"', '"http://u:p@10.0.0.5"', '"x"']) {
+    const e = fail(`${MINIMAL}[messages]\nprivate_file_origins = [${value}]\n`);
+    assert.match(e.message, new RegExp(`"messages.private_file_origins" in ${FILE}`));
+  }
+  const e = fail(
+    `${MINIMAL}[messages]\nprivate_file_origins = ["http://127.0.0.1:7777"]\n` +
+      `[messenger]\nbackend = "simulated"\n[simulated]\nworld = "w.toml"\n` +
+      `control = "127.0.0.1:7777"\n`,
+  );
+  assert.match(e.message, /"simulated.control" .*must never fetch it/);
+});
+
 Deno.test("contacts.presence defaults to the safe 'connected' and refuses other words", () => {
   assert.deepEqual(parse(MINIMAL).contacts, { presence: "connected" });
   for (const mode of ["connected", "messenger", "none"]) {

@@ -74,6 +74,11 @@ export class SimulatedNetwork implements MessengerNetwork {
     });
   }
 
+  /** The file server's origin once it runs (on loopback): see MessengerNetwork. */
+  get privateMediaOrigin(): string | undefined {
+    return this.#files.baseUrl;
+  }
+
   /** The control API's base URL while it runs. */
   get controlUrl(): string | undefined {
     return this.#controlServer?.url;
