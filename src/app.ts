@@ -88,7 +88,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const maxStanzaBytes = config.component.maxStanzaSize * 1024;
   const connection = new ComponentConnection({
     domain,
-    secret: config.component.secret,
+    secret: config.component.secret.reveal(),
     server: config.component.server,
     port: config.component.port,
     maxStanzaBytes,

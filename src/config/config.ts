@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Secret } from "../secret.ts";
+
 /** Log levels an admin can pick; the same names as @logtape/logtape uses. */
 export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
@@ -19,7 +21,7 @@ export interface ComponentConfig {
   /** The component's domain, e.g. `facebook.example.org`. */
   jid: string;
   /** Shared secret; `MESSENGER_GATEWAY_SECRET` in the environment overrides the file. */
-  secret: string;
+  secret: Secret;
   server: string;
   port: number;
   /** The largest stanza the gateway writes (KiB); servers close the stream over larger ones. */

@@ -9,6 +9,7 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
+import { Secret } from "../secret.ts";
 import type { LogLevel, MessengerBackend } from "./config.ts";
 import {
   choice,
@@ -69,9 +70,9 @@ function nonEmpty(s: string): string | Rejection {
   return t === "" ? reject() : t;
 }
 
-function secretValue(s: string): string | Rejection {
+function secretValue(s: string): Secret | Rejection {
   // Kept verbatim: whitespace may be part of a shared secret.
-  return s === "" ? reject() : s;
+  return s === "" ? reject() : new Secret(s);
 }
 
 function host(s: string): string | Rejection {

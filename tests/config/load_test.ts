@@ -36,9 +36,11 @@ function fail(text: string, env: Record<string, string | undefined> = {}): Confi
 Deno.test("a minimal file gets every default", () => {
   const config = parse(MINIMAL);
   assert.equal(config.file, FILE);
-  assert.deepEqual(config.component, {
+  assert.equal(config.component.secret.reveal(), "s3cret-value");
+  assert.equal(String(config.component.secret), "***", "the secret never prints");
+  assert.deepEqual({ ...config.component, secret: undefined }, {
     jid: "facebook.example.org",
-    secret: "s3cret-value",
+    secret: undefined,
     server: "127.0.0.1",
     port: 5347,
     maxStanzaSize: 256,
@@ -73,9 +75,10 @@ control = "127.0.0.1:7777"
 [log]
 level = "debug"
 `);
-  assert.deepEqual(config.component, {
+  assert.equal(config.component.secret.reveal(), "abc");
+  assert.deepEqual({ ...config.component, secret: undefined }, {
     jid: "chat.example.com",
-    secret: "abc",
+    secret: undefined,
     server: "xmpp.internal",
     port: 5348,
     maxStanzaSize: 128,
@@ -137,17 +140,17 @@ Deno.test("contacts.presence defaults to the safe 'connected' and refuses other 
 
 Deno.test("the environment's secret overrides the file's", () => {
   const config = parse(MINIMAL, { [SECRET_ENV]: "from-env" });
-  assert.equal(config.component.secret, "from-env");
+  assert.equal(config.component.secret.reveal(), "from-env");
 });
 
 Deno.test("the environment's secret stands in for a missing one", () => {
   const config = parse(`[component]\njid = "facebook.example.org"\n`, { [SECRET_ENV]: "env" });
-  assert.equal(config.component.secret, "env");
+  assert.equal(config.component.secret.reveal(), "env");
 });
 
 Deno.test("an empty environment secret counts as unset", () => {
   const config = parse(MINIMAL, { [SECRET_ENV]: "" });
-  assert.equal(config.component.secret, "s3cret-value");
+  assert.equal(config.component.secret.reveal(), "s3cret-value");
 });
 
 Deno.test("a missing secret is reported with the environment variable as an alternative", () => {
@@ -473,7 +476,7 @@ Deno.test("loadConfig reads a file and resolves paths next to it", async () => {
   const config = await loadConfig(file, { [SECRET_ENV]: "env-secret" });
   assert.equal(config.file, file);
   assert.equal(config.gateway.data, join(dir, "gw.kv"));
-  assert.equal(config.component.secret, "env-secret");
+  assert.equal(config.component.secret.reveal(), "env-secret");
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import { IncomingEvents } from "../../src/gateway/incoming_events.ts";
@@ -73,7 +74,7 @@ export async function messageCore<P extends XmppPort>(port: P, options: MessageC
   const step = await gateway.register(ALICE, {
     kind: "password",
     email: "alice@example.com",
-    password: "correct horse",
+    password: new Secret("correct horse"),
   });
   assert.equal(step.kind, "registered");
   const session = gateway.session(ALICE)!;

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { privateOrigins } from "../../src/net/private_origins.ts";
 
 Deno.test("links users send never reach the network's file server; Messenger's URLs may", () => {
-  let media: string | undefined;
-  const origins = privateOrigins({ networkMedia: () => media, admin: [] });
+  const files: { origin?: string } = {};
+  const origins = privateOrigins({ networkMedia: () => files.origin, admin: [] });
   assert.equal(origins.fromMessenger("http://127.0.0.1:4000"), false, "no file server yet");
-  media = "http://127.0.0.1:4000";
+  files.origin = "http://127.0.0.1:4000"; // the file server started
   assert.equal(origins.fromMessenger("http://127.0.0.1:4000"), true);
   assert.equal(origins.fromMessenger("http://127.0.0.1:4001"), false, "exact port");
   assert.equal(origins.fromMessenger("http://localhost:4000"), false, "exact host");

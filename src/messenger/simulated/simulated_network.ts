@@ -171,7 +171,9 @@ export class SimulatedNetwork implements MessengerNetwork {
   }
 
   async #credentialsMatch(account: SimAccount, credentials: Credentials): Promise<boolean> {
-    if (credentials.kind === "password") return credentials.password === account.world.password;
+    if (credentials.kind === "password") {
+      return credentials.password.reveal() === account.world.password;
+    }
     const xs = credentials.cookies.find((cookie) => cookie.key === "xs")?.value;
     if (xs === undefined) return false;
     const configured = account.world.cookies?.find((cookie) => cookie.key === "xs")?.value;
