@@ -13,6 +13,7 @@ import { connectClient } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import {
   AdhocRun,
+  credentialsForm,
   errorCondition,
   formOf,
   gatewayStatus,
@@ -66,15 +67,13 @@ Deno.test({
       });
       const gw = server.componentDomain;
       await using mallory = await connectClient(server, "mallory", "mallory-xmpp-pw");
-      const form = (email: string, password: string) =>
-        submitForm({ FORM_TYPE: NS_REGISTER, email, password });
 
       // A registration that fails, with a password chosen to hide a JID from the admin.
       const refused = await inBandRegistration(
         mallory,
         gw,
         "set",
-        form("alice@example.com", "mallory@localhost"),
+        credentialsForm("alice@example.com", "mallory@localhost"),
       );
       assert.equal(errorCondition(refused), "not-authorized", refused.toString());
       // Later lines about that JID must still name it.
@@ -82,7 +81,7 @@ Deno.test({
         mallory,
         gw,
         "set",
-        form("alice@example.com", "correct horse"),
+        credentialsForm("alice@example.com", "correct horse"),
       );
       assert.equal(registered.attrs.type, "result", registered.toString());
       await gateway.waitForLog(/mallory@localhost registered as Messenger user 100001/, 15_000);

@@ -12,6 +12,16 @@ import { parseXml } from "../../src/xmpp/xml.ts";
 
 const DOMAIN = "fb.example.org";
 
+/** Runs `fn` with setTimeout and clearTimeout faked, restored afterwards. */
+function withClock(fn: (clock: ReturnType<typeof FakeTimers.install>) => void): void {
+  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
+  try {
+    fn(clock);
+  } finally {
+    clock.uninstall();
+  }
+}
+
 function ledger(settings: AcknowledgementSettings = {}) {
   const written: string[] = [];
   const acks = new StreamAcknowledgements({
@@ -29,9 +39,8 @@ function ledger(settings: AcknowledgementSettings = {}) {
   return { acks, written, barriers, echo };
 }
 
-Deno.test("one barrier per burst; its echo confirms everything written before it", () => {
-  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
-  try {
+Deno.test("one barrier per burst; its echo confirms everything written before it", () =>
+  withClock((clock) => {
     const { acks, barriers, echo } = ledger();
     acks.streamUp();
     acks.written("<message id='a'/>");
@@ -44,14 +53,10 @@ Deno.test("one barrier per burst; its echo confirms everything written before it
     assert.ok(echo(barriers()[0]), "the echo is consumed");
     assert.equal(acks.unconfirmed, 1, "c came after the barrier");
     acks.close();
-  } finally {
-    clock.uninstall();
-  }
-});
+  }));
 
-Deno.test("only the gateway's own domain confirms: a user cannot fake a barrier's answer", () => {
-  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
-  try {
+Deno.test("only the gateway's own domain confirms: a user cannot fake a barrier's answer", () =>
+  withClock((clock) => {
     const { acks, barriers } = ledger();
     acks.streamUp();
     acks.written("<message id='a'/>");
@@ -64,14 +69,10 @@ Deno.test("only the gateway's own domain confirms: a user cannot fake a barrier'
     assert.equal(acks.handle(fromServer), true, "an error answer confirms too");
     assert.equal(acks.unconfirmed, 0);
     acks.close();
-  } finally {
-    clock.uninstall();
-  }
-});
+  }));
 
-Deno.test("after a drop, what was not confirmed is written again first, in order, then a barrier", () => {
-  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
-  try {
+Deno.test("after a drop, what was not confirmed is written again first, in order, then a barrier", () =>
+  withClock((clock) => {
     const { acks, written, echo, barriers } = ledger({ barrierEvery: 100 });
     acks.streamUp();
     acks.written("<message id='a'/>");
@@ -87,14 +88,10 @@ Deno.test("after a drop, what was not confirmed is written again first, in order
     assert.deepEqual(written.slice(0, 2), ["<message id='b'/>", "<message id='c'/>"]);
     assert.ok(written[2].startsWith("<iq"), "a barrier right after");
     acks.close();
-  } finally {
-    clock.uninstall();
-  }
-});
+  }));
 
-Deno.test("bounded: an unanswered barrier is given up, and the ledger keeps at most maxStanzas", () => {
-  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
-  try {
+Deno.test("bounded: an unanswered barrier is given up, and the ledger keeps at most maxStanzas", () =>
+  withClock((clock) => {
     const { acks, written } = ledger({
       barrierTimeoutMs: 1000,
       maxStanzas: 10,
@@ -111,7 +108,4 @@ Deno.test("bounded: an unanswered barrier is given up, and the ledger keeps at m
     acks.streamUp();
     assert.deepEqual(written, []);
     acks.close();
-  } finally {
-    clock.uninstall();
-  }
-});
+  }));
