@@ -218,4 +218,11 @@ export interface MessengerNetwork {
   login(credentials: Credentials, options?: LoginOptions): Promise<LoginResult>;
   /** Frees what the network holds (servers, Workers). */
   close(): Promise<void>;
+  /**
+   * The origin (`http://host:port`) of the network's own file server when it runs on a private
+   * address, as the simulated network's does on loopback: URLs in this network's events at
+   * exactly this origin may be downloaded although private — never links users send. Absent
+   * (or undefined before the server starts) otherwise.
+   */
+  readonly privateMediaOrigin?: string | undefined;
 }

@@ -8,7 +8,8 @@
  */
 
 import { NS_STANZAS } from "./namespaces.ts";
-import { cloneElement, type Element, xml } from "./xml.ts";
+import { truncateText } from "./stanza_size.ts";
+import { type Attrs, type Element, xml } from "./xml.ts";
 
 /** RFC 6120 §8.3.3 defined conditions the gateway uses. */
 export type StanzaErrorCondition =
@@ -79,9 +80,17 @@ export class StanzaError extends Error {
   }
 }
 
+/** The most of a bounced message's body an error reply echoes (UTF-16 code units). */
+export const ECHOED_BODY_MAX = 1024;
+/** Attributes of an iq payload longer than this are not echoed. */
+const ECHOED_ATTRIBUTE_MAX = 256;
+
 /**
- * Builds the error reply to a stanza: same name, swapped addresses, same id, the original payload
- * kept (RFC 6120 §8.3.1 allows it; clients match on it) and the error appended.
+ * Builds the error reply to a stanza: same name, swapped addresses, same id, and a small part of
+ * the original (RFC 6120 §8.3.1 allows it; clients match on the id): an iq's payload element
+ * without its children, a message's body cut to {@link ECHOED_BODY_MAX}. Never the whole payload,
+ * which a user can make as large as their server lets through — and escaping makes it larger
+ * still on the way back, past what the server accepts from the component.
  */
 export function errorReply(stanza: Element, error: StanzaError): Element {
   const reply = xml(stanza.name, {
@@ -92,10 +101,10 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   });
   if (stanza.name === "iq") {
     const [payload] = stanza.getChildElements();
-    if (payload) reply.append(cloneElement(payload));
+    if (payload) reply.append(emptyCopy(payload));
   } else if (stanza.name === "message") {
-    const body = stanza.getChild("body");
-    if (body) reply.append(cloneElement(body));
+    const body = stanza.getChildText("body");
+    if (body !== null) reply.append(xml("body", {}, truncateText(body, ECHOED_BODY_MAX)));
   }
   reply.append(error.toElement());
   return reply;
@@ -107,4 +116,15 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
  */
 export function quoted(text: string, max = 60): string {
   return `'${text.length > max ? `${text.slice(0, max)}…` : text}'`;
+}
+
+/** The element with its name, namespace and short attributes, without children. */
+function emptyCopy(element: Element): Element {
+  const attrs: Attrs = {};
+  for (const [name, value] of Object.entries(element.attrs)) {
+    if (value !== undefined && (name === "xmlns" || value.length <= ECHOED_ATTRIBUTE_MAX)) {
+      attrs[name] = value;
+    }
+  }
+  return xml(element.name, attrs);
 }

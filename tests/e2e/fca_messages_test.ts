@@ -7,6 +7,7 @@
  * Ids: the registered user alice@localhost is Messenger account 100001; their friend is 100002
  * (the recorded deltas' sender), whose contact JID is `100002@<gateway>`.
  */
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
@@ -42,7 +43,7 @@ async function setup() {
     jid: "alice@localhost",
     registeredAt: Date.now(),
     preferences: {},
-    messengerSession: JSON.stringify(cookies),
+    messengerSession: new Secret(JSON.stringify(cookies)),
   });
   kv.close();
   const config = parseConfig(

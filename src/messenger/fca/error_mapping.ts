@@ -9,7 +9,6 @@
  * @module
  */
 
-import { redactSecrets } from "../../log.ts";
 import { MessengerError, type MessengerErrorCode } from "../errors.ts";
 import type { WireError } from "./protocol.ts";
 
@@ -107,21 +106,30 @@ const SENTENCE: Record<MessengerErrorCode, string> = {
 
 /**
  * Turns a {@link WireError} into a {@link MessengerError}. The message names the operation and
- * fca's own short error text (redacted of registered secrets), never a response body.
+ * fca's own short error text, passed through `redact` (the session's own secrets, which fca may
+ * quote), never a response body.
  */
-export function messengerErrorFromWire(operation: string, wire: WireError): MessengerError {
+export function messengerErrorFromWire(
+  operation: string,
+  wire: WireError,
+  redact: (text: string) => string = (text) => text,
+): MessengerError {
   const code = errorCodeOf(wire);
   const detail = [wire.code, wire.error, wire.errorDescription ?? wire.message]
     .filter((part) => part !== undefined && part !== "")
     .map(String)
     .join(": ");
   const message = `${SENTENCE[code]}: ${operation}${detail === "" ? "" : ` (${detail})`}`;
-  return new MessengerError(code, redactSecrets(message));
+  return new MessengerError(code, redact(message));
 }
 
 /** Maps any raw fca failure (main-side convenience: reduce, then map). */
-export function messengerErrorFromFca(operation: string, raw: unknown): MessengerError {
-  return messengerErrorFromWire(operation, toWireError(raw));
+export function messengerErrorFromFca(
+  operation: string,
+  raw: unknown,
+  redact?: (text: string) => string,
+): MessengerError {
+  return messengerErrorFromWire(operation, toWireError(raw), redact);
 }
 
 function truncate(text: string): string {

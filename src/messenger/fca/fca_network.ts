@@ -8,8 +8,7 @@
  * @module
  */
 
-import { registerSecret } from "../../log.ts";
-import { type Credentials, secretCookieValues } from "../credentials.ts";
+import type { Credentials } from "../credentials.ts";
 import { MessengerError } from "../errors.ts";
 import type { LoginOptions, LoginResult, MessengerNetwork } from "../session.ts";
 import { FcaSession, type LoginStep } from "./fca_session.ts";
@@ -139,16 +138,15 @@ export class FcaNetwork implements MessengerNetwork {
 
 function wireCredentials(credentials: Credentials): WireCredentials {
   if (credentials.kind === "password") {
-    if (credentials.email === "" || credentials.password === "") {
+    const password = credentials.password.reveal();
+    if (credentials.email === "" || password === "") {
       throw new MessengerError("bad_request", "Email and password are both needed");
     }
-    registerSecret(credentials.password);
-    return { kind: "password", email: credentials.email, password: credentials.password };
+    return { kind: "password", email: credentials.email, password };
   }
   if (credentials.cookies.length === 0) {
     throw new MessengerError("bad_request", "No cookies given");
   }
-  for (const secret of secretCookieValues(credentials.cookies)) registerSecret(secret);
   return {
     kind: "cookies",
     appState: credentials.cookies.map((cookie) => ({

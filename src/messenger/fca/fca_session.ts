@@ -11,7 +11,8 @@
  * @module
  */
 
-import { messengerLog, registerSecret } from "../../log.ts";
+import { messengerLog } from "../../log.ts";
+import { redactValues } from "../../secret.ts";
 import type { ConnectionState } from "../connection_state.ts";
 import { type Cookie, secretCookieValues } from "../credentials.ts";
 import { isMessengerError, MessengerError } from "../errors.ts";
@@ -79,6 +80,9 @@ export type LoginStep = "logged_in" | "two_factor_required";
  */
 export const MAX_RELOGIN_NETWORK_RETRIES = 4;
 
+/** Secrets of one account kept for redacting fca's texts (cookies rotate: the oldest go). */
+const MAX_KEPT_SECRETS = 200;
+
 /** The fca implementation of {@link MessengerSession}; see the module documentation. */
 export class FcaSession implements MessengerSession {
   readonly #settings: FcaSessionSettings;
@@ -96,6 +100,11 @@ export class FcaSession implements MessengerSession {
   #state: ConnectionState = { status: "connecting" };
   #worker: WorkerClient | undefined;
   #cookies: Cookie[] = [];
+  /**
+   * This account's secrets (password, two-factor codes, cookie values, newest last), hidden in
+   * what fca says: its log lines and error texts may quote them. Bounded: cookies rotate.
+   */
+  #secrets = new Set<string>();
   #closed = false;
   #listening = false;
   #recovering = false;
@@ -140,6 +149,11 @@ export class FcaSession implements MessengerSession {
 
   /** First login step in a fresh Worker. The Worker is freed when this throws. */
   async begin(credentials: WireCredentials, timeoutMs: number): Promise<LoginStep> {
+    this.#keepSecret(
+      ...(credentials.kind === "password"
+        ? [credentials.password]
+        : secretCookieValues(credentials.appState)),
+    );
     const outcome = await this.#spawnAndLogin(credentials, timeoutMs);
     return outcome.kind;
   }
@@ -153,6 +167,7 @@ export class FcaSession implements MessengerSession {
       throw new MessengerError("timeout", this.#abandonedReason);
     }
     const worker = this.#requireWorker("submit a two-factor code");
+    this.#keepSecret(code);
     try {
       const outcome = await worker.call("submit_code", { code }, timeoutMs);
       this.#adopt(outcome);
@@ -426,8 +441,9 @@ export class FcaSession implements MessengerSession {
         if (this.#worker === worker) this.#onNotice(notice);
       },
       onCrash: (reason) => {
-        if (this.#worker === worker) this.#onWorkerFailure(reason);
+        if (this.#worker === worker) this.#onWorkerFailure(this.#redact(reason));
       },
+      redact: (text) => this.#redact(text),
     }, this.#settings.workerUrl ?? FCA_WORKER_URL);
     this.#worker = worker;
     const params: WorkerOps["login"]["params"] = {
@@ -457,9 +473,23 @@ export class FcaSession implements MessengerSession {
     this.#rememberCookies(outcome.cookies);
   }
 
+  #keepSecret(...values: string[]): void {
+    for (const value of values) {
+      this.#secrets.delete(value);
+      this.#secrets.add(value);
+    }
+    while (this.#secrets.size > MAX_KEPT_SECRETS) {
+      this.#secrets.delete(this.#secrets.values().next().value!);
+    }
+  }
+
+  #redact(text: string): string {
+    return redactValues(text, this.#secrets);
+  }
+
   #rememberCookies(cookies: WireCookie[]): void {
     if (cookies.length === 0) return;
-    for (const secret of secretCookieValues(cookies)) registerSecret(secret);
+    this.#keepSecret(...secretCookieValues(cookies));
     this.#cookies = cookies.map((cookie) => ({ ...cookie }));
   }
 
@@ -480,7 +510,7 @@ export class FcaSession implements MessengerSession {
       case "log":
         messengerLog[notice.level === "warning" ? "warning" : notice.level](
           "fca Worker: {message}",
-          { message: notice.message },
+          { message: this.#redact(notice.message) },
         );
         return;
       case "mqtt":

@@ -12,6 +12,7 @@ import { connectClient, type TestClient, xml, type XmlElement } from "./client.t
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 import { seededKv } from "./seeded_user.ts";
+import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 
 /** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
 export function aliceWorld(extra = ""): string {
@@ -109,6 +110,8 @@ export interface RegisteredAlice extends AsyncDisposable {
   echo: string;
   bob: string;
   control: AccountControl;
+  /** The proxy the component connects through, when asked for (`viaProxy`). */
+  proxy?: TcpProxy;
 }
 
 /** Starts the arrangement; `config` is merged over the gateway's test config. */
@@ -118,16 +121,22 @@ export async function registeredAlice(
     config?: TomlTable;
     prosody?: ProsodyOptions;
     resource?: string;
+    /** Connect the component through a {@link TcpProxy} the test can cut. */
+    viaProxy?: boolean;
   } = {},
 ): Promise<RegisteredAlice> {
   const server = await startProsody(options.prosody ?? {});
   await server.register("alice", "alicepw");
   const kv = await seededKv();
+  const proxy = options.viaProxy ? startTcpProxy(server.componentPort) : undefined;
   const config = options.config ?? {};
   const gateway = await startGateway(server, {
     world: options.world ?? aliceWorld(),
     config: {
       ...config,
+      ...(proxy
+        ? { component: { port: proxy.port, ...(config.component as TomlTable | undefined) } }
+        : {}),
       gateway: { data: kv.path, ...(config.gateway as TomlTable | undefined) },
       simulated: { control: "127.0.0.1:0" },
     },
@@ -154,9 +163,11 @@ export async function registeredAlice(
     echo: `200001@${gw}`,
     bob: `200002@${gw}`,
     control: new AccountControl(await gateway.controlUrl()),
+    ...(proxy ? { proxy } : {}),
     async [Symbol.asyncDispose]() {
       await alice.close();
       await gateway[Symbol.asyncDispose]();
+      await proxy?.[Symbol.asyncDispose]();
       await server[Symbol.asyncDispose]();
       await kv[Symbol.asyncDispose]();
     },

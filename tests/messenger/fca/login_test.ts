@@ -4,6 +4,7 @@
  * freed each time.
  */
 
+import { Secret } from "../../../src/secret.ts";
 import assert from "node:assert/strict";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
@@ -69,10 +70,10 @@ Deno.test("password login succeeds; a wrong password fails as auth_failed", asyn
     bed.fake.addAccount({ id: SELF, xs: "pw-xs", email: "me@example.org", password: "right" });
     const credentials = { kind: "password" as const, email: "me@example.org" };
     await rejectsWithCode(
-      bed.network.login({ ...credentials, password: "wrong" }),
+      bed.network.login({ ...credentials, password: new Secret("wrong") }),
       "auth_failed",
     );
-    const result = await bed.network.login({ ...credentials, password: "right" });
+    const result = await bed.network.login({ ...credentials, password: new Secret("right") });
     assert.equal(result.kind, "logged_in");
     if (result.kind === "logged_in") assert.equal(result.session.self.id, SELF);
   } finally {
@@ -93,7 +94,7 @@ Deno.test("two-factor login: a wrong code is refused, then the right one logs in
     const first = await bed.network.login({
       kind: "password",
       email: "me@example.org",
-      password: "right",
+      password: new Secret("right"),
     });
     assert.equal(first.kind, "two_factor_required");
     if (first.kind !== "two_factor_required") return;
@@ -120,7 +121,7 @@ Deno.test("a cancelled two-factor login frees its Worker", async () => {
     const result = await bed.network.login({
       kind: "password",
       email: "me@example.org",
-      password: "right",
+      password: new Secret("right"),
     });
     assert.equal(WorkerClient.liveCount, before + 1);
     if (result.kind !== "two_factor_required") throw new Error("expected 2FA");
