@@ -326,6 +326,24 @@ export class SimulatedSession implements MessengerSession {
     });
   }
 
+  /** Reconnects at once (listening first if not yet): briefly `transient_disconnect`, then back. */
+  restartListener(): Promise<void> {
+    return this.#call({ method: "restartListener" }, () => {
+      if (!this.#listening) {
+        this.#listening = true;
+        this.#events.start();
+      } else {
+        this.#setState({
+          status: "transient_disconnect",
+          reason: "stalled",
+          message: "Restarting the Messenger listener on request",
+          retryInMs: 0,
+        });
+      }
+      this.#setState(CONNECTED);
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** Runs one call: usability check, faults, the action, the operation record. */
