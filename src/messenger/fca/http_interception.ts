@@ -43,7 +43,9 @@ export function installHttpInterception(interception: HttpInterception): void {
     ? undefined
     : new URL(interception.override.origin);
   if (target !== undefined && target.protocol !== "http:") {
-    throw new Error(`Endpoint override must be an http:// origin: ${interception.override?.origin}`);
+    throw new Error(
+      `Endpoint override must be an http:// origin: ${interception.override?.origin}`,
+    );
   }
   if (installed !== undefined) {
     if (installed.override?.origin === interception.override?.origin) return;
