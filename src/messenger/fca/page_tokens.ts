@@ -9,6 +9,9 @@
  * `["MqttWebDeviceID",[],{"clientID":"…"}]` (see shared/notes/facebook-2026.md). This module reads
  * both; the fca Worker gives fca what fca could not find itself. Pure, so it is unit-tested.
  *
+ * The device id is not read: fca puts a random one into its MQTT login, which the mqtt client
+ * serialises in its constructor, before the adapter can reach it.
+ *
  * @module
  */
 
@@ -22,8 +25,6 @@ export interface PageTokens {
   mqttEndpoint?: string;
   /** The endpoint's region in upper case, as fca keeps it (`PRN` when the endpoint names none). */
   region?: string;
-  /** MqttWebDeviceID's client id. */
-  deviceId?: string;
 }
 
 const LEGACY_DTSG = /name="fb_dtsg" value="([^"]+)"/;
@@ -33,7 +34,6 @@ const LSD = /\["LSD",\s*\[\],\s*\{[^}]*?"token":\s*"([^"]+)"/;
 /** The MqttWebConfig module's object, keys quoted (current) or not (older pages). */
 const MQTT_CONFIG = /\["MqttWebConfig",\s*\[\],\s*\{([^}]*)\}/;
 const ENDPOINT = /"?endpoint"?\s*:\s*"((?:[^"\\]|\\.)+)"/;
-const DEVICE_ID = /\["MqttWebDeviceID",\s*\[\],\s*\{[^}]*?"clientID":\s*"([^"]+)"/;
 
 /** Reads the tokens from a page's HTML; anything not found is left out. */
 export function pageTokensFrom(html: string): PageTokens {
@@ -49,8 +49,6 @@ export function pageTokensFrom(html: string): PageTokens {
     tokens.mqttEndpoint = endpoint;
     tokens.region = regionOf(endpoint);
   }
-  const deviceId = DEVICE_ID.exec(html)?.[1];
-  if (deviceId !== undefined) tokens.deviceId = deviceId;
   return tokens;
 }
 

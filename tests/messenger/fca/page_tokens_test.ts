@@ -28,7 +28,6 @@ Deno.test("a 2026 page gives every token and the MQTT endpoint, unescaped", () =
     lsd: FACTS.lsd,
     mqttEndpoint: FACTS.mqttEndpoint,
     region: "ATN",
-    deviceId: "6c1f3d1e-7c7a-4e43-9f1e-2e4f5a6b7c8d",
   });
 });
 
