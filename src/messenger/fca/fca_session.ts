@@ -435,19 +435,19 @@ export class FcaSession implements MessengerSession {
     }
     const attempt = () =>
       this.#requireWorker(op).call(op, params, this.#settings.timings.callTimeoutMs);
+    let refused: MessengerError;
     try {
       return await attempt();
     } catch (error) {
       if (isMessengerError(error, "checkpoint")) this.#accountBlocked(error);
       if (!isMessengerError(error, "not_logged_in")) throw error;
+      refused = error;
     }
-    // Refused: often only stale request tokens. Fresh ones, then one more try.
-    if (!await this.#refreshTokens(`a refused ${op}`)) {
-      throw new MessengerError(
-        "not_logged_in",
-        `The Messenger session is no longer logged in: ${op}`,
-      );
-    }
+    // Refused: often only stale request tokens. Fresh ones, then one more try. When the
+    // refresh itself could not be done (network), that is the failure to report: the session
+    // may well be fine.
+    const failure = await this.#refreshTokens(`a refused ${op}`);
+    if (failure !== undefined) throw failure.code === "not_logged_in" ? refused : failure;
     try {
       return await attempt();
     } catch (error) {
@@ -458,13 +458,17 @@ export class FcaSession implements MessengerSession {
   }
 
   /**
-   * Fetches fresh request tokens in the current Worker (one refresh at a time, shared). True
-   * when it worked; otherwise the session is already being recovered or ended, as the failure
-   * says (logged out, checkpoint), or was left alone (network: the next timer tries again).
+   * Fetches fresh request tokens in the current Worker (one refresh at a time, shared).
+   * Resolves with nothing when it worked, else with why not: Facebook logged the session out
+   * (`not_logged_in`: a re-login from cookies is under way) or put it behind a checkpoint (the
+   * session is ended), or the refresh could not be done now (network, timeout: left alone, the
+   * next call or timer tries again).
    */
-  async #refreshTokens(why: string): Promise<boolean> {
+  async #refreshTokens(why: string): Promise<MessengerError | undefined> {
     const worker = this.#worker;
-    if (worker === undefined || !worker.alive || this.#recovering || this.#closed) return false;
+    if (worker === undefined || !worker.alive || this.#recovering || this.#closed) {
+      return new MessengerError("disconnected", "The Messenger connection is being replaced");
+    }
     this.#refreshing ??= (async () => {
       try {
         const found = await worker.call("refresh_tokens", {}, this.#settings.timings.callTimeoutMs);
@@ -478,17 +482,20 @@ export class FcaSession implements MessengerSession {
     })();
     try {
       await this.#refreshing;
-      return this.#worker === worker;
+      return undefined;
     } catch (error) {
-      if (this.#worker !== worker) return false;
-      if (isMessengerError(error, "checkpoint")) this.#accountBlocked(error);
-      else if (isMessengerError(error, "not_logged_in")) this.#sessionLost("expired");
+      const failure = isMessengerError(error)
+        ? error
+        : new MessengerError("internal", "The token refresh failed", { cause: error });
+      if (this.#worker !== worker) return failure;
+      if (failure.code === "checkpoint") this.#accountBlocked(failure);
+      else if (failure.code === "not_logged_in") this.#sessionLost("expired");
       else {
         messengerLog.warning("Could not refresh the Messenger request tokens: {reason}", {
-          reason: error instanceof Error ? error.message : String(error),
+          reason: failure.message,
         });
       }
-      return false;
+      return failure;
     }
   }
 
@@ -645,9 +652,10 @@ export class FcaSession implements MessengerSession {
         }
         if (code === "not_logged_in") {
           // Often stale tokens (the sequence-id query was refused): fresh ones, then a new
-          // listener; a session really logged out is recovered by the refresh's failure.
-          this.#refreshTokens("a refused listener").then((refreshed) => {
-            if (refreshed) this.#supervisor.lost("network", "Messenger refused the listener");
+          // listener (with backoff). A session really logged out or behind a checkpoint is
+          // handled by the refresh's failure, which also stops the supervisor.
+          this.#refreshTokens("a refused listener").then(() => {
+            this.#supervisor.lost("network", "Messenger refused the listener");
           });
           return;
         }

@@ -30,6 +30,12 @@ export const TEST_TIMINGS: Partial<FcaTimings> = {
   dedupeCapacity: 100,
 };
 
+/**
+ * How long a multi-step recovery (refresh, reconnect, re-login) may take in a test: generous,
+ * for a loaded 2-core machine running several suites.
+ */
+export const RECOVERY_MS = 30_000;
+
 /** Both home page styles, for tests that must pass on each. */
 export const PAGE_STYLES: readonly PageStyle[] = ["2020", "2026"];
 

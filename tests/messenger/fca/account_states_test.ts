@@ -11,7 +11,7 @@ import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
 import { asThreadId } from "../../../src/messenger/ids.ts";
 import { CHECKPOINT_PATH } from "./_fake_edge/fake_facebook.ts";
-import { ALICE, FcaTestBed, PAGE_STYLES, SELF, waitFor } from "./_harness.ts";
+import { ALICE, FcaTestBed, PAGE_STYLES, RECOVERY_MS, SELF, waitFor } from "./_harness.ts";
 
 const CHECKPOINT_URL =
   `https://www.facebook.com${CHECKPOINT_PATH}?next=https%3A%2F%2Fwww.facebook.com%2F`;
@@ -69,7 +69,11 @@ Deno.test("a checkpoint during a session ends it with the URL, without logging i
     );
     assert.equal(error.code, "checkpoint");
     assert.equal(error.detail.url, CHECKPOINT_URL);
-    await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
+    await waitFor(
+      "bad_credentials",
+      () => account.session.state.status === "bad_credentials",
+      RECOVERY_MS,
+    );
     assert.deepEqual(
       account.session.state,
       {
@@ -98,7 +102,11 @@ Deno.test("a logged-out session: refresh, one re-login from cookies, then needs 
       account.session.sendMessage(asThreadId(ALICE), { text: "Hi" }, { isGroup: false }),
     );
     assert.equal(error.code, "not_logged_in");
-    await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
+    await waitFor(
+      "bad_credentials",
+      () => account.session.state.status === "bad_credentials",
+      RECOVERY_MS,
+    );
     const state = account.session.state;
     assert.equal(state.status === "bad_credentials" && state.reason, "session_expired");
     assert.ok(

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { MessageEvent } from "../../../src/messenger/events.ts";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
 import { capability } from "../../../src/messenger/session.ts";
-import { ALICE, FcaTestBed, GROUP, PAGE_STYLES, SELF, waitFor } from "./_harness.ts";
+import { ALICE, FcaTestBed, GROUP, PAGE_STYLES, RECOVERY_MS, SELF, waitFor } from "./_harness.ts";
 
 for (const style of PAGE_STYLES) {
   Deno.test(`${style} page: a silenced listener is seen by content, and restarted`, async () => {
@@ -39,7 +39,7 @@ for (const style of PAGE_STYLES) {
       const silenced = fake.liveConnections(SELF)[0];
       if (style === "2026") {
         const answered = silenced.pingsAnswered;
-        await waitFor("a keepalive answered", () => silenced.pingsAnswered > answered, 20_000);
+        await waitFor("a keepalive answered", () => silenced.pingsAnswered > answered, RECOVERY_MS);
       }
       assert.equal(silenced.socket.readyState, WebSocket.OPEN);
       assert.equal(account.session.state.status, "connected");

@@ -8,7 +8,15 @@ import assert from "node:assert/strict";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { DEFAULT_FCA_TIMINGS } from "../../../src/messenger/fca/timings.ts";
 import { asThreadId } from "../../../src/messenger/ids.ts";
-import { ALICE, FcaTestBed, ManualClock, PAGE_STYLES, SELF, waitFor } from "./_harness.ts";
+import {
+  ALICE,
+  FcaTestBed,
+  ManualClock,
+  PAGE_STYLES,
+  RECOVERY_MS,
+  SELF,
+  waitFor,
+} from "./_harness.ts";
 
 const TWO_HOURS = DEFAULT_FCA_TIMINGS.tokenRefreshMs;
 
@@ -26,8 +34,12 @@ for (const style of PAGE_STYLES) {
       assert.ok(clock.pending().includes(expected), `a refresh timer: ${clock.pending()}`);
       const fresh = bed.fake.rotateTokens(SELF);
       assert.equal(clock.fire((ms) => ms === expected), 1);
-      await waitFor("the refresh", () => bed.fake.tokenRefreshes.get(SELF) === 1);
-      await waitFor("the next refresh timer", () => clock.pending().includes(expected));
+      await waitFor("the refresh", () => bed.fake.tokenRefreshes.get(SELF) === 1, RECOVERY_MS);
+      await waitFor(
+        "the next refresh timer",
+        () => clock.pending().includes(expected),
+        RECOVERY_MS,
+      );
       await account.session.sendMessage(asThreadId(ALICE), { text: "fresh" }, { isGroup: false });
       const send = bed.fake.requestsTo("/messaging/send/").at(-1)!;
       assert.equal(send.form.fb_dtsg, fresh.fbDtsg, "the refreshed token is used");
@@ -70,8 +82,8 @@ for (const style of PAGE_STYLES) {
       bed.fake.dropConnections(SELF);
       await waitFor("a new connection", () =>
         bed.fake.liveConnections(SELF).length === 1 &&
-        bed.fake.connections.length > connections);
-      await waitFor("connected", () => account.session.state.status === "connected");
+        bed.fake.connections.length > connections, RECOVERY_MS);
+      await waitFor("connected", () => account.session.state.status === "connected", RECOVERY_MS);
       assert.ok((bed.fake.tokenRefreshes.get(SELF) ?? 0) >= 1);
       assert.equal(bed.fake.homePageLogins.get(SELF), 1, "no new login");
     } finally {
