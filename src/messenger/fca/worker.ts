@@ -7,8 +7,11 @@
  * accounts must never share a module instance; a Worker each also contains fca's crashes. This
  * file is thin glue: it turns {@link WorkerRequest}s into fca calls (always callback style, each
  * settled once), posts raw listener events as JSON, and reports MQTT connection life so the main
- * side can supervise. Uncaught errors and rejections are contained here and logged; timeouts,
- * conversions and reconnection policy live on the main side.
+ * side can supervise. What makes fca work against today's Facebook is plugged in here from its
+ * own modules: the hooks into fca's request helpers (fca_hooks.ts), the HTTP interception
+ * (http_interception.ts) and the tap on raw MQTT payloads (delta_tap.ts). Uncaught errors and
+ * rejections are contained here and logged; timeouts, conversions and reconnection policy live
+ * on the main side.
  *
  * @module
  */
