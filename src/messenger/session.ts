@@ -65,12 +65,6 @@ export interface ThreadInfo {
   unreadCount?: number;
   /** A pending message request rather than an accepted conversation. */
   isMessageRequest?: boolean;
-  /**
-   * Messenger marks the conversation end-to-end encrypted: its messages never reach this
-   * connection. Set only where the implementation's data says so; absent means "not marked", not
-   * "not encrypted" (fca-unofficial's thread data never marks it).
-   */
-  endToEndEncrypted?: boolean;
 }
 
 /** A thread list's summary of a thread's newest message (no id: lists do not carry one). */
