@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
 import { isMessengerError, type MessengerError } from "../../../src/messenger/errors.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
+import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
 import { asThreadId } from "../../../src/messenger/ids.ts";
 import { CHECKPOINT_PATH } from "./_fake_edge/fake_facebook.ts";
@@ -149,5 +150,31 @@ Deno.test("cookies refused at login need re-auth (auth_failed); no Facebook is n
     assert.equal(unreachable.code, "network");
   } finally {
     await network.close();
+  }
+});
+
+Deno.test("a re-login that lands on a checkpoint ends the session with its URL", async () => {
+  const bed = await new FcaTestBed().start({}, { pageStyle: "2026" });
+  try {
+    const account = await bed.connect({ id: SELF });
+    bed.fake.accounts.get(SELF)!.checkpoint = { suspended: true };
+    // The Worker dies: the session logs in once more from the saved cookies.
+    await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
+    await waitFor(
+      "bad_credentials",
+      () => account.session.state.status === "bad_credentials",
+      RECOVERY_MS,
+    );
+    assert.deepEqual(
+      account.session.state,
+      {
+        status: "bad_credentials",
+        reason: "account_suspended",
+        message: "Facebook suspended or disabled the account",
+        url: CHECKPOINT_URL,
+      } satisfies ConnectionState,
+    );
+  } finally {
+    await bed.close();
   }
 });
