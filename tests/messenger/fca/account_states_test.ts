@@ -12,10 +12,25 @@ import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
 import { asThreadId } from "../../../src/messenger/ids.ts";
 import { CHECKPOINT_PATH } from "./_fake_edge/fake_facebook.ts";
-import { ALICE, FcaTestBed, PAGE_STYLES, RECOVERY_MS, SELF, waitFor } from "./_harness.ts";
+import {
+  ALICE,
+  FcaTestBed,
+  PAGE_STYLES,
+  type RecordedSession,
+  RECOVERY_MS,
+  SELF,
+  waitFor,
+} from "./_harness.ts";
 
 const CHECKPOINT_URL =
   `https://www.facebook.com${CHECKPOINT_PATH}?next=https%3A%2F%2Fwww.facebook.com%2F`;
+
+/** Waits until the session needs the user (re-authentication, a checkpoint); returns the state. */
+async function needsUser(account: RecordedSession): Promise<ConnectionState> {
+  const session = account.session;
+  await waitFor("bad_credentials", () => session.state.status === "bad_credentials", RECOVERY_MS);
+  return session.state;
+}
 
 async function rejection(promise: Promise<unknown>): Promise<MessengerError> {
   try {
@@ -70,13 +85,8 @@ Deno.test("a checkpoint during a session ends it with the URL, without logging i
     );
     assert.equal(error.code, "checkpoint");
     assert.equal(error.detail.url, CHECKPOINT_URL);
-    await waitFor(
-      "bad_credentials",
-      () => account.session.state.status === "bad_credentials",
-      RECOVERY_MS,
-    );
     assert.deepEqual(
-      account.session.state,
+      await needsUser(account),
       {
         status: "bad_credentials",
         reason: "checkpoint",
@@ -103,12 +113,7 @@ Deno.test("a logged-out session: refresh, one re-login from cookies, then needs 
       account.session.sendMessage(asThreadId(ALICE), { text: "Hi" }, { isGroup: false }),
     );
     assert.equal(error.code, "not_logged_in");
-    await waitFor(
-      "bad_credentials",
-      () => account.session.state.status === "bad_credentials",
-      RECOVERY_MS,
-    );
-    const state = account.session.state;
+    const state = await needsUser(account);
     assert.equal(state.status === "bad_credentials" && state.reason, "session_expired");
     assert.ok(
       account.states.some((seen) =>
@@ -160,13 +165,8 @@ Deno.test("a re-login that lands on a checkpoint ends the session with its URL",
     bed.fake.accounts.get(SELF)!.checkpoint = { suspended: true };
     // The Worker dies: the session logs in once more from the saved cookies.
     await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
-    await waitFor(
-      "bad_credentials",
-      () => account.session.state.status === "bad_credentials",
-      RECOVERY_MS,
-    );
     assert.deepEqual(
-      account.session.state,
+      await needsUser(account),
       {
         status: "bad_credentials",
         reason: "account_suspended",

@@ -81,22 +81,23 @@ Deno.test("password login succeeds; a wrong password fails as auth_failed", asyn
   }
 });
 
+/** Adds an account with two-factor login to the fake and starts its password login. */
+function startTwoFactorLogin(bed: FcaTestBed) {
+  bed.fake.addAccount({
+    id: SELF,
+    xs: "2fa-xs",
+    email: "me@example.org",
+    password: "right",
+    twoFactorCode: "123456",
+  });
+  return bed.network.login({ kind: "password", email: "me@example.org", password: "right" });
+}
+
 for (const style of PAGE_STYLES) {
   Deno.test(`${style} page: two-factor login: a wrong code is refused, then the right one logs in`, async () => {
     const bed = await new FcaTestBed().start({}, { pageStyle: style });
     try {
-      bed.fake.addAccount({
-        id: SELF,
-        xs: "2fa-xs",
-        email: "me@example.org",
-        password: "right",
-        twoFactorCode: "123456",
-      });
-      const first = await bed.network.login({
-        kind: "password",
-        email: "me@example.org",
-        password: "right",
-      });
+      const first = await startTwoFactorLogin(bed);
       assert.equal(first.kind, "two_factor_required");
       if (first.kind !== "two_factor_required") return;
       await rejectsWithCode(first.submitCode("000000"), "two_factor_failed");
@@ -117,19 +118,8 @@ for (const style of PAGE_STYLES) {
 Deno.test("a cancelled two-factor login frees its Worker", async () => {
   const bed = await new FcaTestBed().start();
   try {
-    bed.fake.addAccount({
-      id: SELF,
-      xs: "2fa-xs",
-      email: "me@example.org",
-      password: "right",
-      twoFactorCode: "123456",
-    });
     const before = WorkerClient.liveCount;
-    const result = await bed.network.login({
-      kind: "password",
-      email: "me@example.org",
-      password: "right",
-    });
+    const result = await startTwoFactorLogin(bed);
     assert.equal(WorkerClient.liveCount, before + 1);
     if (result.kind !== "two_factor_required") throw new Error("expected 2FA");
     result.cancel();
