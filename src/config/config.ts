@@ -105,6 +105,11 @@ export interface MessagesConfig {
 /** Which Messenger network to use. */
 export interface MessengerConfig {
   backend: MessengerBackend;
+  /**
+   * The browser the real network's client claims to be (HTTP `User-Agent`, also on the MQTT
+   * websocket); absent: the adapter's current desktop Chrome.
+   */
+  userAgent?: string;
 }
 
 /** The simulated network, used when `messenger.backend` is `"simulated"`. */

@@ -75,6 +75,14 @@ function secretValue(s: string): Secret | Rejection {
   return s === "" ? reject() : new Secret(s);
 }
 
+function userAgent(s: string): string | Rejection {
+  const t = s.trim();
+  if (t === "") return reject();
+  // It goes into an HTTP header as it is.
+  if (!/^[\x20-\x7e]+$/.test(t)) return reject("only printable ASCII characters on one line");
+  return t.length > 512 ? reject("it is longer than 512 characters") : t;
+}
+
 function host(s: string): string | Rejection {
   const t = s.trim();
   return t === "" || /[\s/@]/.test(t) ? reject() : t;
@@ -425,6 +433,12 @@ export const SCHEMA: Schema = {
         doc: '"facebook" for the real network, "simulated" for a local fake one.',
         default: "facebook",
         values: BACKENDS,
+      }),
+      userAgent: text({
+        doc: "The browser the Facebook client claims to be; absent: a current desktop Chrome.",
+        required: false,
+        expect: "a browser user agent (printable ASCII on one line, at most 512 characters)",
+        map: userAgent,
       }),
     },
   },

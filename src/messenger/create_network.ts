@@ -19,7 +19,9 @@ export async function createNetwork(config: Config): Promise<MessengerNetwork> {
     }
     return await createSimulatedNetwork(config.simulated);
   }
-  return new FcaNetwork();
+  return new FcaNetwork(
+    config.messenger.userAgent === undefined ? {} : { userAgent: config.messenger.userAgent },
+  );
 }
 
 /**

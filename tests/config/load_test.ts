@@ -317,6 +317,17 @@ Deno.test("a value outside a fixed set lists the choices", () => {
   assert.match(b.message, /^"messenger\.backend" in .* must be one of "facebook", "simulated"/);
 });
 
+Deno.test("messenger.user_agent is kept trimmed; an empty, multi-line or huge one is refused", () => {
+  const agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0 Safari/537.36";
+  const config = parse(`${MINIMAL}[messenger]\nuser_agent = "  ${agent} "\n`);
+  assert.deepEqual(config.messenger, { backend: "facebook", userAgent: agent });
+  for (const bad of ['""', '"Mozilla\\nInjected: header"', `"${"x".repeat(513)}"`, "5"]) {
+    const e = fail(`${MINIMAL}[messenger]\nuser_agent = ${bad}\n`);
+    assert.equal(e.key, "messenger.user_agent", bad);
+    assert.match(e.message, /^"messenger\.user_agent" in .* must be a browser user agent/, bad);
+  }
+});
+
 Deno.test("a component jid that is a JID rather than a domain is refused", () => {
   for (const jid of ["gw@example.org", "example.org/res", "exa mple.org", "a..b", ""]) {
     const e = fail(`[component]\njid = "${jid}"\nsecret = "x"\n`);

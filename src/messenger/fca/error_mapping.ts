@@ -9,7 +9,7 @@
  * @module
  */
 
-import { MessengerError, type MessengerErrorCode } from "../errors.ts";
+import { MessengerError, type MessengerErrorCode, type MessengerErrorDetail } from "../errors.ts";
 import type { WireError } from "./protocol.ts";
 
 const NETWORK_CODES = new Set([
@@ -48,6 +48,9 @@ export function toWireError(raw: unknown): WireError {
   if (typeof record.name === "string") wire.name = record.name;
   if (typeof record.message === "string") wire.message = truncate(record.message);
   if (typeof record.statusCode === "number") wire.statusCode = record.statusCode;
+  // A checkpoint (facebook_problems.ts) names the page the user must open.
+  if (typeof record.url === "string" && /^https:\/\//.test(record.url)) wire.url = record.url;
+  if (record.suspended === true) wire.suspended = true;
   // bluebird wraps Node errors: the code sits on `cause`.
   const cause = record.cause;
   if (wire.code === undefined && typeof cause === "object" && cause !== null) {
@@ -120,7 +123,11 @@ export function messengerErrorFromWire(
     .map(String)
     .join(": ");
   const message = `${SENTENCE[code]}: ${operation}${detail === "" ? "" : ` (${detail})`}`;
-  return new MessengerError(code, redact(message));
+  if (code !== "checkpoint") return new MessengerError(code, redact(message));
+  const checkpoint: MessengerErrorDetail = {};
+  if (wire.url !== undefined) checkpoint.url = wire.url;
+  if (wire.suspended === true) checkpoint.suspended = true;
+  return new MessengerError(code, redact(message), { detail: checkpoint });
 }
 
 /** Maps any raw fca failure (main-side convenience: reduce, then map). */
