@@ -27,11 +27,16 @@ export type MessageAccess = "none" | "outgoing";
 /** Presence access: `roster` also gives presences of the users' contacts. */
 export type PresenceAccess = "none" | "managed_entity" | "roster";
 
+/** Iq access for one namespace: which iq types the gateway may send on behalf of users. */
+export type IqAccess = "get" | "set" | "both";
+
 /** What one server granted. */
 export interface ServerPrivileges {
   roster: RosterAccess;
   message: MessageAccess;
   presence: PresenceAccess;
+  /** Iq namespaces the gateway may use on behalf of users (XEP-0356 v2 `iq` permission). */
+  iq: ReadonlyMap<string, IqAccess>;
   /** The XEP-0356 namespace the grant came in: privileged messages must use the same one. */
   namespace: string;
 }
@@ -40,8 +45,10 @@ const NOTHING: ServerPrivileges = {
   roster: "none",
   message: "none",
   presence: "none",
+  iq: new Map(),
   namespace: NS_PRIVILEGE,
 };
+const IQ: readonly string[] = ["get", "set", "both"];
 const ROSTER: readonly string[] = ["none", "get", "set", "both"];
 const MESSAGE: readonly string[] = ["none", "outgoing"];
 const PRESENCE: readonly string[] = ["none", "managed_entity", "roster"];
@@ -77,8 +84,10 @@ export class Privileges {
       stanza.getChild("privilege", NS_PRIVILEGE_1);
     const server = stanza.attrs.from?.toLowerCase();
     if (!privilege || !server || /[@/]/.test(server)) return false;
+    const iq = new Map<string, IqAccess>();
     const granted: ServerPrivileges = {
       ...NOTHING,
+      iq,
       namespace: privilege.attrs.xmlns ?? NS_PRIVILEGE,
     };
     for (const perm of privilege.getChildren("perm")) {
@@ -89,13 +98,25 @@ export class Privileges {
         granted.message = type as MessageAccess;
       } else if (access === "presence" && PRESENCE.includes(type)) {
         granted.presence = type as PresenceAccess;
+      } else if (access === "iq") {
+        for (const namespace of perm.getChildren("namespace")) {
+          const ns = namespace.attrs.ns;
+          const nsType = namespace.attrs.type ?? "";
+          if (ns && IQ.includes(nsType)) iq.set(ns, nsType as IqAccess);
+        }
       }
     }
     this.#granted.set(server, granted);
     xmppLog.info(
       "The XMPP server {server} grants the gateway roster={roster}, message={message}, " +
-        "presence={presence} (XEP-0356)",
-      { server, roster: granted.roster, message: granted.message, presence: granted.presence },
+        "presence={presence}, iq={iq} (XEP-0356)",
+      {
+        server,
+        roster: granted.roster,
+        message: granted.message,
+        presence: granted.presence,
+        iq: [...iq].map(([ns, type]) => `${ns}:${type}`).join(",") || "none",
+      },
     );
     if (!this.#settled) this.#settleIn(this.#collectMs);
     return true;
@@ -116,6 +137,12 @@ export class Privileges {
   canGetRoster(userJid: string): boolean {
     const roster = this.of(userJid).roster;
     return roster === "get" || roster === "both";
+  }
+
+  /** True when the gateway may send iqs of `type` in namespace `ns` on behalf of this user. */
+  canSendIq(userJid: string, ns: string, type: "get" | "set"): boolean {
+    const access = this.of(userJid).iq.get(ns);
+    return access === "both" || access === type;
   }
 
   /** True when the gateway may send messages on behalf of this user. */

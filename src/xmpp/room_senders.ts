@@ -11,14 +11,7 @@
  * @module
  */
 
-import type {
-  Chat,
-  ChatMessage,
-  Occupant,
-  RoomCard,
-  RoomChange,
-  Speaker,
-} from "../gateway/xmpp_port.ts";
+import type { Chat, ChatMessage, Occupant, RoomChange, Speaker } from "../gateway/xmpp_port.ts";
 import { XmppUnavailable } from "../gateway/xmpp_port.ts";
 import { contactJidOf } from "../gateway/contact_ids.ts";
 import { asUserId, type ThreadId } from "../messenger/ids.ts";
@@ -37,7 +30,6 @@ import {
 } from "./message_build.ts";
 import {
   asGroupchat,
-  directInvitation,
   NS_OCCUPANT_ID,
   occupantId,
   occupantPresence,
@@ -316,20 +308,6 @@ export class RoomSenders {
           xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
         );
       }
-    }
-  }
-
-  /** Rooms offered with XEP-0249 invitations (the fallback when bookmarks cannot be set). */
-  async invite(user: string, rooms: RoomCard[]): Promise<void> {
-    for (const room of rooms) {
-      await this.#options.send(
-        directInvitation(
-          this.roomJid(room.thread),
-          user,
-          this.roomJid(room.thread),
-          `Messenger group ${room.name ?? room.thread}`,
-        ),
-      );
     }
   }
 

@@ -15,14 +15,48 @@ import { parseUserMessage } from "./message_parse.ts";
 import { isOwnInjectedCopy } from "./privileged_carbon.ts";
 import type { Router } from "./router.ts";
 import { StanzaError } from "./stanza_error.ts";
+import { asInvitee } from "./room_handling.ts";
+import { NS_CONFERENCE } from "./muc_stanzas.ts";
+
+/** A XEP-0249 invitation of a contact to one of the user's rooms: the contact is added. */
+async function invite(
+  options: { domain: string; core: Pick<GatewayCore, "roomAction"> },
+  user: string,
+  contact: string,
+  roomJid: string | undefined,
+): Promise<void> {
+  const room = parseJid(roomJid);
+  const thread = room?.domain === options.domain ? threadIdOf(room.local) : null;
+  if (!thread) {
+    throw new StanzaError("bad-request", "Invite to one of your Messenger groups' rooms");
+  }
+  try {
+    await options.core.roomAction(user, thread, {
+      kind: "invite",
+      user: asInvitee(contact, options.domain),
+    });
+  } catch (error) {
+    if (error instanceof MessageRefused) throw stanzaErrorOf(error.failure);
+    throw error;
+  }
+}
 
 /** Handles messages to contact JIDs (registration is checked by the router before). */
 export function registerUserMessages(
   router: Router,
-  options: { domain: string; core: Pick<GatewayCore, "conversationAt" | "sendMessage"> },
+  options: {
+    domain: string;
+    core: Pick<GatewayCore, "conversationAt" | "sendMessage" | "roomAction">;
+  },
 ): void {
   router.onMessage("contact", async ({ stanza, from, to }) => {
     if (isOwnInjectedCopy(stanza, options.domain)) return;
+    // XEP-0249: the user invites this contact to one of their rooms.
+    const invitation = stanza.getChild("x", NS_CONFERENCE);
+    if (invitation) {
+      await invite(options, from.bare, to.bare, invitation.attrs.jid);
+      return;
+    }
     const parsed = parseUserMessage(stanza);
     if (!parsed.ok) throw parsed.error;
     if (parsed.message.actions.length === 0) return;

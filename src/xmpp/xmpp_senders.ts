@@ -30,6 +30,7 @@ import type {
 } from "../gateway/xmpp_port.ts";
 import { RoomOccupancy } from "./room_occupancy.ts";
 import { RoomSenders } from "./room_senders.ts";
+import { Bookmarks } from "./bookmarks.ts";
 import { xmppLog } from "../log.ts";
 import { asUserId, type UserId } from "../messenger/ids.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
@@ -92,9 +93,16 @@ export class XmppSenders implements XmppPort {
   #messages: ContactMessages;
   /** What happens in rooms, sent to the resources in them. */
   readonly rooms: RoomSenders;
+  #bookmarks: Bookmarks;
 
   constructor(options: XmppSendersOptions) {
     this.#options = options;
+    this.#bookmarks = new Bookmarks({
+      domain: options.domain,
+      privileges: options.privileges,
+      call: options.call,
+      send: options.send,
+    });
     this.rooms = new RoomSenders({
       domain: options.domain,
       send: options.send,
@@ -172,7 +180,7 @@ export class XmppSenders implements XmppPort {
   }
 
   async bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void> {
-    await this.rooms.invite(user, rooms);
+    await this.#bookmarks.offer(user, rooms);
   }
 
   async messageDelivered(chat: Chat, id: string): Promise<void> {

@@ -310,13 +310,10 @@ name = "Dan Nobody"
   );
   assert.equal(subject.attrs.from, `${room}/Alice Example`);
 
-  // Invitations: a friend is added; someone who is not a friend is refused by Messenger.
+  // Invitations: a friend is added (a XEP-0249 invitation sent to the contact); someone who is
+  // not a friend is refused by Messenger (a mediated XEP-0045 invitation).
   await t.alice.send(
-    xml(
-      "message",
-      { to: room },
-      xml("x", { xmlns: NS_MUC_USER }, xml("invite", { to: `200001@${t.gw}` })),
-    ),
+    xml("message", { to: `200001@${t.gw}` }, xml("x", { xmlns: "jabber:x:conference", jid: room })),
   );
   await presenceOf(t.alice, `${room}/Echo Bot`, "Echo Bot's arrival");
   await t.alice.send(

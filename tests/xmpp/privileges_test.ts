@@ -18,6 +18,7 @@ Deno.test("a privilege message records the grant for users of that server only",
     roster: "both",
     message: "outgoing",
     presence: "none",
+    iq: new Map(),
     namespace: "urn:xmpp:privilege:2",
   });
   assert.equal(privileges.canSetRoster("alice@example.org"), true);
