@@ -20,6 +20,7 @@ import {
   type UserRecord,
 } from "../store/user_records.ts";
 import type { LoginStatus } from "./login_state.ts";
+import { NOT_BRIDGED } from "./what_is_bridged.ts";
 import { type SessionSettings, UserSession } from "./user_session.ts";
 import type { MessageIdStore } from "../store/message_ids.ts";
 import type { QueueSettings } from "./conversation.ts";
@@ -294,7 +295,8 @@ export class Gateway {
       await this.#xmpp.gatewayMessage(
         jid,
         `Welcome to ${this.settings.name}! You are logged in to Messenger as ${name}. ` +
-          "Your Messenger contacts will appear in your roster. Send 'help' to see what I can do.",
+          "Your Messenger contacts will appear in your roster and your groups as group chats. " +
+          `${NOT_BRIDGED} Send 'help' to see what I can do.`,
       );
       for (const admin of this.settings.admins) {
         if (admin !== jid) await this.#xmpp.gatewayMessage(admin, `${jid} has registered`);

@@ -37,7 +37,7 @@ import { getUser, updateUser } from "../store/user_records.ts";
 import { type ContactPresenceMode, ContactPresences } from "./contact_presence.ts";
 import { isMessengerError } from "../messenger/errors.ts";
 import { explainFailure } from "./login_failure.ts";
-import { describeLoginState, type LoginState } from "./login_state.ts";
+import { describeLoginState, type LoginState, whatToDo } from "./login_state.ts";
 import { preferencesOf } from "./user_preferences.ts";
 import type { ContactCard, PresenceState, XmppPort } from "./xmpp_port.ts";
 import type { MessageIdStore, UserMessageIds } from "../store/message_ids.ts";
@@ -535,7 +535,18 @@ export class UserSession {
         break;
       case "bad_credentials":
         void this.#dropMessenger().then(() =>
-          this.#setState({ status: "needs_reauth", reason: state.message })
+          this.#setState({
+            status: "needs_reauth",
+            reason: state.message,
+            cause: state.reason === "checkpoint"
+              ? "checkpoint"
+              : state.reason === "account_suspended"
+              ? "suspended"
+              : state.reason === "session_expired"
+              ? "session_expired"
+              : "credentials",
+            ...(state.url === undefined ? {} : { url: state.url }),
+          })
         );
         break;
       case "logged_out":
@@ -555,7 +566,17 @@ export class UserSession {
     await this.#dropMessenger();
     const passing = isMessengerError(error, "network", "timeout", "disconnected", "rate_limited");
     if (explanation.credentialsRefused || !passing) {
-      await this.#setState({ status: "needs_reauth", reason: explanation.sentence });
+      const detail = isMessengerError(error) ? error.detail : {};
+      await this.#setState({
+        status: "needs_reauth",
+        reason: explanation.sentence,
+        cause: isMessengerError(error, "checkpoint")
+          ? (detail.suspended ? "suspended" : "checkpoint")
+          : isMessengerError(error, "not_logged_in")
+          ? "session_expired"
+          : "credentials",
+        ...(detail.url === undefined ? {} : { url: detail.url }),
+      });
       return;
     }
     this.#transientFailures++;
@@ -619,10 +640,7 @@ export class UserSession {
       const text = describeLoginState(state);
       if (this.#explained !== text && await wantsLoginNotices(this.#ctx.kv, this.jid)) {
         this.#explained = text;
-        const hint = state.status === "needs_reauth"
-          ? " Run the 're-login' command (or send 're-login' to me) to log in again."
-          : " I will keep trying by myself.";
-        await this.#ctx.xmpp.gatewayMessage(this.jid, `${text}.${hint}`);
+        await this.#ctx.xmpp.gatewayMessage(this.jid, `${text}. ${whatToDo(state) ?? ""}`.trim());
       }
     }
   }

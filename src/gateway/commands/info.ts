@@ -7,7 +7,8 @@
 
 import { getUser } from "../../store/user_records.ts";
 import type { Command, CommandCaller, ResultStep } from "../command.ts";
-import { describeLoginState } from "../login_state.ts";
+import { describeLoginState, whatToDo } from "../login_state.ts";
+import { NOT_BRIDGED } from "../what_is_bridged.ts";
 import { preferencesOf } from "../user_preferences.ts";
 import type { CommandContext } from "./context.ts";
 import { summary } from "./preferences.ts";
@@ -34,6 +35,10 @@ export function infoCommand(ctx: CommandContext): Command {
         const record = await getUser(ctx.kv, caller.jid);
         note = describeLoginState(session.state);
         rows.push({ what: "Login", value: note });
+        const todo = whatToDo(session.state);
+        if (todo && session.state.status === "needs_reauth") {
+          rows.push({ what: "What to do", value: todo });
+        }
         const self = session.messenger?.self;
         if (self) {
           rows.push({
@@ -50,6 +55,7 @@ export function infoCommand(ctx: CommandContext): Command {
         }
       }
       rows.push(
+        { what: "Not bridged", value: NOT_BRIDGED },
         { what: "Gateway", value: `${software.name} ${software.version}` },
         { what: "Messenger connection", value: gateway.network.name },
       );

@@ -64,6 +64,8 @@ const ACCOUNT_KEYS = [
   "first_name",
   "avatar_url",
   "checkpoint",
+  "checkpoint_url",
+  "suspended",
   "friend",
   "group",
   "message_request",
@@ -115,7 +117,10 @@ class WorldReader {
     const password = this.#string(table, "password", key, { required: true, secret: true });
     const twoFactorCode = this.#string(table, "two_factor_code", key, { secret: true });
     const cookieText = this.#string(table, "cookies", key, { secret: true });
-    const checkpoint = this.#boolean(table, "checkpoint", key) ?? false;
+    const suspended = this.#boolean(table, "suspended", key) ?? false;
+    const checkpointUrl = this.#url(table, "checkpoint_url", key);
+    const checkpoint = (this.#boolean(table, "checkpoint", key) ?? false) || suspended ||
+      checkpointUrl !== undefined;
     const firstName = this.#string(table, "first_name", key);
     const avatarUrl = this.#url(table, "avatar_url", key);
     if (email !== undefined) {
@@ -177,6 +182,8 @@ class WorldReader {
       userId === undefined || name === undefined || email === undefined || password === undefined
     ) return;
     const account: WorldAccount = { userId, email, password, checkpoint, friends, messageRequests };
+    if (checkpointUrl !== undefined) account.checkpointUrl = checkpointUrl;
+    if (suspended) account.suspended = true;
     if (twoFactorCode !== undefined) account.twoFactorCode = twoFactorCode;
     if (cookies !== undefined) account.cookies = cookies;
     this.#accounts.push(account);

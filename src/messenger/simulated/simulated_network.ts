@@ -125,7 +125,15 @@ export class SimulatedNetwork implements MessengerNetwork {
       if (account.world.checkpoint) {
         throw new MessengerError(
           "checkpoint",
-          "Facebook wants this account confirmed in a browser (checkpoint)",
+          account.world.suspended
+            ? "Facebook has suspended this account"
+            : "Facebook wants this account confirmed in a browser (checkpoint)",
+          {
+            detail: {
+              ...(account.world.checkpointUrl ? { url: account.world.checkpointUrl } : {}),
+              ...(account.world.suspended ? { suspended: true } : {}),
+            },
+          },
         );
       }
       if (credentials.kind === "password" && account.world.twoFactorCode !== undefined) {

@@ -48,6 +48,10 @@ export interface WorldAccount {
   cookies?: Cookie[];
   /** Every login fails with a `checkpoint` error, as for an account Facebook locked. */
   checkpoint: boolean;
+  /** The page the checkpoint names (Facebook's "confirm in a browser" link), when given. */
+  checkpointUrl?: string;
+  /** The checkpoint is a suspension (a disabled account no check gets past). */
+  suspended?: boolean;
   /** Friends' user ids (symmetric between accounts). */
   friends: UserId[];
   messageRequests: WorldMessageRequest[];

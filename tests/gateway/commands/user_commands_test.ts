@@ -18,6 +18,7 @@ import {
   submit,
   waitUntil,
 } from "./_fixture.ts";
+import { NOT_BRIDGED } from "../../../src/gateway/what_is_bridged.ts";
 
 Deno.test("the command list: unique nodes and chat words, each shown only to who may run it", async () => {
   await using f = await gatewayFixture();
@@ -60,6 +61,7 @@ Deno.test("info tells the unregistered how to register, and the registered their
   const before = await f.run("info", BOB);
   assert.match(noteOf(before), /^You are not registered with Test gateway: run 'register'/);
   assert.deepEqual(rowsOf(before), [
+    { what: "Not bridged", value: NOT_BRIDGED },
     { what: "Gateway", value: "messenger-gateway 9.9.9" },
     { what: "Messenger connection", value: "simulated" },
   ]);
@@ -74,6 +76,9 @@ Deno.test("info tells the unregistered how to register, and the registered their
   assert.equal(rows["Contacts"], "2");
   assert.match(rows["Registered"], /^\d{4}-\d\d-\d\dT/);
   assert.match(rows["Preferences"], /password is not kept/);
+  assert.match(rows["Not bridged"], /^End-to-end-encrypted Messenger chats .* cannot be bridged/);
+  // The welcome message says it too.
+  assert.ok(f.port.messages(ALICE).some((text) => text.includes(NOT_BRIDGED)));
 });
 
 Deno.test("contacts lists the friends with their JIDs; groups the group threads as room JIDs", async () => {
