@@ -110,6 +110,10 @@ export interface MessengerConfig {
    * websocket); absent: the adapter's current desktop Chrome.
    */
   userAgent?: string;
+  /** Seconds between content checks of a session (0: off). */
+  watchdogInterval: number;
+  /** Recent conversations each check looks at. */
+  watchdogThreads: number;
 }
 
 /** The simulated network, used when `messenger.backend` is `"simulated"`. */

@@ -440,6 +440,19 @@ export const SCHEMA: Schema = {
         expect: "a browser user agent (printable ASCII on one line, at most 512 characters)",
         map: userAgent,
       }),
+      watchdogInterval: integer({
+        doc: "Seconds between checks that Messenger's newest messages reached the user (a " +
+          "connected but silent session is restarted and what it missed fetched); 0 turns it off.",
+        default: 300,
+        min: 0,
+        max: 86400,
+      }),
+      watchdogThreads: integer({
+        doc: "Most recent conversations looked at by each of those checks.",
+        default: 5,
+        min: 1,
+        max: 50,
+      }),
     },
   },
   simulated: {

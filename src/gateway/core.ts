@@ -60,6 +60,8 @@ export interface CoreTuning {
   typingThrottleMs?: number;
   /** How long unregistering waits for a conversation's running work (ms). */
   drainMs?: number;
+  /** How old a message must be before the content watchdog judges it missing (ms). */
+  watchdogGraceMs?: number;
 }
 
 /** A built core. */
@@ -97,6 +99,11 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
       retryDelayMs: tuning.retryDelayMs ?? 30_000,
       cookieSaveIntervalMs: tuning.cookieSaveIntervalMs ?? 30 * 60_000,
       contactPresence: config.contacts.presence,
+      watchdog: {
+        intervalMs: config.messenger.watchdogInterval * 1000,
+        threads: config.messenger.watchdogThreads,
+        ...(tuning.watchdogGraceMs === undefined ? {} : { graceMs: tuning.watchdogGraceMs }),
+      },
       ...(tuning.drainMs === undefined ? {} : { drainMs: tuning.drainMs }),
     },
     kv,

@@ -45,6 +45,7 @@ import type { QueueSettings } from "./conversation.ts";
 import { ConversationDirectory } from "./conversation_directory.ts";
 import { Conversations } from "./conversations.ts";
 import { RequestBook } from "./message_requests.ts";
+import { type CheckOutcome, ContentWatchdog, type WatchdogSettings } from "./content_watchdog.ts";
 
 /** Settings a session needs from the configuration. */
 export interface SessionSettings {
@@ -56,6 +57,8 @@ export interface SessionSettings {
   cookieSaveIntervalMs: number;
   /** Where contacts' presence comes from (`contacts.presence`); default `connected`. */
   contactPresence?: ContactPresenceMode;
+  /** The connected-but-silent checks; default off. */
+  watchdog?: WatchdogSettings;
 }
 
 /** What a session needs from the gateway around it. */
@@ -103,6 +106,7 @@ export class UserSession {
   /** One-time notices already given (e.g. "corrections are sent as new messages"). */
   readonly #told = new Set<string>();
   #ctx: SessionContext;
+  readonly #watchdog: ContentWatchdog;
   #state: LoginState = { status: "logged_out" };
   #messenger: MessengerSession | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -132,6 +136,13 @@ export class UserSession {
     this.conversations = new Conversations(this, ctx.queues);
     this.directory = new ConversationDirectory(ctx.kv, ctx.jid);
     this.requests = new RequestBook(ctx.kv, ctx.jid);
+    this.#watchdog = new ContentWatchdog({
+      jid: this.jid,
+      ids: this.ids,
+      connectedMessenger: () => this.#state.status === "connected" ? this.#messenger : undefined,
+      redeliver: (event) => this.#onEvent(event),
+      tell: (text) => this.#ctx.xmpp.gatewayMessage(this.jid, text),
+    }, ctx.settings.watchdog ?? { intervalMs: 0, threads: 5 });
     this.#retryDelayMs = ctx.settings.retryDelayMs;
     this.#presences = new ContactPresences(ctx.settings.contactPresence);
   }
@@ -348,6 +359,7 @@ export class UserSession {
     if (generation !== this.#generation) return;
     this.#transientFailures = 0;
     this.#onConnection(messenger.state);
+    this.#watchdog.start();
     await this.syncContacts();
     await this.#ctx.onConnected?.(this);
     this.#loginSyncs.resolve();
@@ -596,7 +608,13 @@ export class UserSession {
     this.#retryTimer = setTimeout(() => void this.loginFromStore(), delay);
   }
 
+  /** Runs one connected-but-silent check now (tests; the timer runs them otherwise). */
+  checkContent(): Promise<CheckOutcome> {
+    return this.#watchdog.check();
+  }
+
   async #dropMessenger(): Promise<void> {
+    this.#watchdog.stop();
     clearInterval(this.#cookieTimer);
     this.#cookieTimer = undefined;
     this.#unsubscribe?.();

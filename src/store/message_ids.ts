@@ -71,6 +71,7 @@ export interface UserMessageIds {
   byXmppId(xmppId: string): Promise<MessageLink | null>;
   byMessengerId(messengerId: MessageId): Promise<MessageLink | null>;
   markSeen(messengerId: MessageId): Promise<boolean>;
+  wasSeen(messengerId: MessageId): Promise<boolean>;
   release(messengerId: MessageId): void;
   forget(): void;
 }
@@ -98,6 +99,7 @@ export class MessageIdStore {
       byXmppId: (xmppId) => this.byXmppId(user, xmppId),
       byMessengerId: (messengerId) => this.byMessengerId(user, messengerId),
       markSeen: (messengerId) => this.markSeen(user, messengerId),
+      wasSeen: (messengerId) => this.wasSeen(user, messengerId),
       release: (messengerId) => this.release(user, messengerId),
       forget: () => this.forgetUser(user),
     };
@@ -174,6 +176,17 @@ export class MessageIdStore {
     }
     this.#batcher.set(key, now, { expireIn: this.#retentionMs });
     return true;
+  }
+
+  /** Whether a Messenger message already reached the user, without claiming it. */
+  async wasSeen(user: string, messengerId: MessageId): Promise<boolean> {
+    checkStorable(messengerId);
+    const key = seenMessageKey(user, messengerId);
+    const cached = this.#cache.get(cacheKey(key));
+    if (cached?.kind === "seen") return this.#fresh(cached.at);
+    if (cached?.kind === "released") return false;
+    const stored = await this.#kv.get<number>(key);
+    return typeof stored.value === "number" && this.#fresh(stored.value);
   }
 
   /**

@@ -43,6 +43,7 @@ data = "unused.kv"
     {},
   );
   config.messages.reconnectWait = 2;
+  config.messenger.watchdogInterval = 0; // tests run checks themselves (session.checkContent)
   adjust?.(config);
   return config;
 }

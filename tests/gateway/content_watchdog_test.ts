@@ -1,0 +1,70 @@
+/**
+ * The content watchdog on the simulated network, one check at a time: nothing to do while
+ * messages flow; after a silent failure it finds what Messenger has and the user never got —
+ * 1:1 and group messages alike, each in its own kind of conversation — restarts the listener and
+ * delivers them once.
+ */
+import assert from "node:assert/strict";
+import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts";
+import { ALICE, aliceCore } from "./_core.ts";
+import { NullXmppPort } from "./_null_port.ts";
+import { waitUntil } from "../_wait.ts";
+
+const WORLD = `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+user_id = "100001"
+name = "Alice Example"
+  [[account.friend]]
+  id = "200002"
+  name = "Bob Builder"
+  [[account.group]]
+  id = "900001"
+  name = "Hiking club"
+  members = ["200002"]
+`;
+
+class Shown extends NullXmppPort {
+  readonly shown: { kind: string; text: string }[] = [];
+  override message(chat: Chat, _speaker: Speaker, message: ChatMessage): Promise<string[]> {
+    this.shown.push({ kind: chat.conversation.kind, text: message.text });
+    return Promise.resolve([message.id]);
+  }
+}
+
+Deno.test("the watchdog finds what a silent listener lost, restarts it and delivers each once", async () => {
+  const port = new Shown();
+  await using core = await aliceCore(port, {
+    world: WORLD,
+    deps: { tuning: { watchdogGraceMs: 0 } },
+  });
+  const { network, session } = core;
+  // Messages flow: nothing is missing.
+  await network.control.inject("100001", { type: "message", sender: "200002", text: "live" });
+  await waitUntil(() => port.shown.length === 1);
+  assert.deepEqual(await session.checkContent(), { missing: 0, restarted: false });
+
+  network.control.addFaults("100001", { kind: "silent" });
+  await network.control.inject("100001", { type: "message", sender: "200002", text: "lost 1" });
+  await network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    thread: "900001",
+    text: "lost in the group",
+  });
+  assert.equal(port.shown.length, 1, "the silent listener brought nothing");
+  const outcome = await session.checkContent();
+  assert.deepEqual(outcome, { missing: 2, restarted: true });
+  await waitUntil(() => port.shown.length === 3, "the missed messages");
+  assert.deepEqual(port.shown.slice(1), [
+    { kind: "direct", text: "lost 1" },
+    { kind: "group", text: "lost in the group" },
+  ]);
+  // A second check finds nothing more, and shows nothing twice.
+  await session.checkContent();
+  await core.settled(ALICE, "200002");
+  assert.equal(port.shown.length, 3);
+  assert.ok(
+    network.control.operations("100001").operations.some((op) => op.method === "restartListener"),
+  );
+});
