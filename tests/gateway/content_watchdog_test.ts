@@ -45,12 +45,20 @@ Deno.test("the watchdog finds what a silent listener lost, restarts it and deliv
   assert.deepEqual(await session.checkContent(), { missing: 0, restarted: false });
 
   network.control.addFaults("100001", { kind: "silent" });
-  await network.control.inject("100001", { type: "message", sender: "200002", text: "lost 1" });
+  // Stamped just before now: the watchdog judges messages once their time has passed.
+  const now = Date.now();
+  await network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    text: "lost 1",
+    timestamp: now - 200,
+  });
   await network.control.inject("100001", {
     type: "message",
     sender: "200002",
     thread: "900001",
     text: "lost in the group",
+    timestamp: now - 100,
   });
   assert.equal(port.shown.length, 1, "the silent listener brought nothing");
   const outcome = await session.checkContent();
