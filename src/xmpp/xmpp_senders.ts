@@ -86,11 +86,18 @@ interface LastPresences {
   contacts: Map<UserId, PresenceState>;
 }
 
+/** How long a gateway chat message waits for the XMPP server, per attempt (ms). */
+const NOTICE_WAIT_MS = 10 * 60_000;
+/** Attempts at sending one gateway chat message when the connection drops meanwhile. */
+const NOTICE_ATTEMPTS = 3;
+
 /** Implements the core's {@link XmppPort} with stanzas. */
 export class XmppSenders implements XmppPort {
   #options: XmppSendersOptions;
   #last = new Map<string, LastPresences>();
   #messages: ContactMessages;
+  /** Per user, the gateway's chat messages still on their way (kept in order). */
+  #notices = new Map<string, Promise<void>>();
   /** What happens in rooms, sent to the resources in them. */
   readonly rooms: RoomSenders;
   #bookmarks: Bookmarks;
@@ -216,15 +223,32 @@ export class XmppSenders implements XmppPort {
     await this.sendGatewayPresence(user, presence);
   }
 
+  /**
+   * A chat message from the gateway. Sent once the XMPP connection is up — an explanation due at
+   * startup, before the component is online, must not be lost — in order per user; the caller
+   * waits only while the connection is up.
+   */
   async gatewayMessage(user: string, text: string): Promise<void> {
-    await this.#options.send(
-      xml("message", {
-        type: "chat",
-        from: this.#options.domain,
-        to: user,
-        id: crypto.randomUUID(),
-      }, xml("body", {}, text)),
-    );
+    const stanza = xml("message", {
+      type: "chat",
+      from: this.#options.domain,
+      to: user,
+      id: crypto.randomUUID(),
+    }, xml("body", {}, text));
+    const next = (this.#notices.get(user) ?? Promise.resolve()).then(async () => {
+      for (let attempt = 0; attempt < NOTICE_ATTEMPTS; attempt++) {
+        if (!(await this.whenOnline(NOTICE_WAIT_MS))) break;
+        if ((await this.#options.send(stanza)) !== false) return;
+      }
+      xmppLog.warn("A message from the gateway to {user} was dropped: the XMPP server was down", {
+        user,
+      });
+    });
+    this.#notices.set(user, next);
+    void next.then(() => {
+      if (this.#notices.get(user) === next) this.#notices.delete(user);
+    });
+    if (await this.whenOnline(0)) await next;
   }
 
   async contactPresence(user: string, contact: UserId, presence: PresenceState): Promise<void> {

@@ -117,3 +117,28 @@ Deno.test("contact presences carry the avatar hash once it is known, and are sen
   ).join("");
   assert.equal(again.getChild("x", "vcard-temp:x:update")!.getChildText("photo"), sha1);
 });
+
+Deno.test("a gateway message due while the XMPP server is unreachable is sent once it is back, in order", async () => {
+  let online = false;
+  const waiters: (() => void)[] = [];
+  const { sent, senders } = fakeServer({
+    privileged: false,
+    extra: {
+      whenOnline: (timeoutMs) =>
+        online || timeoutMs === 0 ? Promise.resolve(online) : new Promise<boolean>((resolve) => {
+          waiters.push(() => resolve(true));
+        }),
+    },
+  });
+  // The callers are not held up while the server is down.
+  await senders.gatewayMessage(ALICE, "first");
+  await senders.gatewayMessage(ALICE, "second");
+  assert.deepEqual(sent.filter((s) => s.is("message")), []);
+  online = true;
+  for (const wake of waiters.splice(0)) wake();
+  await senders.gatewayMessage(ALICE, "third");
+  assert.deepEqual(
+    sent.filter((s) => s.is("message")).map((s) => s.getChildText("body")),
+    ["first", "second", "third"],
+  );
+});
