@@ -11,11 +11,10 @@
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { forgetDir, killOnUnload, removeDirOnUnload, tail, TIMED_OUT, within } from "./_util.ts";
+import { REPO_ROOT } from "./paths.ts";
 
-/** The repository root (one level up from this file), where `main.ts` and `deno.json` live. */
-export const REPO_ROOT: string = fileURLToPath(new URL("../", import.meta.url));
+export { REPO_ROOT } from "./paths.ts";
 
 /** A running gateway process; `await using` it so it is always stopped and its temp dir removed. */
 export interface GatewayProcess extends AsyncDisposable {
