@@ -128,6 +128,10 @@ async function main(args: string[]): Promise<number> {
       console.error(`${PROGRAM_NAME}: invalid simulated world:\n${error.message}`);
       return EXIT.config;
     }
+    if (error instanceof ConfigError) {
+      console.error(`${PROGRAM_NAME}: invalid configuration:\n${error.message}`);
+      return EXIT.config;
+    }
     throw error;
   }
 

@@ -147,3 +147,27 @@ Deno.test("a store that cannot be opened exits 4 with a message naming it", asyn
     },
   );
 });
+
+Deno.test("a taken simulated.control port is a configuration error naming the key, exit code 2", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  await withConfig(
+    `[component]\njid = "facebook.example.org"\nsecret = "s3cret-value"\nport = 1\n` +
+      `[gateway]\ndata = ":memory:"\n[messenger]\nbackend = "simulated"\n` +
+      `[simulated]\nworld = "world.toml"\ncontrol = "127.0.0.1:${port}"\n`,
+    async (path, dir) => {
+      await Deno.writeTextFile(
+        `${dir}/world.toml`,
+        `[[account]]\nemail = "a@example.com"\npassword = "pw"\nuser_id = "1"\nname = "A"\n`,
+      );
+      const result = await run(["--config", path]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /invalid configuration:/);
+      assert.match(
+        result.stderr,
+        new RegExp(`simulated\\.control in ${path}: 127\\.0\\.0\\.1:${port} is already in use`),
+      );
+      assert.doesNotMatch(result.stderr, /internal error|AddrInUse|at .*\.ts:\d+/);
+    },
+  );
+});
