@@ -171,3 +171,35 @@ Deno.test("a taken simulated.control port is a configuration error naming the ke
     },
   );
 });
+
+Deno.test("--check-config warns, without failing, about the example's placeholder secret and admin", async () => {
+  const example = await Deno.readTextFile(
+    fileURLToPath(new URL("../config.example.toml", import.meta.url)),
+  );
+  await withConfig(example, async (path) => {
+    const result = await run(["--check-config", "--config", path]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /is valid/);
+    assert.match(
+      result.stderr,
+      new RegExp(`warning: component\\.secret in ${path} is still the example's placeholder`),
+    );
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `warning: gateway\\.admins in ${path} lists admin@example\\.org, the example's placeholder`,
+      ),
+    );
+    assert.ok(!result.stderr.includes("change-me-to-the-component-secret"), result.stderr);
+  });
+  // Own values: no warning.
+  await withConfig(
+    `[component]\njid = "facebook.example.org"\nsecret = "s3cret-value"\n` +
+      `[gateway]\nadmins = ["me@my.domain"]\ndata = "g.kv"\n`,
+    async (path) => {
+      const result = await run(["--check-config", "--config", path]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, "");
+    },
+  );
+});
