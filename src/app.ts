@@ -14,7 +14,7 @@ import type { Element } from "./xmpp/xml.ts";
 import { type CommandContext, gatewayCommands, runtimeLogLevel } from "./gateway/commands/mod.ts";
 import {
   CREDENTIAL_FIELDS,
-  REGISTRATION_INSTRUCTIONS,
+  IN_BAND_REGISTRATION_INSTRUCTIONS,
   REGISTRATION_TITLE,
 } from "./gateway/commands/credentials_form.ts";
 import { contactJidFor, findUsers } from "./gateway/commands/find.ts";
@@ -250,7 +250,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     domain,
     form: {
       title: REGISTRATION_TITLE,
-      instructions: REGISTRATION_INSTRUCTIONS,
+      instructions: IN_BAND_REGISTRATION_INSTRUCTIONS,
       fields: CREDENTIAL_FIELDS,
     },
     isRegistered: (jid) => gateway.isRegistered(jid),

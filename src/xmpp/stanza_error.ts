@@ -80,8 +80,13 @@ export class StanzaError extends Error {
 }
 
 /**
- * Builds the error reply to a stanza: same name, swapped addresses, same id, the original payload
- * kept (RFC 6120 §8.3.1 allows it; clients match on it) and the error appended.
+ * Builds the error reply to a stanza: same name, swapped addresses, same id, the error appended,
+ * and as much of the original as is safe to send back (RFC 6120 §8.3.1 allows it; clients match
+ * on it). Nothing submitted is ever echoed, because it may be a secret:
+ * - an iq's payload element comes back empty (its name and namespace say what failed; its
+ *   content may be a registration form with a password or cookies);
+ * - a message's body comes back only when it was for a contact (a chat text the client shows as
+ *   failed); to the gateway itself, a message may be an answer in a chat dialogue, a password.
  */
 export function errorReply(stanza: Element, error: StanzaError): Element {
   const reply = xml(stanza.name, {
@@ -92,8 +97,8 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   });
   if (stanza.name === "iq") {
     const [payload] = stanza.getChildElements();
-    if (payload) reply.append(cloneElement(payload));
-  } else if (stanza.name === "message") {
+    if (payload) reply.append(xml(payload.name, { ...payload.attrs }));
+  } else if (stanza.name === "message" && (stanza.attrs.to ?? "").includes("@")) {
     const body = stanza.getChild("body");
     if (body) reply.append(cloneElement(body));
   }
