@@ -10,7 +10,7 @@
 
 import { type Credentials, parseCookies } from "../../messenger/credentials.ts";
 import { isMessengerError } from "../../messenger/errors.ts";
-import { CommandError, type Field, type FormValues } from "../command.ts";
+import { CommandError, type Field, type FieldValue, type FormValues } from "../command.ts";
 
 /** Title of the registration form. */
 export const REGISTRATION_TITLE = "Log in to Facebook Messenger";
@@ -46,8 +46,13 @@ export const CREDENTIAL_FIELDS: readonly Field[] = [
     label: "Cookies",
     description: "Instead of email and password: your facebook.com cookies, as an appState " +
       "JSON export or as a 'c_user=…; xs=…' string, copied from a logged-in browser",
+    neededWhen: (values) => !(given(values.email) && given(values.password)),
   },
 ];
+
+function given(value: FieldValue | undefined): boolean {
+  return typeof value === "string" && value.trim() !== "";
+}
 
 /** Credentials from a submitted registration form; `bad_input` names what is missing or wrong. */
 export function credentialsFrom(values: FormValues): Credentials {
