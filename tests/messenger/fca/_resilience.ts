@@ -1,0 +1,43 @@
+/**
+ * Helpers of the resilience tests (resilience_test.ts and the Worker crash cases run by
+ * worker_crash_test.ts): a second account, state checks, and delivery checks that re-send until a
+ * live connection takes the message.
+ *
+ * @module
+ */
+
+import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
+import { type FcaTestBed, type RecordedSession, waitFor } from "./_harness.ts";
+import { wire } from "./recorded/deltas.ts";
+
+/** A second account, to show one account's trouble leaves the others alone. */
+export const OTHER = "100009";
+
+/** True when the session went through a state with these fields. */
+export function hasState(recorded: RecordedSession, match: Partial<ConnectionState>): boolean {
+  return recorded.states.some((state) =>
+    Object.entries(match).every(([key, value]) => (state as Record<string, unknown>)[key] === value)
+  );
+}
+
+function textDelta(id: string): Record<string, unknown> {
+  const delta = wire("text_message");
+  (delta.messageMetadata as Record<string, unknown>).messageId = id;
+  return delta;
+}
+
+/** Waits until `user`'s session received message `id`, publishing it until one does. */
+export async function receives(
+  bed: FcaTestBed,
+  user: string,
+  recorded: RecordedSession,
+  id: string,
+): Promise<void> {
+  await waitFor(`message ${id} for ${user}`, () => {
+    if (!recorded.remote().some((event) => event.type === "message" && event.id === id)) {
+      bed.fake.publishDeltas(user, [textDelta(id)]); // Re-sent until a live connection takes it.
+      return false;
+    }
+    return true;
+  });
+}
