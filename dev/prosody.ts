@@ -66,6 +66,8 @@ export interface ProsodyOptions {
    * taken one is replaced by a free port just above it, else by any free port. Default: any.
    */
   preferredPorts?: { c2s?: number; component?: number; http?: number };
+  /** Where Prosody logs (debug level); default `prosody.log` in its temp dir. */
+  logFile?: string;
   /** How long to wait for both ports to accept connections; default 10 s. */
   startTimeoutMs?: number;
 }
@@ -158,6 +160,7 @@ const DEFAULT_HOST_MODULES = [
 function renderConfig(
   o: {
     dir: string;
+    logFile: string;
     c2sPort: number;
     componentPort: number;
     httpPort: number | undefined;
@@ -183,7 +186,7 @@ run_as_root = true
 pidfile = ${lua(join(o.dir, "prosody.pid"))}
 data_path = ${lua(join(o.dir, "data"))}
 certificates = ${lua(join(o.dir, "certs"))}
-log = { { levels = { min = "debug" }, to = "file", filename = ${lua(join(o.dir, "prosody.log"))} } }
+log = { { levels = { min = "debug" }, to = "file", filename = ${lua(o.logFile)} } }
 interfaces = { "127.0.0.1" }
 component_interfaces = { "127.0.0.1" }
 c2s_ports = { ${o.c2sPort} }
@@ -232,6 +235,7 @@ class ProsodyServerImpl implements ProsodyServer {
     readonly componentPort: number,
     readonly httpPort: number | undefined,
     readonly startTimeoutMs: number,
+    readonly logFile: string,
   ) {
     this.configFile = join(dir, "prosody.cfg.lua");
   }
@@ -243,7 +247,7 @@ class ProsodyServerImpl implements ProsodyServer {
   async log(): Promise<string> {
     let text = "";
     try {
-      text = await Deno.readTextFile(join(this.dir, "prosody.log"));
+      text = await Deno.readTextFile(this.logFile);
     } catch { /* not created yet */ }
     // Drop the "unable to find lua-unbound" banner Debian's Prosody prints on every start.
     const out = this.#output.join("").replace(
@@ -257,7 +261,7 @@ class ProsodyServerImpl implements ProsodyServer {
     if (this.#child) return;
     // A stale pidfile (left by a SIGKILL) must never make stop() signal a recycled pid.
     await Deno.remove(join(this.dir, "prosody.pid")).catch(() => {});
-    const logFile = join(this.dir, "prosody.log");
+    const logFile = this.logFile;
     const logOffset = await Deno.stat(logFile).then((s) => s.size, () => 0);
     const child = new Deno.Command(PROSODY, {
       args: ["-F", "--config", this.configFile],
@@ -394,6 +398,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     removeDirOnUnload(dir);
     await Deno.mkdir(join(dir, "data"));
     await Deno.mkdir(join(dir, "certs"));
+    const logFile = opts.logFile ?? join(dir, "prosody.log");
     // Preferred ports only on the first attempt: a retry means one of them was snatched.
     const preferred = attempt === 0 ? opts.preferredPorts ?? {} : {};
     const wanted = [preferred.c2s ?? 0, preferred.component ?? 0];
@@ -407,11 +412,13 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
       componentPort,
       httpPort,
       opts.startTimeoutMs ?? 10_000,
+      logFile,
     );
     await Deno.writeTextFile(
       server.configFile,
       renderConfig({
         dir,
+        logFile,
         c2sPort,
         componentPort,
         httpPort,
