@@ -15,6 +15,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { installDependencies } from "./dependencies.ts";
 import { type GatewayProcess, spawnGateway } from "./gateway_process.ts";
 import { REPO_ROOT, statePath } from "./paths.ts";
 import { ensurePackages, MissingPackages, PROSODY, PROSODY_MODULES } from "./preflight.ts";
@@ -76,20 +77,6 @@ function onSignals(ready: () => boolean): void {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-}
-
-/** `deno install --frozen`: the npm dependencies, with Deno's output in a log file. */
-async function fetchDependencies(log: string): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["install", "--frozen"],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.writeFile(log, new Uint8Array([...out.stdout, ...out.stderr]));
-  if (!out.success) throw new Error(`deno install failed (exit ${out.code}): see ${log}`);
 }
 
 /** A random password of 12 lower-case letters and digits (easy to type into a client). */
@@ -183,7 +170,7 @@ async function main(args: string[]): Promise<number> {
   await Deno.mkdir(join(REPO_ROOT, ".state", "demo"), { recursive: true });
   await step(
     `Fetching dependencies (log: ${logs.install.shown})`,
-    () => fetchDependencies(logs.install.path),
+    () => installDependencies(logs.install),
   );
   const dataDir = await Deno.makeTempDir({ prefix: "messenger-gateway-demo-" });
   tempDirs.push(dataDir);

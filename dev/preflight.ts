@@ -8,12 +8,14 @@
  * apt-get (its output goes to `.state/apt.log`); anywhere else one line names the command to run,
  * and the exit status is non-zero before any test starts.
  *
- * `deno run -A dev/preflight.ts` checks what `deno task test` needs (the `test` task runs it first).
+ * `deno run -A dev/preflight.ts` checks what `deno task test` needs (the `test` task runs it
+ * first), and installs the npm dependencies (see dev/dependencies.ts).
  *
  * @module
  */
 
 import { dirname } from "node:path";
+import { installDependencies } from "./dependencies.ts";
 import { prosodyHasModule } from "./prosody.ts";
 import { statePath } from "./paths.ts";
 import { step } from "./progress.ts";
@@ -169,6 +171,14 @@ if (import.meta.main) {
   } catch (error) {
     if (!(error instanceof MissingPackages)) throw error;
     console.error(`The tests need Prosody and slixmpp. ${error.message}`);
+    Deno.exit(1);
+  }
+  const log = statePath("install.log");
+  await Deno.mkdir(dirname(log.path), { recursive: true });
+  try {
+    await step(`Fetching dependencies (log: ${log.shown})`, () => installDependencies(log));
+  } catch (error) {
+    console.error((error as Error).message);
     Deno.exit(1);
   }
 }
