@@ -8,8 +8,9 @@
  * apt-get (its output goes to `.state/apt.log`); anywhere else one line names the command to run,
  * and the exit status is non-zero before any test starts.
  *
- * `deno run -A dev/preflight.ts` checks what `deno task test` needs (the `test` task runs it
- * first), and installs the npm dependencies (see dev/dependencies.ts).
+ * `deno run -A dev/preflight.ts test` (or `demo`) checks what `deno task test` (or `demo`) needs
+ * (the task runs it first), then installs the npm dependencies (see dev/dependencies.ts): in a
+ * process of its own, because a Deno process cannot load npm packages installed after it started.
  *
  * @module
  */
@@ -165,16 +166,40 @@ async function apt(
   }
 }
 
+/** What each task needs before it starts, and where the dependencies' install log goes. */
+const TASKS = {
+  test: {
+    packages: [PROSODY, PROSODY_MODULES, PYTHON3_SLIXMPP],
+    needs: "The tests need Prosody and slixmpp.",
+    log: "install.log",
+  },
+  demo: {
+    packages: [PROSODY, PROSODY_MODULES],
+    needs: "The demo needs Prosody.",
+    log: "demo/install.log",
+  },
+} as const;
+
+/** When `deno task demo` began, for the demo's "Ready in …" (the preflight runs first). */
+export const DEMO_STARTED = "demo/started";
+
 if (import.meta.main) {
+  const name = Deno.args[0] ?? "test";
+  if (name !== "test" && name !== "demo") {
+    console.error(`Usage: deno run -A dev/preflight.ts [test|demo] (not ${name})`);
+    Deno.exit(2);
+  }
+  const task = TASKS[name];
+  const log = statePath(task.log);
+  await Deno.mkdir(dirname(log.path), { recursive: true });
+  if (name === "demo") await Deno.writeTextFile(statePath(DEMO_STARTED).path, `${Date.now()}`);
   try {
-    await ensurePackages([PROSODY, PROSODY_MODULES, PYTHON3_SLIXMPP]);
+    await ensurePackages(task.packages);
   } catch (error) {
     if (!(error instanceof MissingPackages)) throw error;
-    console.error(`The tests need Prosody and slixmpp. ${error.message}`);
+    console.error(`${task.needs} ${error.message}`);
     Deno.exit(1);
   }
-  const log = statePath("install.log");
-  await Deno.mkdir(dirname(log.path), { recursive: true });
   try {
     await step(`Fetching dependencies (log: ${log.shown})`, () => installDependencies(log));
   } catch (error) {
