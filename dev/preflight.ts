@@ -76,6 +76,8 @@ export interface InstallerEnvironment {
   retryDelayMs?: number;
   /** Where apt-get's output goes; default `.state/apt.log`. */
   log?: { path: string; shown: string };
+  /** Runs the install as one progress line; default {@link step} (stdout). */
+  step?: <T>(title: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -102,18 +104,21 @@ export async function ensurePackages(
     throw new MissingPackages(`Missing Debian packages ${names}: run: sudo ${command}`);
   }
   const log = environment.log ?? statePath("apt.log");
-  await step(`Installing ${names} with apt-get (log: ${log.shown})`, async () => {
-    await Deno.mkdir(dirname(log.path), { recursive: true });
-    await Deno.writeTextFile(log.path, "");
-    const delayMs = environment.retryDelayMs ?? 10_000;
-    await apt(aptGet, log, delayMs, ["update"]);
-    await apt(aptGet, log, delayMs, [
-      "install",
-      "-y",
-      "--no-install-recommends",
-      ...missing.map((p) => p.name),
-    ]);
-  });
+  await (environment.step ?? step)(
+    `Installing ${names} with apt-get (log: ${log.shown})`,
+    async () => {
+      await Deno.mkdir(dirname(log.path), { recursive: true });
+      await Deno.writeTextFile(log.path, "");
+      const delayMs = environment.retryDelayMs ?? 10_000;
+      await apt(aptGet, log, delayMs, ["update"]);
+      await apt(aptGet, log, delayMs, [
+        "install",
+        "-y",
+        "--no-install-recommends",
+        ...missing.map((p) => p.name),
+      ]);
+    },
+  );
   const still = await missingOf(missing);
   if (still.length > 0) {
     throw new MissingPackages(

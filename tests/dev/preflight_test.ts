@@ -92,11 +92,14 @@ Deno.test("as root on Debian the missing packages are installed with apt-get", a
       fakePackage("fake-a", `${dir}/installed-fake-a`),
       fakePackage("fake-b", `${dir}/installed-fake-b`),
     ];
+    const steps: string[] = [];
     await ensurePackages(packages, {
       root: true,
       aptGet,
       log: { path: join(dir, "logs", "apt.log"), shown: "apt.log" },
+      step: (title, work) => (steps.push(title), work()),
     });
+    assert.deepEqual(steps, ["Installing fake-a with apt-get (log: apt.log)"]);
     assert.deepEqual((await Deno.readTextFile(`${dir}/calls`)).trim().split("\n"), [
       "apt-get -q update",
       "apt-get -q install -y --no-install-recommends fake-a",
@@ -114,6 +117,7 @@ Deno.test("a failing apt-get is tried three times, then named with its log", asy
         aptGet,
         retryDelayMs: 0,
         log: { path: join(dir, "apt.log"), shown: "the-apt.log" },
+        step: (_title, work) => work(),
       }),
       (error: unknown) =>
         error instanceof MissingPackages &&
