@@ -70,6 +70,19 @@ export function forgetDir(dir: string): void {
 }
 
 /**
+ * Removes a temp dir its owner is done with, or keeps it (saying where) when `E2E_KEEP_TMP` is set
+ * for debugging; either way the unload hook forgets it. `what` names the files ("Prosody files").
+ */
+export async function removeOwnedDir(dir: string, what: string): Promise<void> {
+  if (Deno.env.get("E2E_KEEP_TMP")) {
+    console.error(`E2E_KEEP_TMP: ${what} kept in ${dir}`);
+  } else {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  forgetDir(dir);
+}
+
+/**
  * Kill `child` with SIGKILL if it is still running when the test module ends (a test that forgot
  * to dispose, or an uncaught error), so no server or gateway outlives `deno test`.
  */

@@ -11,7 +11,7 @@
  */
 
 import { join } from "node:path";
-import { forgetDir, removeDirOnUnload } from "./_util.ts";
+import { removeDirOnUnload, removeOwnedDir } from "./_util.ts";
 import { CapturedProcess, spawnPiped } from "./captured_process.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -101,12 +101,7 @@ class GatewayProcessImpl extends CapturedProcess implements GatewayProcess {
     try {
       await this.stop();
     } finally {
-      if (Deno.env.get("E2E_KEEP_TMP")) {
-        console.error(`E2E_KEEP_TMP: gateway files kept in ${this.dataDir}`);
-      } else {
-        await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
-      }
-      forgetDir(this.dataDir);
+      await removeOwnedDir(this.dataDir, "gateway files");
     }
   }
 }

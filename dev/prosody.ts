@@ -15,9 +15,9 @@
 import { join } from "node:path";
 import { portsNear } from "./ports.ts";
 import {
-  forgetDir,
   killOnUnload,
   removeDirOnUnload,
+  removeOwnedDir,
   sleep,
   tail,
   TIMED_OUT,
@@ -371,12 +371,7 @@ class ProsodyServerImpl implements ProsodyServer {
     try {
       await this.stop();
     } finally {
-      if (Deno.env.get("E2E_KEEP_TMP")) {
-        console.error(`E2E_KEEP_TMP: Prosody files kept in ${this.dir}`);
-      } else {
-        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-      }
-      forgetDir(this.dir);
+      await removeOwnedDir(this.dir, "Prosody files");
     }
   }
 }

@@ -100,7 +100,26 @@ export async function slixmppIq(
   opts: SlixmppOptions = {},
 ): Promise<XmlElement[]> {
   const timeoutS = (opts.timeoutMs ?? 5000) / 1000;
-  const args = [
+  const res = await runSlixClient(server, user, password, timeoutS, iqs.length, [
+    ...(opts.presence ? ["--presence"] : []),
+    ...iqs.map(String),
+  ]);
+  return parseLines(res.stdout);
+}
+
+/**
+ * Runs slix_client.py as `user` with `args` after the login options, bounded by the helper's own
+ * timeouts plus slack; throws with its stderr when it fails.
+ */
+async function runSlixClient(
+  server: SlixmppTarget,
+  user: string,
+  password: string,
+  timeoutS: number,
+  steps: number,
+  args: string[],
+): Promise<PythonResult> {
+  const res = await runPython(SLIX_CLIENT, [
     "--jid",
     `${user}@${server.domain}`,
     "--password",
@@ -109,18 +128,14 @@ export async function slixmppIq(
     String(server.c2sPort),
     "--timeout",
     String(timeoutS),
-    ...(opts.presence ? ["--presence"] : []),
-    ...iqs.map(String),
-  ];
-  const res = await runPython(SLIX_CLIENT, args, {
-    timeoutMs: (10 + timeoutS * (iqs.length + 2)) * 1000,
-  });
+    ...args,
+  ], { timeoutMs: (10 + timeoutS * (steps + 2)) * 1000 });
   if (res.code !== 0) {
     throw new Error(
       `slixmpp ${user}@${server.domain} failed (code ${res.code}): ${res.stderr.trim()}\n${res.stdout}`,
     );
   }
-  return parseLines(res.stdout);
+  return res;
 }
 
 /** The stanzas the helper printed, one JSON line each. */
@@ -154,22 +169,9 @@ export async function slixmppChat(
   opts: { timeoutMs?: number } = {},
 ): Promise<XmlElement[]> {
   const timeoutS = (opts.timeoutMs ?? 10_000) / 1000;
-  const res = await runPython(SLIX_CLIENT, [
-    "--jid",
-    `${user}@${server.domain}`,
-    "--password",
-    password,
-    "--port",
-    String(server.c2sPort),
-    "--timeout",
-    String(timeoutS),
+  const res = await runSlixClient(server, user, password, timeoutS, actions.length, [
     "--actions",
     JSON.stringify(actions),
-  ], { timeoutMs: (10 + timeoutS * (actions.length + 2)) * 1000 });
-  if (res.code !== 0) {
-    throw new Error(
-      `slixmpp ${user}@${server.domain} failed (code ${res.code}): ${res.stderr.trim()}\n${res.stdout}`,
-    );
-  }
+  ]);
   return parseLines(res.stdout);
 }

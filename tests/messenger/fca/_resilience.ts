@@ -41,3 +41,9 @@ export async function receives(
     return true;
   });
 }
+
+/** How often Facebook's home page was loaded: once per login (re-logins included). */
+export function homeLoads(bed: FcaTestBed): number {
+  return bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
+    .length;
+}

@@ -9,7 +9,7 @@ import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
 import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
-import { hasState, OTHER, receives } from "./_resilience.ts";
+import { hasState, homeLoads, OTHER, receives } from "./_resilience.ts";
 
 Deno.test("a refused websocket is reported as transient_disconnect, then reconnected", async () => {
   const bed = await new FcaTestBed().start();
@@ -96,10 +96,7 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
   const bed = await new FcaTestBed().start();
   try {
     const account = await bed.connect({ id: SELF });
-    const homeLoads = () =>
-      bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
-        .length;
-    assert.equal(homeLoads(), 1);
+    assert.equal(homeLoads(bed), 1);
     bed.fake.accounts.get(SELF)!.expired = true;
     bed.fake.dropConnections(SELF);
     await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
@@ -109,9 +106,9 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
       message: "The Messenger session expired: log in again",
     });
     assert.ok(hasState(account, { status: "transient_disconnect", reason: "session_expired" }));
-    assert.equal(homeLoads(), 2, "exactly one re-login");
+    assert.equal(homeLoads(bed), 2, "exactly one re-login");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.equal(homeLoads(), 2, "and no login loop");
+    assert.equal(homeLoads(bed), 2, "and no login loop");
     await assert.rejects(
       account.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false }),
       (error: unknown) => isMessengerError(error, "not_logged_in"),
