@@ -19,9 +19,8 @@ export const GROUP = "900001";
 
 /** Timings small enough for tests, large enough for a loaded 2-core machine. */
 export const TEST_TIMINGS: Partial<FcaTimings> = {
-  // A first login starts a Worker that compiles fca-unofficial: on a loaded 2-core machine with a
-  // cold code cache (a fresh clone) that alone took more than 10 s. Tests of the timeout set
-  // their own.
+  // A first login starts a Worker that compiles fca-unofficial: in a fresh clone (cold code
+  // cache) on a loaded 2-core machine, logins ran out of 10 s. Tests of the timeout set their own.
   loginTimeoutMs: 30_000,
   callTimeoutMs: 5_000,
   stallTimeoutMs: 15_000,
