@@ -28,9 +28,7 @@ import { seconds, step, write } from "./progress.ts";
 import { portsNear } from "./ports.ts";
 import { prosodyHasModule, type ProsodyServer, startProsody } from "./prosody.ts";
 import { AccountControl } from "./simulated_control.ts";
-// Type only: the module itself (and @xmpp/client with it) is loaded once the dependencies are
-// fetched, so that a first run shows its progress lines instead of Deno's download chatter.
-import type { DemoClient } from "./demo_conversation.ts";
+import { DEMO_STEPS, type DemoClient, registerDemoClient } from "./demo_conversation.ts";
 
 const HELP = `deno task demo [--no-client] [--exit]
 
@@ -225,7 +223,6 @@ async function main(args: string[]): Promise<number> {
   );
   const control = new AccountControl(await gateway.controlUrl(), "100001");
 
-  const { registerDemoClient, DEMO_STEPS } = await import("./demo_conversation.ts");
   const client = await step(
     `Registering ${USER}@${prosody.domain} with the gateway`,
     () => registerDemoClient(prosody, USER, password),
