@@ -22,8 +22,11 @@ export interface Operation {
 
 /** The simulated network's control API (over HTTP), acting on one account. */
 export class AccountControl {
-  /** `base` is the control API's URL, `account` the Messenger user id acted on. */
-  constructor(readonly base: string, readonly account: string) {}
+  /**
+   * `base` is the control API's URL, `account` the Messenger user id acted on (default 100001,
+   * the first account of the e2e tests' worlds and of examples/world.toml).
+   */
+  constructor(readonly base: string, readonly account = "100001") {}
 
   /** Makes things happen (as a friend, or as the account's owner on another device); returns the events. */
   async inject(events: unknown): Promise<{ id?: string }[]> {

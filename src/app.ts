@@ -7,26 +7,19 @@
  */
 
 import type { Config } from "./config/config.ts";
-import type { Command, CommandCaller } from "./gateway/command.ts";
 import type { UserId } from "./messenger/ids.ts";
+import type { Attachment } from "./messenger/events.ts";
 import type { ContactCard } from "./gateway/xmpp_port.ts";
 import type { Element } from "./xmpp/xml.ts";
-import { type CommandContext, gatewayCommands, runtimeLogLevel } from "./gateway/commands/mod.ts";
 import {
   CREDENTIAL_FIELDS,
   IN_BAND_REGISTRATION_INSTRUCTIONS,
   REGISTRATION_TITLE,
 } from "./gateway/commands/credentials_form.ts";
-import { contactJidFor, findUsers } from "./gateway/commands/find.ts";
-import { registerInOneStep } from "./gateway/commands/registration.ts";
-import { Gateway } from "./gateway/gateway.ts";
-import { IncomingEvents } from "./gateway/incoming_events.ts";
-import { MessageRequests } from "./gateway/message_requests.ts";
-import { OutgoingMessages } from "./gateway/outgoing_messages.ts";
-import { ThreadQueues } from "./gateway/thread_queue.ts";
-import { gatewayLog, mainLog } from "./log.ts";
-import { MessageIdStore } from "./store/message_ids.ts";
-import { WriteBatcher } from "./store/write_batcher.ts";
+import { createCore } from "./gateway/core.ts";
+import type { GatewayCore } from "./gateway/core_port.ts";
+import type { Gateway } from "./gateway/gateway.ts";
+import { mainLog } from "./log.ts";
 import { registerUserMessages } from "./xmpp/user_messages.ts";
 import { contactInfo, registerContactDisco } from "./xmpp/contact_disco.ts";
 import { capsElement, capsVerification } from "./xmpp/entity_caps.ts";
@@ -40,14 +33,12 @@ import { registerContactAddressing } from "./xmpp/contact_addressing.ts";
 import { registerInBandRegistration } from "./xmpp/in_band_registration.ts";
 import { registerUserSearch } from "./xmpp/user_search.ts";
 import { ComponentConnection, type FatalConnectionError } from "./xmpp/component_connection.ts";
-import { parseJid } from "./xmpp/jid.ts";
 import { registerPing } from "./xmpp/ping.ts";
 import { Router } from "./xmpp/router.ts";
 import { gatewayInfo, registerServiceDiscovery } from "./xmpp/service_discovery.ts";
 import { registerSoftwareVersion } from "./xmpp/software_version.ts";
 import { xml } from "./xmpp/xml.ts";
 import { XmppSenders } from "./xmpp/xmpp_senders.ts";
-import { UserPresence } from "./gateway/user_presence.ts";
 import { AvatarCache } from "./xmpp/avatar_cache.ts";
 import { AVATAR_LIMITS, fetchImage } from "./xmpp/image_fetch.ts";
 import { AttachmentRehost } from "./xmpp/attachment_rehost.ts";
@@ -55,7 +46,9 @@ import { boundedDownload } from "./net/bounded_download.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
-import { cleanUpOnUnregister } from "./gateway/unregister_cleanup.ts";
+import { RoomOccupancy } from "./xmpp/room_occupancy.ts";
+import { registerRoomHandling } from "./xmpp/room_handling.ts";
+import { threadIdOf } from "./gateway/contact_ids.ts";
 
 /** A running gateway. */
 export interface App {
@@ -63,6 +56,8 @@ export interface App {
   readonly failed: Promise<FatalConnectionError>;
   /** The gateway core (for in-process tests and benchmarks). */
   readonly gateway: Gateway;
+  /** The core's entry for the XMPP side. */
+  readonly core: GatewayCore;
   /** Tells users the gateway goes away, disconnects and closes the store. Never throws. */
   stop(): Promise<void>;
 }
@@ -102,8 +97,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }),
   });
   const contactCard = (user: string, id: UserId): ContactCard | undefined =>
-    gateway.session(user)?.contact(id);
+    core.port.user(user)?.contact(id);
+  // Which resources are in which rooms: shared by the room handlers and the senders.
+  const occupancy = new RoomOccupancy();
   const senders = new XmppSenders({
+    occupancy,
     domain,
     name: config.gateway.name,
     group: config.roster.group,
@@ -119,130 +117,81 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       contact: (): Element => capsElement(capsVerification(contactInfo(router))),
     },
   });
-  const gateway = new Gateway({
-    settings: {
-      name: config.gateway.name,
-      admins: config.gateway.admins,
-      allowedJids: config.gateway.allowedJids,
-      loginStaggerMs: config.gateway.loginStaggerMs,
-      rosterMaxContacts: config.roster.maxContacts,
-      retryDelayMs: 30_000,
-      cookieSaveIntervalMs: 30 * 60_000,
-      contactPresence: config.contacts.presence,
-    },
-    kv,
-    network,
-    xmpp: senders,
-  });
-  const router = new Router({
-    domain,
-    send,
-    isRegistered: (bareJid) => gateway.isRegistered(bareJid),
-  });
-
-  // 1:1 messages both ways: per-thread queues, the persistent id mapping (batched writes).
-  const batcher = new WriteBatcher(kv);
-  const messageIds = new MessageIdStore(kv, batcher);
-  const queues = new ThreadQueues({
-    onError: (error, key) =>
-      gatewayLog.warn("Message work for {user} in thread {thread} failed: {error}", {
-        user: key.user,
-        thread: key.thread,
-        error,
-      }),
-  });
   // Attachments: files users send are downloaded for Messenger; Messenger's files are re-uploaded
   // to the configured XEP-0363 service (loopback downloads only for the simulated network).
   const MiB = 1024 * 1024;
   const allowPrivateHosts = config.messenger.backend === "simulated";
   const downloadTimeoutMs = config.messages.downloadTimeout * 1000;
-  const rehost = config.messages.uploadService === undefined ? undefined : new AttachmentRehost({
-    service: config.messages.uploadService,
-    call: (iq) => router.call(iq),
-    maxBytes: config.messages.uploadMaxSize * MiB,
-    timeoutMs: downloadTimeoutMs,
-    allowPrivateHosts,
-  });
-  const outgoing = new OutgoingMessages({
-    queues,
-    ids: messageIds,
+  const rehost: AttachmentRehost | undefined = config.messages.uploadService === undefined
+    ? undefined
+    : new AttachmentRehost({
+      service: config.messages.uploadService,
+      call: (iq) => router.call(iq),
+      maxBytes: config.messages.uploadMaxSize * MiB,
+      timeoutMs: downloadTimeoutMs,
+      allowPrivateHosts,
+    });
+  const core: ReturnType<typeof createCore> = createCore(config, {
+    kv,
+    network,
     xmpp: senders,
-    counters: gateway.counters,
-    download: (url) =>
+    software: { name: PROGRAM_NAME, version: VERSION },
+    download: (url: string) =>
       boundedDownload(url, {
         maxBytes: config.messages.sendMaxSize * MiB,
         timeoutMs: downloadTimeoutMs,
         allowPrivateHosts,
       }),
-    settings: {
-      reconnectWaitMs: config.messages.reconnectWait * 1000,
-      correctionPolicy: config.messages.correction,
-      typingThrottleMs: 5000,
+    ...(rehost ? { rehost: (attachment: Attachment) => rehost.rehost(attachment) } : {}),
+  });
+  const gateway: GatewayCore = core.port;
+  const router: Router = new Router({
+    domain,
+    send,
+    isRegistered: (bareJid) => gateway.isRegistered(bareJid),
+    // Rooms and contacts look alike (<digits>@domain): the user's directory says which it is.
+    classify: async (from, to) => {
+      const thread = threadIdOf(to.local);
+      if (!thread) return "contact";
+      return (await gateway.conversationAt(from.bare, thread)).kind === "group"
+        ? "room"
+        : "contact";
     },
   });
-  const incoming = new IncomingEvents({
-    queues,
-    ids: messageIds,
-    xmpp: senders,
-    outgoing,
-    counters: gateway.counters,
-    ...(rehost ? { rehost: (attachment) => rehost.rehost(attachment) } : {}),
-  });
-  // Message requests first: a request's notice is queued ahead of its first message.
-  const messageRequests = new MessageRequests({
-    kv,
-    queues,
-    xmpp: senders,
-    contactJid: (id) => senders.contactJid(id),
-  });
-  gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
-  gateway.onMessengerEvent((session, event) => incoming.accept(session, event));
-  cleanUpOnUnregister(gateway, {
-    queues,
-    batcher,
-    messageIds,
-    messageRequests,
-    incoming,
-    outgoing,
-  });
-  registerContactDisco(router);
-  registerUserMessages(router, { domain, gateway, outgoing });
 
-  const commandContext: CommandContext = {
-    gateway,
-    kv,
+  registerContactDisco(router);
+  registerUserMessages(router, { domain, core: gateway });
+  registerRoomHandling(router, {
     domain,
-    software: { name: PROGRAM_NAME, version: VERSION },
-    logLevel: runtimeLogLevel(config.log.level),
-    messageRequests,
-  };
-  const commands: Command[] = gatewayCommands(commandContext);
-  const caller = (fullJid: string): CommandCaller => {
-    const bare = parseJid(fullJid)?.bare ?? fullJid;
-    return {
-      jid: bare,
-      fullJid,
-      isAdmin: gateway.isAdmin(bare),
-      isRegistered: gateway.isRegistered(bare),
-      isAllowed: gateway.isAllowed(bare),
-    };
-  };
+    core: gateway,
+    occupancy,
+    rooms: senders.rooms,
+    avatars,
+    send,
+  });
+
   const sessionTimeoutMs = config.gateway.registrationTimeout * 1000;
   const adhoc = registerAdhocCommands(router, {
     domain,
-    commands: () => commands,
-    caller,
+    commands: () => gateway.commands(),
+    caller: (fullJid) => gateway.caller(fullJid),
     sessionTimeoutMs,
   });
   const chat = registerChatCommands(router, {
     domain,
-    commands: () => commands,
-    caller,
+    commands: () => gateway.commands(),
+    caller: (fullJid) => gateway.caller(fullJid),
     send,
     sessionTimeoutMs,
   });
   registerServiceDiscovery(router, {
     name: config.gateway.name,
+    // The user's rooms: one per Messenger group they are in.
+    items: async (bareJid) =>
+      (await gateway.rooms(bareJid)).map((room) => ({
+        jid: senders.rooms.roomJid(room.thread),
+        ...(room.name === undefined ? {} : { name: room.name }),
+      })),
     nodeInfo: adhoc.nodeInfo,
     nodeItems: adhoc.nodeItems,
   });
@@ -255,15 +204,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     isRegistered: (jid) => gateway.isRegistered(jid),
     isAllowed: (jid) => gateway.isAllowed(jid),
-    register: (jid, values) => registerInOneStep(commandContext, jid, values),
+    register: (jid, values) => gateway.register(jid, values),
     unregister: (jid) => gateway.unregister(jid, "user"),
   });
   registerUserSearch(router, {
     isRegistered: (jid) => gateway.isRegistered(jid),
-    search: (jid, query) => findUsers(commandContext, jid, query),
+    search: (jid, query) => gateway.search(jid, query),
   });
   registerContactAddressing(router, {
-    resolve: (jid, prompt) => contactJidFor(commandContext, jid, prompt),
+    resolve: (jid, prompt) => gateway.resolveContact(jid, prompt),
   });
   registerPing(router);
   registerSoftwareVersion(router, { name: PROGRAM_NAME, version: VERSION });
@@ -275,18 +224,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       mainLog.debug("Ignored a message from the server {from}", { from: stanza.attrs.from });
     }
   });
-  const userPresence = new UserPresence({
-    keepSessionsWhenOffline: config.gateway.keepSessionsWhenOffline,
-    session: (jid) => gateway.session(jid),
-  });
-  const presenceHandling = registerPresenceHandling(router, {
-    senders,
-    presence: userPresence,
-    session: (jid) => gateway.session(jid),
-    sessions: () => gateway.sessions(),
-    unregister: (jid) => gateway.unregister(jid, "unsubscribed"),
-    send,
-  });
+  const presenceHandling = registerPresenceHandling(router, { senders, core: gateway, send });
   registerVcard(router, { name: config.gateway.name, contact: contactCard, avatars });
   connection.onOnline(() => {
     privileges.connectionOnline();
@@ -294,32 +232,30 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   connection.onOffline(() => {
     privileges.connectionOffline();
-    userPresence.reset();
+    gateway.resources.reset();
+    occupancy.reset();
   });
 
   connection.onStanza((stanza) => void router.handle(stanza));
   connection.start();
-  await gateway.start();
+  await core.start();
 
   let stopped = false;
   return {
     failed: connection.failed,
-    gateway,
+    gateway: core.gateway,
+    core: gateway,
     async stop() {
       if (stopped) return;
       stopped = true;
       adhoc.close();
       chat.close();
-      try {
-        await gateway.stop();
-      } catch (error) {
-        mainLog.warn("Could not end every Messenger session cleanly: {error}", { error });
-      }
+      await core.stop();
       try {
         if (connection.online) {
           // Servers do not mark a departed component's JIDs offline: every contact and the
           // gateway itself say goodbye, or rosters show them online while the gateway is down.
-          for (const session of gateway.sessions()) {
+          for (const session of gateway.users()) {
             for (const contact of session.contacts) {
               await connection.send(
                 xml("presence", {
@@ -341,7 +277,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       privileges.close();
       await connection.stop();
       await network.close().catch(() => {});
-      await batcher.close();
       kv.close();
       mainLog.info("Stopped");
     },

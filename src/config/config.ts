@@ -62,6 +62,18 @@ export interface ContactsConfig {
   presence: ContactPresenceMode;
 }
 
+/** How Messenger groups are bridged as rooms. */
+export interface GroupsConfig {
+  /** History messages a joining client gets when its join does not say. */
+  joinHistory: number;
+  /** Messages fetched from Messenger into a room's archive on its first join. */
+  backfill: number;
+  /** Days a room's archive keeps messages (0: none). */
+  mamDays: number;
+  /** Recent conversations looked through for groups at login. */
+  syncLimit: number;
+}
+
 /** How 1:1 messages are bridged. */
 export interface MessagesConfig {
   /** Messenger cannot edit: send corrections as new messages, or unsend the old one too. */
@@ -107,6 +119,7 @@ export interface Config {
   gateway: GatewayConfig;
   roster: RosterConfig;
   contacts: ContactsConfig;
+  groups: GroupsConfig;
   messages: MessagesConfig;
   messenger: MessengerConfig;
   /** Present exactly when `messenger.backend` is `"simulated"`. */

@@ -298,6 +298,35 @@ export const SCHEMA: Schema = {
       }),
     },
   },
+  groups: {
+    doc: "How Messenger groups are bridged as group chats (XEP-0045 rooms).",
+    keys: {
+      joinHistory: integer({
+        doc: "Messages of history a client gets when it joins a room and does not say how many.",
+        default: 20,
+        min: 0,
+        max: 1000,
+      }),
+      backfill: integer({
+        doc: "Messages fetched from Messenger into a room's archive the first time it is joined.",
+        default: 50,
+        min: 0,
+        max: 500,
+      }),
+      mamDays: integer({
+        doc: "Days a room's archive (XEP-0313) keeps messages; 0 keeps nothing.",
+        default: 30,
+        min: 0,
+        max: 3650,
+      }),
+      syncLimit: integer({
+        doc: "Recent conversations looked through for groups at each login (for bookmarks).",
+        default: 50,
+        min: 0,
+        max: 500,
+      }),
+    },
+  },
   messages: {
     doc: "How 1:1 messages are bridged.",
     keys: {

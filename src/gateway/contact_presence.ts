@@ -60,9 +60,9 @@ export class ContactPresences {
    */
   record(event: PresenceEvent): boolean {
     if (this.mode !== "messenger") return false;
-    const before = this.#online.get(event.user);
-    this.#online.delete(event.user);
-    this.#online.set(event.user, {
+    const before = this.#online.get(event.actor);
+    this.#online.delete(event.actor);
+    this.#online.set(event.actor, {
       online: event.online,
       ...(event.lastActive === undefined ? {} : { lastActive: event.lastActive }),
     });

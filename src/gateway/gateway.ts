@@ -20,6 +20,12 @@ import {
 } from "../store/user_records.ts";
 import type { LoginStatus } from "./login_state.ts";
 import { type SessionSettings, UserSession } from "./user_session.ts";
+import type { MessageIdStore } from "../store/message_ids.ts";
+import type { QueueSettings } from "./conversation.ts";
+import type { RoomArchives } from "../store/room_archive.ts";
+
+/** How long stopping the gateway lets conversations finish what they are doing (ms). */
+export const STOP_DRAIN_MS = 5_000;
 import type { XmppPort } from "./xmpp_port.ts";
 
 /** The configuration the core needs. */
@@ -32,6 +38,11 @@ export interface GatewaySettings extends SessionSettings {
   allowedJids: RegExp[];
   /** Delay between two logins at startup (ms), so a restart is not a burst of logins. */
   loginStaggerMs: number;
+  /**
+   * How long unregistering and stopping wait for a conversation's running work (ms); default
+   * {@link CLOSE_DRAIN_MS}.
+   */
+  drainMs?: number;
 }
 
 /** A registration in progress: done, or waiting for the two-factor code. */
@@ -66,7 +77,11 @@ export class Gateway {
   #sessions = new Map<string, UserSession>();
   #startTimers = new Set<ReturnType<typeof setTimeout>>();
   #eventHandlers: ((session: UserSession, event: RemoteEvent) => void)[] = [];
-  #unregisterHandlers: ((jid: string) => Promise<void> | void)[] = [];
+  #messageIds: MessageIdStore;
+  #queues: QueueSettings;
+  #flushWrites: () => Promise<void>;
+  #archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
+  #onConnected: ((session: UserSession) => Promise<void>) | undefined;
   /**
    * Registrations in progress by bare JID: logging in (no `abandon`), or waiting for a 2FA code
    * (`abandon` cancels that login, so a new attempt can replace one the user walked away from).
@@ -81,11 +96,26 @@ export class Gateway {
     kv: Deno.Kv;
     network: MessengerNetwork;
     xmpp: XmppPort;
+    /** The message id mappings (each session takes its user's view). */
+    messageIds: MessageIdStore;
+    /** How conversations queue work (bounds, error reporting). */
+    queues: QueueSettings;
+    /** Commits batched writes (before a user's data is deleted). */
+    flushWrites?: () => Promise<void>;
+    /** Opens the archive of one of a user's rooms. */
+    archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
+    /** Runs after each login of a user, once contacts are synced. */
+    onConnected?: (session: UserSession) => Promise<void>;
   }) {
     this.settings = options.settings;
     this.#kv = options.kv;
     this.#network = options.network;
     this.#xmpp = options.xmpp;
+    this.#messageIds = options.messageIds;
+    this.#queues = options.queues;
+    this.#flushWrites = options.flushWrites ?? (() => Promise.resolve());
+    this.#archives = options.archives;
+    this.#onConnected = options.onConnected;
   }
 
   /** The Messenger implementation in use (its name is shown in `info`). */
@@ -113,11 +143,6 @@ export class Gateway {
   /** Adds a handler for every user's Messenger events (message bridging). */
   onMessengerEvent(handler: (session: UserSession, event: RemoteEvent) => void): void {
     this.#eventHandlers.push(handler);
-  }
-
-  /** Adds cleanup to run when a user unregisters, before their stored data is deleted. */
-  onUnregister(handler: (jid: string) => Promise<void> | void): void {
-    this.#unregisterHandlers.push(handler);
   }
 
   /** True for configured admins. */
@@ -282,6 +307,11 @@ export class Gateway {
   /**
    * Unregisters a user on any path: ends the Messenger session, makes every contact and the
    * gateway leave the user's roster, and deletes everything stored for them.
+   *
+   * The order matters: the session closes first (its conversations drop their waiting work and
+   * let running work finish, which then shows and stores nothing; everything kept about them is
+   * forgotten with them), batched writes are committed, and only then is the data deleted, so
+   * nothing is written back afterwards.
    */
   async unregister(jid: string, reason: UnregisterReason): Promise<boolean> {
     const bare = jid.toLowerCase();
@@ -290,15 +320,16 @@ export class Gateway {
     if (!session && !record) return false;
     this.#sessions.delete(bare);
     const contacts = session?.contacts.map((card) => card.id) ?? [];
-    if (session) await session.close();
-    await this.#xmpp.removeContacts(bare, contacts);
-    for (const handler of this.#unregisterHandlers) {
-      try {
-        await handler(bare);
-      } catch (error) {
-        gatewayLog.warn("Cleanup after unregistering {jid} failed: {error}", { jid: bare, error });
+    if (session) {
+      const drained = await session.close({ forget: true, drainMs: this.settings.drainMs });
+      if (!drained) {
+        gatewayLog.warn("Work for {jid} was still running when their data was deleted", {
+          jid: bare,
+        });
       }
     }
+    await this.#flushWrites();
+    await this.#xmpp.removeContacts(bare, contacts);
     const deleted = await deleteUserData(this.#kv, bare);
     gatewayLog.info("{jid} unregistered ({reason}); {count} stored entries deleted", {
       jid: bare,
@@ -341,7 +372,11 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const timer of this.#startTimers) clearTimeout(timer);
     this.#startTimers.clear();
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+    await Promise.all(
+      [...this.#sessions.values()].map((session) =>
+        session.close({ drainMs: Math.min(this.settings.drainMs ?? STOP_DRAIN_MS, STOP_DRAIN_MS) })
+      ),
+    );
   }
 
   #newSession(jid: string): UserSession {
@@ -351,6 +386,10 @@ export class Gateway {
       network: this.#network,
       xmpp: this.#xmpp,
       settings: this.settings,
+      messageIds: this.#messageIds,
+      queues: this.#queues,
+      archives: this.#archives,
+      ...(this.#onConnected ? { onConnected: this.#onConnected } : {}),
       onEvent: (s, event) => {
         for (const handler of this.#eventHandlers) handler(s, event);
       },

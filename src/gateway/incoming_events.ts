@@ -1,26 +1,37 @@
 /**
  * From Messenger to the user's XMPP clients: a session's remote events (messages, reactions,
- * unsends, read receipts, typing) turned into what the user should see, in order per thread,
- * each Messenger message at most once.
+ * unsends, read receipts, typing) turned into what the user should see, in order per
+ * conversation (each event runs in its conversation's queue), each Messenger message at most once.
  *
  * What the account did in the official app (`fromSelf`) is reflected as the user's own
- * activity (carbons). Group threads are not bridged by this flow.
+ * activity. Groups go through the same flow; what only groups have (members and their nicks, the
+ * room's archive, membership changes) is asked of {@link Rooms}.
  *
  * Attachments go through an optional `rehost` step first (the XMPP side re-uploads Messenger's
- * files to the user's server when configured), in the thread's queue, so order is kept.
+ * files to the user's server when configured), in the conversation's queue, so order is kept.
  *
  * @module
  */
 
 import { gatewayLog } from "../log.ts";
-import type { Attachment, MessageEvent, RemoteEvent } from "../messenger/events.ts";
-import { asUserId, type MessageId } from "../messenger/ids.ts";
-import type { MessageIdStore } from "../store/message_ids.ts";
-import type { OutgoingMessages } from "./outgoing_messages.ts";
-import { PerThreadState } from "./per_thread_state.ts";
-import type { ThreadQueues } from "./thread_queue.ts";
+import {
+  type Attachment,
+  type ConversationEvent,
+  isConversationEvent,
+  type MessageEvent,
+  type RemoteEvent,
+} from "../messenger/events.ts";
+import type { MessageId } from "../messenger/ids.ts";
+import type { Conversation } from "./conversation.ts";
+import type { Rooms } from "./rooms.ts";
 import type { UserSession } from "./user_session.ts";
-import { type ContactMessage, type XmppPort, XmppUnavailable } from "./xmpp_port.ts";
+import {
+  type Chat,
+  type ChatMessage,
+  type Speaker,
+  type XmppPort,
+  XmppUnavailable,
+} from "./xmpp_port.ts";
 
 /** How long Messenger events wait for the XMPP server before being dropped (logged). */
 export const OFFLINE_WAIT_MS = 10 * 60_000;
@@ -32,21 +43,16 @@ const RETRY_PAUSE_MS = 1000;
 
 /** Delivers Messenger events to users. */
 export class IncomingEvents {
-  #queues: ThreadQueues;
-  #ids: MessageIdStore;
   #xmpp: XmppPort;
-  #outgoing: OutgoingMessages;
+  #rooms: Rooms;
   #counters: { toXmpp: number };
   #rehost: ((attachment: Attachment) => Promise<Attachment>) | undefined;
-  /** The last message id shown to the user per thread (own reads point at it). */
-  #lastShown = new PerThreadState<string>();
   #retryPauseMs: number;
 
   constructor(options: {
-    queues: ThreadQueues;
-    ids: MessageIdStore;
     xmpp: XmppPort;
-    outgoing: OutgoingMessages;
+    /** What groups have beyond direct chats: members, nicks, archives. */
+    rooms: Rooms;
     counters: { toXmpp: number };
     /**
      * Makes an attachment's URL durable (e.g. re-uploads the file); resolves with the attachment
@@ -57,41 +63,35 @@ export class IncomingEvents {
     retryPauseMs?: number;
   }) {
     this.#retryPauseMs = options.retryPauseMs ?? RETRY_PAUSE_MS;
-    this.#queues = options.queues;
-    this.#ids = options.ids;
     this.#xmpp = options.xmpp;
-    this.#outgoing = options.outgoing;
+    this.#rooms = options.rooms;
     this.#counters = options.counters;
     this.#rehost = options.rehost;
   }
 
-  /** Forgets what was kept about an unregistered user's conversations. */
-  forgetUser(user: string): void {
-    this.#lastShown.forgetUser(user);
-  }
-
-  /** Queues one event of `session`'s user. Never throws. */
+  /** Queues one event of `session`'s user in its conversation. Never throws. */
   accept(session: UserSession, event: RemoteEvent): void {
-    if (!("thread" in event)) return;
-    if ("isGroup" in event && event.isGroup) {
-      gatewayLog.debug("Group thread {thread} of {user} is not bridged yet", {
-        thread: event.thread,
-        user: session.jid,
-      });
-      return;
-    }
-    this.#queues.post(session.jid, event.thread, () => this.#deliverWhenOnline(session, event));
+    if (!isConversationEvent(event)) return;
+    const conversation = session.conversations.open(event.conversation);
+    conversation.queue.post(
+      "to_xmpp",
+      () => this.#deliverWhenOnline(session, conversation, event),
+    );
   }
 
   /**
    * Delivers once the XMPP server connection is up: while it is down (a Prosody restart) the
-   * thread's events wait, in order, instead of being sent into the void. A message whose send
-   * fails because the connection dropped meanwhile is tried again after the reconnection.
+   * conversation's events wait, in order, instead of being sent into the void. A message whose
+   * send fails because the connection dropped meanwhile is tried again after the reconnection.
    */
-  async #deliverWhenOnline(session: UserSession, event: RemoteEvent): Promise<void> {
+  async #deliverWhenOnline(
+    session: UserSession,
+    conversation: Conversation,
+    event: ConversationEvent,
+  ): Promise<void> {
     for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS; attempt++) {
       // Unregistered (or the gateway stopping) while this waited: nothing more is shown.
-      if (session.closed) return;
+      if (conversation.closed) return;
       if (!(await this.#xmpp.whenOnline(OFFLINE_WAIT_MS))) {
         gatewayLog.error(
           "Dropped a Messenger {type} for {user}: the XMPP server was unreachable for {minutes} min",
@@ -100,7 +100,7 @@ export class IncomingEvents {
         return;
       }
       try {
-        await this.#deliver(session, event);
+        await this.#deliver(session, conversation, event);
         return;
       } catch (error) {
         if (!(error instanceof XmppUnavailable)) throw error;
@@ -116,114 +116,144 @@ export class IncomingEvents {
     );
   }
 
-  async #deliver(session: UserSession, event: RemoteEvent): Promise<void> {
-    const user = session.jid;
+  async #deliver(
+    session: UserSession,
+    conversation: Conversation,
+    event: ConversationEvent,
+  ): Promise<void> {
+    const chat: Chat = { user: session.jid, conversation: conversation.ref };
+    if (conversation.kind === "group" && GROUP_CHANGES.has(event.type)) {
+      await this.#rooms.applyChange(session, conversation, event);
+      return;
+    }
+    const speaker = await this.#speakerOf(session, conversation, event);
     switch (event.type) {
       case "message":
-        await this.#message(session, event);
+        await this.#message(session, conversation, chat, speaker, event);
         return;
       case "reaction": {
-        const target = await this.#xmppIdOf(user, event.messageId);
+        const target = await xmppIdOf(conversation, event.messageId);
         const emojis = event.reaction === "" ? [] : [event.reaction];
-        const contact = asUserId(event.thread);
-        if (event.fromSelf) {
-          await this.#xmpp.ownActivity(user, contact, { kind: "reaction", target, emojis });
-        } else await this.#xmpp.contactReaction(user, contact, target, emojis);
+        await this.#xmpp.reaction(chat, speaker, target, emojis);
         return;
       }
-      case "unsend": {
-        const target = await this.#xmppIdOf(user, event.messageId);
-        const contact = asUserId(event.thread);
-        if (event.fromSelf) {
-          await this.#xmpp.ownActivity(user, contact, { kind: "retraction", target });
-        } else await this.#xmpp.contactRetraction(user, contact, target);
-        return;
-      }
-      case "read_receipt": {
-        const contact = asUserId(event.thread);
-        if (event.fromSelf) {
-          const target = this.#lastShown.get(user, event.thread);
-          if (target) await this.#xmpp.ownActivity(user, contact, { kind: "displayed", target });
-        } else {
-          const target = this.#outgoing.lastSent.get(user, event.thread);
-          if (target) await this.#xmpp.contactDisplayed(user, contact, target);
+      case "unsend":
+        if (conversation.kind === "group") {
+          await conversation.archive.update(event.messageId, { retracted: true });
         }
+        await this.#xmpp.retraction(chat, speaker, await xmppIdOf(conversation, event.messageId));
+        return;
+      case "read_receipt": {
+        // The user's own read points at what they were shown; a contact's at what the user sent.
+        const target = event.fromSelf ? conversation.lastShown : conversation.lastSent;
+        if (target) await this.#xmpp.displayed(chat, speaker, target);
         return;
       }
       case "typing":
         if (event.fromSelf) return;
-        await this.#xmpp.contactChatState(
-          user,
-          asUserId(event.thread),
-          event.typing ? "composing" : "paused",
-        );
+        await this.#xmpp.chatState(chat, speaker, event.typing ? "composing" : "paused");
         return;
       default:
         return;
     }
   }
 
-  async #message(session: UserSession, event: MessageEvent): Promise<void> {
-    const user = session.jid;
-    if (!(await this.#ids.markSeen(user, event.id))) return;
-    const contact = asUserId(event.thread);
+  async #message(
+    session: UserSession,
+    conversation: Conversation,
+    chat: Chat,
+    speaker: Speaker,
+    event: MessageEvent,
+  ): Promise<void> {
+    const ids = session.ids;
+    if (!(await ids.markSeen(event.id))) return;
     const attachments = await this.#durable(event.attachments);
-    if (session.closed) {
+    if (conversation.closed) {
       // Unregistered during the re-upload: show nothing, store nothing.
-      this.#ids.release(user, event.id);
+      ids.release(event.id);
       return;
     }
-    if (event.fromSelf) {
-      try {
-        await this.#xmpp.ownActivity(user, contact, {
-          kind: "message",
-          id: event.id,
-          text: event.text,
-          attachments,
-          timestamp: event.timestamp,
-        });
-      } catch (error) {
-        this.#ids.release(user, event.id); // not shown: the retry must not see a duplicate
-        throw error;
-      }
-      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds: [event.id] });
-      return;
-    }
-    const message: ContactMessage = {
+    const message: ChatMessage = {
       id: event.id,
       text: event.text,
       attachments,
       timestamp: event.timestamp,
-      ...(event.mentions.length > 0
-        ? {
-          mentions: event.mentions,
-          ...(session.messenger ? { self: session.messenger.self.id } : {}),
-        }
-        : {}),
     };
+    const inRoom = conversation.kind === "group";
+    const self = session.messenger?.self.id;
+    if (event.mentions.length > 0) {
+      message.mentions = inRoom
+        ? await Promise.all(event.mentions.map(async (mention) => ({
+          ...mention,
+          nick: (await this.#rooms.occupant(session, conversation.thread, mention.user)).nick,
+        })))
+        : event.mentions;
+      if (self) message.self = self;
+    }
     if (event.replyTo) {
-      const author = event.replyTo.sender === session.messenger?.self.id
-        ? "You"
-        : session.contact(event.replyTo.sender ?? contact)?.name ?? "They";
+      const bySelf = event.replyTo.actor === self;
+      const author = event.replyTo.actor ?? event.actor;
       message.reply = {
-        id: await this.#xmppIdOf(user, event.replyTo.id),
-        author,
+        id: await xmppIdOf(conversation, event.replyTo.id),
+        author: inRoom
+          ? (await this.#rooms.occupant(session, conversation.thread, author)).nick
+          : bySelf
+          ? "You"
+          : session.contact(author)?.name ?? "They",
+        bySelf,
         ...(event.replyTo.text ? { text: event.replyTo.text } : {}),
       };
     }
+    if (inRoom) {
+      // The room's archive holds every message, whether a client of the user is in it or not.
+      message.archiveId = event.id;
+      await conversation.archive.append({
+        id: event.id,
+        timestamp: event.timestamp,
+        actor: event.actor,
+        nick: speaker.name ?? event.actor,
+        fromSelf: event.fromSelf,
+        text: event.text,
+        attachments,
+        ...(message.reply
+          ? {
+            replyTo: {
+              id: message.reply.id,
+              nick: message.reply.author,
+              ...(message.reply.text ? { text: message.reply.text } : {}),
+            },
+          }
+          : {}),
+        ...(event.mentions.length > 0 ? { mentions: event.mentions } : {}),
+      });
+    }
     let xmppIds: string[];
     try {
-      xmppIds = await this.#xmpp.contactMessage(user, contact, message);
+      xmppIds = await this.#xmpp.message(chat, speaker, message);
     } catch (error) {
       // Not delivered: a redelivery (or the retry above) must not be dropped as a duplicate.
-      this.#ids.release(user, event.id);
+      ids.release(event.id);
       throw error;
     }
-    this.#counters.toXmpp++;
+    if (!event.fromSelf) this.#counters.toXmpp++;
+    // In a room, clients name a message by its stanza-id, the Messenger id.
+    if (inRoom) xmppIds = [event.id];
     if (xmppIds.length > 0) {
-      this.#ids.link(user, { thread: event.thread, messengerId: event.id, xmppIds });
-      this.#lastShown.set(user, event.thread, xmppIds[0]);
+      conversation.link(event.id, xmppIds);
+      if (!event.fromSelf) conversation.lastShown = xmppIds[0];
     }
+  }
+
+  /** Who acted, as the XMPP side shows them: a contact by name, an occupant by nick. */
+  async #speakerOf(
+    session: UserSession,
+    conversation: Conversation,
+    event: ConversationEvent,
+  ): Promise<Speaker> {
+    const name = conversation.kind === "group"
+      ? (await this.#rooms.occupant(session, conversation.thread, event.actor)).nick
+      : session.contact(event.actor)?.name;
+    return { id: event.actor, self: event.fromSelf, ...(name === undefined ? {} : { name }) };
   }
 
   /** The attachments with durable URLs where that is configured and works (one at a time). */
@@ -236,9 +266,21 @@ export class IncomingEvents {
     }
     return result;
   }
+}
 
-  /** The XMPP id the user's clients know a Messenger message by (its own id if unknown). */
-  async #xmppIdOf(user: string, messengerId: MessageId): Promise<string> {
-    return (await this.#ids.byMessengerId(user, messengerId))?.xmppIds[0] ?? messengerId;
-  }
+/** Events that change a group itself (members, name, picture): the room side handles them. */
+const GROUP_CHANGES = new Set<ConversationEvent["type"]>([
+  "thread_renamed",
+  "participants_added",
+  "participant_left",
+  "thread_image",
+]);
+
+/**
+ * The XMPP id the user's clients know a Messenger message by: in a room its stanza-id, the
+ * Messenger id; in a direct chat the id of the stanza that carried it (its own id if unknown).
+ */
+async function xmppIdOf(conversation: Conversation, messengerId: MessageId): Promise<string> {
+  if (conversation.kind === "group") return messengerId;
+  return (await conversation.byMessengerId(messengerId))?.xmppIds[0] ?? messengerId;
 }

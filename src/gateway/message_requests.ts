@@ -29,7 +29,7 @@ import {
   type StoredMessageRequest,
 } from "../store/message_requests.ts";
 import { explainFailure } from "./login_failure.ts";
-import type { ThreadQueues } from "./thread_queue.ts";
+import type { Conversation } from "./conversation.ts";
 import type { UserSession } from "./user_session.ts";
 import type { XmppPort } from "./xmpp_port.ts";
 
@@ -48,33 +48,100 @@ export interface PendingRequest {
 /** How many recent conversations are looked through for pending requests. */
 export const REQUEST_SCAN_LIMIT = 100;
 
-/** Conversations remembered per user as already checked (are they requests?). */
-export const MAX_CHECKED_PER_USER = 10_000;
-
 /** At most this many previews are fetched from history per listing. */
 const MAX_PREVIEW_FETCHES = 10;
 
-/** What the session's user is, as far as this module is concerned. */
-export type RequestSession = Pick<UserSession, "jid" | "contact" | "messenger">;
+/** What this module needs of a user's session. */
+export type RequestSession = Pick<
+  UserSession,
+  "jid" | "contact" | "messenger" | "requests" | "conversations"
+>;
 
 /** Options of {@link MessageRequests}. */
 export interface MessageRequestsOptions {
-  /** Where pending requests seen arriving are kept across restarts. */
-  kv: Deno.Kv;
-  queues: ThreadQueues;
   xmpp: XmppPort;
-  /** The JID of a contact (named in the notice). */
-  contactJid: (id: UserId) => string;
 }
 
-/** Message requests of every user: notices, and what was seen of pending requests. */
+/**
+ * One user's pending requests seen arriving, kept by their session (loaded from KV on first use,
+ * and forgotten with the session).
+ */
+export class RequestBook {
+  readonly #kv: Deno.Kv;
+  readonly #jid: string;
+  #seen: Map<ThreadId, PendingRequest> | undefined;
+  #loading: Promise<Map<ThreadId, PendingRequest>> | undefined;
+  #closed = false;
+
+  constructor(kv: Deno.Kv, jid: string) {
+    this.#kv = kv;
+    this.#jid = jid;
+  }
+
+  /** The requests seen arriving, loaded from KV once. */
+  seen(): Promise<Map<ThreadId, PendingRequest>> {
+    if (this.#seen) return Promise.resolve(this.#seen);
+    this.#loading ??= listMessageRequests(this.#kv, this.#jid).then((stored) => {
+      this.#seen = new Map(stored.map((request) => [asThreadId(request.thread), {
+        ...request,
+        thread: asThreadId(request.thread),
+      }]));
+      return this.#seen;
+    }).catch((error) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    return this.#loading;
+  }
+
+  /** The request of a thread if it was seen (and loaded) already. */
+  known(thread: ThreadId): PendingRequest | undefined {
+    return this.#seen?.get(thread);
+  }
+
+  /** A new message of a known request: newer preview and time, stored. Never throws. */
+  update(request: PendingRequest, text: string, timestamp: number): void {
+    if (text !== "") request.preview = text;
+    request.lastActivity = timestamp;
+    void this.store(request);
+  }
+
+  /** Stores a request (not after the user unregistered). Never throws. */
+  async store(request: PendingRequest): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await putMessageRequest(this.#kv, this.#jid, stored(request));
+    } catch (error) {
+      gatewayLog.warn("Could not store a message request of {jid}: {error}", {
+        jid: this.#jid,
+        error,
+      });
+    }
+  }
+
+  /** Forgets answered requests, in memory and in KV. Never throws. */
+  async forget(threads: ThreadId[]): Promise<void> {
+    for (const thread of threads) this.#seen?.delete(thread);
+    if (this.#closed) return;
+    try {
+      await deleteMessageRequests(this.#kv, this.#jid, threads);
+    } catch (error) {
+      gatewayLog.warn("Could not delete message requests of {jid}: {error}", {
+        jid: this.#jid,
+        error,
+      });
+    }
+  }
+
+  /** Writes nothing more (the user unregistered: their data is being deleted). */
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+/** Message requests of every user: notices, and listing what is pending. */
 export class MessageRequests {
   #options: MessageRequestsOptions;
-  /** Per user, the conversations already asked about (requests or not). */
-  #checked = new Map<string, Set<ThreadId>>();
-  /** Per user, pending requests seen arriving (loaded from KV on first use). */
-  #seen = new Map<string, Map<ThreadId, PendingRequest>>();
-  #loading = new Map<string, Promise<Map<ThreadId, PendingRequest>>>();
 
   constructor(options: MessageRequestsOptions) {
     this.#options = options;
@@ -86,25 +153,23 @@ export class MessageRequests {
    * request, the notice) ahead of the message. Never throws.
    */
   observe(session: RequestSession, event: RemoteEvent): void {
-    if (event.type !== "message" || event.isGroup || event.fromSelf) return;
-    if (session.contact(asUserId(event.thread)) !== undefined) return;
-    const user = session.jid;
-    const pending = this.#seen.get(user)?.get(event.thread);
+    if (event.type !== "message" || event.conversation.kind === "group" || event.fromSelf) return;
+    const thread = event.conversation.thread;
+    if (session.contact(asUserId(thread)) !== undefined) return;
+    const pending = session.requests.known(thread);
     if (pending) {
-      this.#update(user, pending, event.text, event.timestamp);
+      session.requests.update(pending, event.text, event.timestamp);
       return;
     }
-    const checked = this.#checkedOf(user);
-    if (checked.has(event.thread)) return;
-    checked.add(event.thread);
-    // Bounded (strangers' conversations come from outside): the oldest is asked about again.
-    if (checked.size > MAX_CHECKED_PER_USER) checked.delete(checked.values().next().value!);
-    this.#options.queues.post(user, event.thread, async () => {
+    const conversation = session.conversations.open(event.conversation);
+    if (conversation.requestChecked) return;
+    conversation.requestChecked = true;
+    conversation.queue.post("to_xmpp", async () => {
       try {
-        await this.#check(session, event.thread, event.text, event.timestamp);
+        await this.#check(session, conversation, event.text, event.timestamp);
       } catch (error) {
         gatewayLog.warn("Checking for a message request of {jid} failed: {error}", {
-          jid: user,
+          jid: session.jid,
           error,
         });
       }
@@ -116,8 +181,9 @@ export class MessageRequests {
    * ones seen arriving that Messenger does not list as answered. When Messenger fails to list
    * them, the ones seen arriving are still given; with none seen, the MessengerError is thrown.
    */
-  async list(user: string, messenger: MessengerSession): Promise<PendingRequest[]> {
-    const seen = await this.#seenOf(user);
+  async list(session: RequestSession, messenger: MessengerSession): Promise<PendingRequest[]> {
+    const book = session.requests;
+    const seen = new Map(await book.seen());
     const found = new Map<ThreadId, PendingRequest>();
     let threads: ThreadInfo[] = [];
     if (hasCapability(messenger, "getThreads")) {
@@ -126,7 +192,7 @@ export class MessageRequests {
       } catch (error) {
         if (seen.size === 0) throw error;
         gatewayLog.info("Could not list the conversations of {jid}: {reason}", {
-          jid: user,
+          jid: session.jid,
           reason: explainFailure(error).sentence,
         });
       }
@@ -134,7 +200,7 @@ export class MessageRequests {
     for (const thread of threads) {
       if (thread.isMessageRequest) found.set(thread.id, fromThread(thread, seen.get(thread.id)));
       else if (thread.isMessageRequest === false && seen.delete(thread.id)) {
-        await this.#forget(user, [thread.id]);
+        await book.forget([thread.id]);
       }
     }
     for (const [thread, request] of seen) if (!found.has(thread)) found.set(thread, request);
@@ -146,81 +212,32 @@ export class MessageRequests {
   }
 
   /** The user answered these requests: forgotten, and a later message is checked again. */
-  async answered(user: string, threads: ThreadId[]): Promise<void> {
+  async answered(session: RequestSession, threads: ThreadId[]): Promise<void> {
     for (const thread of threads) {
-      this.#seen.get(user)?.delete(thread);
-      this.#checked.get(user)?.delete(thread);
+      const conversation = session.conversations.get(thread);
+      if (conversation) conversation.requestChecked = false;
     }
-    await this.#forget(user, threads);
-  }
-
-  /** Forgets everything about a user (unregistered: their stored data is deleted with them). */
-  forgetUser(user: string): void {
-    this.#seen.delete(user);
-    this.#loading.delete(user);
-    this.#checked.delete(user);
-  }
-
-  /** The user's pending requests seen arriving, loaded from KV once. */
-  #seenOf(user: string): Promise<Map<ThreadId, PendingRequest>> {
-    let loading = this.#loading.get(user);
-    if (!loading) {
-      loading = listMessageRequests(this.#options.kv, user).then((stored) => {
-        const seen = new Map(stored.map((request) => [asThreadId(request.thread), {
-          ...request,
-          thread: asThreadId(request.thread),
-        }]));
-        if (this.#loading.get(user) === loading) this.#seen.set(user, seen);
-        return seen;
-      });
-      loading.catch(() => this.#loading.delete(user));
-      this.#loading.set(user, loading);
-    }
-    return loading;
-  }
-
-  /** A new message of a known request: newer preview and time, stored. Never throws. */
-  #update(user: string, request: PendingRequest, text: string, timestamp: number): void {
-    if (text !== "") request.preview = text;
-    request.lastActivity = timestamp;
-    void this.#store(user, request);
-  }
-
-  async #store(user: string, request: PendingRequest): Promise<void> {
-    // Unregistered meanwhile (forgetUser): their data is being deleted, do not write it back.
-    if (!this.#loading.has(user)) return;
-    try {
-      await putMessageRequest(this.#options.kv, user, stored(request));
-    } catch (error) {
-      gatewayLog.warn("Could not store a message request of {jid}: {error}", { jid: user, error });
-    }
-  }
-
-  async #forget(user: string, threads: ThreadId[]): Promise<void> {
-    try {
-      await deleteMessageRequests(this.#options.kv, user, threads);
-    } catch (error) {
-      gatewayLog.warn("Could not delete message requests of {jid}: {error}", { jid: user, error });
-    }
+    await session.requests.forget(threads);
   }
 
   async #check(
     session: RequestSession,
-    thread: ThreadId,
+    conversation: Conversation,
     text: string,
     timestamp: number,
   ): Promise<void> {
-    const seen = await this.#seenOf(session.jid);
+    const thread = conversation.thread;
+    const seen = await session.requests.seen();
     const known = seen.get(thread);
     if (known) {
       // Noticed before a restart: the user was told already.
-      this.#update(session.jid, known, text, timestamp);
+      session.requests.update(known, text, timestamp);
       return;
     }
     const messenger = session.messenger;
     if (!messenger) {
       // Disconnected meanwhile: the next message of this conversation asks again.
-      this.#checked.get(session.jid)?.delete(thread);
+      conversation.requestChecked = false;
       return;
     }
     if (!hasCapability(messenger, "getThreadInfo")) return;
@@ -235,15 +252,15 @@ export class MessageRequests {
       });
       return;
     }
-    if (!info.isMessageRequest) return;
+    if (!info.isMessageRequest || conversation.closed) return;
     const name = info.name ?? await nameOf(messenger, asUserId(thread)) ?? thread;
     const request: PendingRequest = { thread, name, isGroup: false, lastActivity: timestamp };
     if (text !== "") request.preview = text;
     seen.set(thread, request);
-    await this.#store(session.jid, request);
+    await session.requests.store(request);
     await this.#options.xmpp.gatewayMessage(
       session.jid,
-      requestNotice(name, this.#options.contactJid(asUserId(thread))),
+      requestNotice(name, this.#options.xmpp.contactAddress(asUserId(thread))),
     );
   }
 
@@ -262,15 +279,6 @@ export class MessageRequests {
         });
       }
     }
-  }
-
-  #checkedOf(user: string): Set<ThreadId> {
-    let checked = this.#checked.get(user);
-    if (!checked) {
-      checked = new Set();
-      this.#checked.set(user, checked);
-    }
-    return checked;
   }
 }
 

@@ -2,7 +2,7 @@
  * From a user's XMPP client to Messenger: what a user's message to a contact asks for (text,
  * correction, retraction, reaction, read marker, typing) carried out on their Messenger session.
  *
- * Work runs in the thread's queue, so order is kept per conversation and a slow conversation
+ * Work runs in the conversation's queue, so order is kept per conversation and a slow one
  * never blocks another. A message sent while Messenger is briefly disconnected waits (bounded)
  * for the reconnection; whatever cannot be delivered comes back as an error the client shows —
  * never a silent loss.
@@ -16,11 +16,13 @@
 
 import { gatewayLog } from "../log.ts";
 import { isMessengerError } from "../messenger/errors.ts";
-import type { Mention } from "../messenger/events.ts";
-import { asUserId, type MessageId, type ThreadId } from "../messenger/ids.ts";
+import type { Attachment, Mention } from "../messenger/events.ts";
+import type { MessageId, UserId } from "../messenger/ids.ts";
+import type { Rooms } from "./rooms.ts";
 import { capability, hasCapability, type MessengerSession } from "../messenger/session.ts";
-import type { MessageIdStore } from "../store/message_ids.ts";
-import { userIdOf } from "./contact_ids.ts";
+import type { MessageLink } from "../store/message_ids.ts";
+import type { Conversation } from "./conversation.ts";
+import { threadIdOf, userIdOf } from "./contact_ids.ts";
 import { explainFailure } from "./login_failure.ts";
 import type { MessageAction, MessageContent, ParsedMessage } from "./message_actions.ts";
 import {
@@ -29,8 +31,6 @@ import {
   prepareContent,
   type PreparedContent,
 } from "./outgoing_attachments.ts";
-import { PerThreadState } from "./per_thread_state.ts";
-import type { ThreadQueues } from "./thread_queue.ts";
 import type { UserSession } from "./user_session.ts";
 import type { MessageFailure, XmppPort } from "./xmpp_port.ts";
 
@@ -59,21 +59,16 @@ export class MessageRefused extends Error {
 
 /** Carries out users' messages on Messenger. */
 export class OutgoingMessages {
-  #queues: ThreadQueues;
-  #ids: MessageIdStore;
   #xmpp: XmppPort;
+  #rooms: Rooms;
   #settings: OutgoingSettings;
   #counters: { toMessenger: number };
   #download: FileDownload | undefined;
-  #lastTyping = new PerThreadState<{ typing: boolean; at: number }>();
-  #toldAboutCorrections = new Set<string>();
-  /** The last message id the user sent per thread (read receipts point at it). */
-  readonly lastSent = new PerThreadState<string>();
 
   constructor(options: {
-    queues: ThreadQueues;
-    ids: MessageIdStore;
     xmpp: XmppPort;
+    /** Members and nicks of groups, and their archives. */
+    rooms: Rooms;
     settings: OutgoingSettings;
     counters: { toMessenger: number };
     /**
@@ -81,35 +76,33 @@ export class OutgoingMessages {
      */
     download?: FileDownload;
   }) {
-    this.#queues = options.queues;
-    this.#ids = options.ids;
     this.#xmpp = options.xmpp;
+    this.#rooms = options.rooms;
     this.#settings = options.settings;
     this.#counters = options.counters;
     this.#download = options.download;
   }
 
-  /** Forgets what was kept about an unregistered user's conversations. */
-  forgetUser(user: string): void {
-    this.#lastTyping.forgetUser(user);
-    this.lastSent.forgetUser(user);
-    this.#toldAboutCorrections.delete(user);
-  }
-
   /**
-   * Accepts a parsed message of `session`'s user to the 1:1 thread `thread`, sent from the
-   * client `sender` (a full JID: errors go back to it). Checks what can be checked at once
-   * (throws {@link MessageRefused}); the rest runs in the thread's queue and reports failures
+   * Accepts a parsed message of `session`'s user to a conversation, sent from the client
+   * `sender` (a full JID: errors go back to it). Checks what can be checked at once (throws
+   * {@link MessageRefused}); the rest runs in the conversation's queue and reports failures
    * through {@link XmppPort.messageFailed}.
    */
-  accept(session: UserSession, thread: ThreadId, message: ParsedMessage, sender: string): void {
+  accept(
+    session: UserSession,
+    conversation: Conversation,
+    message: ParsedMessage,
+    sender: string,
+  ): void {
     for (const action of message.actions) precheck(action);
     const user = session.jid;
-    const queued = this.#queues.post(user, thread, async () => {
+    const queued = conversation.queue.post("to_messenger", async () => {
       let failed = false;
       for (const action of message.actions) {
+        if (conversation.closed) return;
         try {
-          await this.#apply(session, thread, message, action);
+          await this.#apply(session, conversation, message, action);
         } catch (error) {
           // Markers and chat states are best effort: a failure is logged, never bounced. A
           // stanza gets at most one error back, for what it carried that mattered.
@@ -122,7 +115,7 @@ export class OutgoingMessages {
             continue;
           }
           failed = true;
-          await this.#fail(sender, thread, message.id, error);
+          await this.#fail(sender, conversation, message.id, error);
         }
       }
     });
@@ -136,24 +129,26 @@ export class OutgoingMessages {
 
   async #apply(
     session: UserSession,
-    thread: ThreadId,
+    conversation: Conversation,
     message: ParsedMessage,
     action: MessageAction,
   ): Promise<void> {
     const user = session.jid;
+    const thread = conversation.thread;
+    const isGroup = conversation.kind === "group";
     switch (action.kind) {
       case "text": {
         const prepared = await prepareContent(action.content, this.#download);
         await this.#withMessenger(
           session,
-          (messenger) => this.#send(user, messenger, thread, message, action.content, prepared),
+          (messenger) =>
+            this.#send(session, conversation, messenger, message, action.content, prepared),
           { idempotent: false },
         );
         return;
       }
       case "correction": {
-        if (!this.#toldAboutCorrections.has(user)) {
-          this.#toldAboutCorrections.add(user);
+        if (session.firstTime("corrections_explained")) {
           await this.#xmpp.gatewayMessage(
             user,
             "Messenger cannot edit messages: your corrections are sent as new messages" +
@@ -162,7 +157,7 @@ export class OutgoingMessages {
                 : "."),
           );
         }
-        const link = await this.#ids.byXmppId(user, action.target);
+        const link = await conversation.byXmppId(action.target);
         const prepared = await prepareContent(action.content, this.#download);
         await this.#withMessenger(session, async (messenger) => {
           if (
@@ -171,12 +166,12 @@ export class OutgoingMessages {
           ) {
             await capability(messenger, "unsend")(link.messengerId);
           }
-          await this.#send(user, messenger, thread, message, action.content, prepared);
+          await this.#send(session, conversation, messenger, message, action.content, prepared);
         }, { idempotent: false });
         return;
       }
       case "retraction": {
-        const link = await this.#known(user, action.target);
+        const link = await known(conversation, action.target);
         await this.#withMessenger(
           session,
           (messenger) => capability(messenger, "unsend")(link.messengerId),
@@ -184,7 +179,7 @@ export class OutgoingMessages {
         return;
       }
       case "reaction": {
-        const link = await this.#known(user, action.target);
+        const link = await known(conversation, action.target);
         await this.#withMessenger(
           session,
           (messenger) => capability(messenger, "react")(link.messengerId, action.emojis[0] ?? ""),
@@ -202,14 +197,14 @@ export class OutgoingMessages {
         const messenger = await this.#connected(session, false);
         if (!messenger || !hasCapability(messenger, "setTyping")) return;
         const typing = action.state === "composing";
-        const last = this.#lastTyping.get(user, thread);
+        const last = conversation.lastTyping;
         const now = Date.now();
         if (
           last && last.typing === typing &&
           (!typing || now - last.at < this.#settings.typingThrottleMs)
         ) return;
-        this.#lastTyping.set(user, thread, { typing, at: now });
-        await capability(messenger, "setTyping")(thread, typing, { isGroup: false });
+        conversation.lastTyping = { typing, at: now };
+        await capability(messenger, "setTyping")(thread, typing, { isGroup });
         return;
       }
       case "received":
@@ -218,9 +213,9 @@ export class OutgoingMessages {
   }
 
   async #send(
-    user: string,
+    session: UserSession,
+    conversation: Conversation,
     messenger: MessengerSession,
-    thread: ThreadId,
     message: ParsedMessage,
     content: MessageContent,
     prepared: PreparedContent,
@@ -228,37 +223,106 @@ export class OutgoingMessages {
     const { text, attachments } = prepared;
     let replyTo: MessageId | undefined;
     if (content.replyTo) {
-      replyTo = (await this.#ids.byXmppId(user, content.replyTo.id))?.messengerId;
+      replyTo = (await conversation.byXmppId(content.replyTo.id))?.messengerId;
     }
-    // XEP-0372 mentions of contact JIDs become Messenger mentions (others are plain text).
-    const mentions: Mention[] = content.mentions.flatMap((mention) => {
-      const local = mention.jid.split("@")[0];
-      const id = mention.jid.includes("@") ? userIdOf(local) : null;
-      return id ? [{ user: id, offset: mention.offset, length: mention.length }] : [];
-    });
+    // XEP-0372 mentions of contacts and of room occupants become Messenger mentions (others are
+    // plain text).
+    const mentions: Mention[] = [];
+    for (const mention of content.mentions) {
+      const id = await this.#mentioned(session, conversation, mention.jid);
+      if (id) mentions.push({ user: id, offset: mention.offset, length: mention.length });
+    }
     const sent = await messenger.sendMessage(
-      thread,
+      conversation.thread,
       {
         ...(text !== "" || attachments.length === 0 ? { text } : {}),
         ...(attachments.length > 0 ? { attachments } : {}),
         ...(replyTo ? { replyTo } : {}),
         ...(mentions.length > 0 ? { mentions } : {}),
       },
-      { isGroup: false },
+      { isGroup: conversation.kind === "group" },
     );
     this.#counters.toMessenger++;
+    const inRoom = conversation.kind === "group";
     const xmppIds = [message.id, message.originId].filter((id): id is string =>
       id !== undefined && id !== ""
     );
+    // In a room, clients name messages by their stanza-id (the Messenger id) too.
+    if (inRoom) xmppIds.push(sent.id);
     if (xmppIds.length > 0) {
-      this.#ids.link(user, { thread, messengerId: sent.id, xmppIds: [...new Set(xmppIds)] });
-      this.lastSent.set(user, thread, xmppIds[0]);
+      conversation.link(sent.id, [...new Set(xmppIds)]);
+      conversation.lastSent = inRoom ? sent.id : xmppIds[0];
     }
     // Messenger echoes our own message back on some connections: never show it twice.
-    await this.#ids.markSeen(user, sent.id);
-    if (message.receiptRequested && message.id) {
-      await this.#xmpp.messageDelivered(user, asUserId(thread), message.id);
+    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id);
+    if (inRoom && !conversation.closed) {
+      await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
     }
+    if (message.receiptRequested && message.id) {
+      await this.#xmpp.messageDelivered(
+        { user: conversation.user, conversation: conversation.ref },
+        message.id,
+      );
+    }
+  }
+
+  /**
+   * A message the user sent to a room is archived and reflected to every resource of theirs in
+   * the room, with their client's id and origin-id kept (that is how clients mark it as sent)
+   * and the Messenger id as the room's stanza-id.
+   */
+  async #reflect(
+    session: UserSession,
+    conversation: Conversation,
+    message: ParsedMessage,
+    content: MessageContent,
+    messengerId: MessageId,
+    timestamp: number,
+  ): Promise<void> {
+    const account = await session.account();
+    if (!account) return;
+    const self = await this.#rooms.occupant(session, conversation.thread, account.id);
+    const attachments = content.attachmentUrls.map((url): Attachment => ({ kind: "file", url }));
+    const originId = message.originId ?? message.id;
+    await conversation.archive.append({
+      id: messengerId,
+      timestamp,
+      actor: account.id,
+      nick: self.nick,
+      fromSelf: true,
+      ...(originId === undefined ? {} : { originId }),
+      text: content.body,
+      attachments,
+    });
+    await this.#xmpp.message(
+      { user: session.jid, conversation: conversation.ref },
+      { id: account.id, self: true, name: self.nick },
+      {
+        id: message.id ?? messengerId,
+        archiveId: messengerId,
+        ...(message.originId === undefined ? {} : { originId: message.originId }),
+        text: content.body,
+        attachments,
+        timestamp,
+      },
+    );
+  }
+
+  /** The Messenger user an XEP-0372 mention names: a contact JID, or an occupant of this room. */
+  async #mentioned(
+    session: UserSession,
+    conversation: Conversation,
+    jid: string,
+  ): Promise<UserId | null> {
+    const at = jid.indexOf("@");
+    if (at < 0) return null;
+    const slash = jid.indexOf("/", at);
+    const local = jid.slice(0, at);
+    // room@gateway/nick is an occupant of this room, by nick; any other JID a contact.
+    const inThisRoom = conversation.kind === "group" && threadIdOf(local) === conversation.thread;
+    if (slash < 0 || !inThisRoom) return inThisRoom ? null : userIdOf(local);
+    const nick = jid.slice(slash + 1);
+    return await this.#rooms.memberByNick(session, conversation.thread, nick) ?? null;
   }
 
   /**
@@ -310,18 +374,12 @@ export class OutgoingMessages {
     return messenger;
   }
 
-  async #known(user: string, xmppId: string) {
-    const link = await this.#ids.byXmppId(user, xmppId);
-    if (!link) {
-      throw new MessageRefused({
-        kind: "item_not_found",
-        text: "That message is unknown to the gateway (too old, or never bridged)",
-      });
-    }
-    return link;
-  }
-
-  async #fail(sender: string, thread: ThreadId, id: string | undefined, error: unknown) {
+  async #fail(
+    sender: string,
+    conversation: Conversation,
+    id: string | undefined,
+    error: unknown,
+  ) {
     let failure: MessageFailure;
     if (error instanceof MessageRefused || error instanceof AttachmentFailed) {
       failure = error.failure;
@@ -348,8 +406,25 @@ export class OutgoingMessages {
         text: `Not delivered: ${explainFailure(error).sentence}`,
       };
     }
-    await this.#xmpp.messageFailed(sender, asUserId(thread), id, failure);
+    await this.#xmpp.messageFailed(
+      sender,
+      { user: conversation.user, conversation: conversation.ref },
+      id,
+      failure,
+    );
   }
+}
+
+/** The link of a message of the conversation the user names, or an error they can read. */
+async function known(conversation: Conversation, xmppId: string): Promise<MessageLink> {
+  const link = await conversation.byXmppId(xmppId);
+  if (!link) {
+    throw new MessageRefused({
+      kind: "item_not_found",
+      text: "That message is unknown to the gateway (too old, or never bridged)",
+    });
+  }
+  return link;
 }
 
 /** Actions whose failure the user must hear about (the rest is best effort). */

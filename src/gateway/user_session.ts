@@ -11,8 +11,15 @@
 import { gatewayLog } from "../log.ts";
 import type { ConnectionState } from "../messenger/connection_state.ts";
 import type { Cookie } from "../messenger/credentials.ts";
-import type { PresenceEvent, RemoteEvent } from "../messenger/events.ts";
-import type { UserId } from "../messenger/ids.ts";
+import {
+  type ConversationEvent,
+  isConversationEvent,
+  type PresenceEvent,
+  type RemoteEvent,
+} from "../messenger/events.ts";
+import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
+import type { RoomArchive, RoomArchives } from "../store/room_archive.ts";
+import { getAccount, putAccount } from "../store/accounts.ts";
 import {
   capability,
   hasCapability,
@@ -32,6 +39,11 @@ import { explainFailure } from "./login_failure.ts";
 import { describeLoginState, type LoginState } from "./login_state.ts";
 import { preferencesOf } from "./user_preferences.ts";
 import type { ContactCard, PresenceState, XmppPort } from "./xmpp_port.ts";
+import type { MessageIdStore, UserMessageIds } from "../store/message_ids.ts";
+import type { QueueSettings } from "./conversation.ts";
+import { ConversationDirectory } from "./conversation_directory.ts";
+import { Conversations } from "./conversations.ts";
+import { RequestBook } from "./message_requests.ts";
 
 /** Settings a session needs from the configuration. */
 export interface SessionSettings {
@@ -52,9 +64,20 @@ export interface SessionContext {
   network: MessengerNetwork;
   xmpp: XmppPort;
   settings: SessionSettings;
+  /** The message id mappings of all users (the session takes its own view). */
+  messageIds: MessageIdStore;
+  /** How the session's conversations queue work (bounds, error reporting). */
+  queues: QueueSettings;
+  /** Opens the archive of one of a user's rooms. */
+  archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
+  /** Runs after each login, once contacts are synced (groups and bookmarks hook in here). */
+  onConnected?: (session: UserSession) => Promise<void>;
 }
+
+/** How long closing a session waits for each conversation's running work by default (ms). */
+export const CLOSE_DRAIN_MS = 30_000;
 
 /** Passing login failures (network, timeouts) retried by the gateway before asking the user. */
 export const MAX_PASSING_FAILURES = 5;
@@ -68,6 +91,16 @@ export interface ContactSync {
 /** A registered user's Messenger session. */
 export class UserSession {
   readonly jid: string;
+  /** The user's message id mapping (their view of the store). */
+  readonly ids: UserMessageIds;
+  /** The user's conversations: each one's queue, state and message-id scope. */
+  readonly conversations: Conversations;
+  /** Which of the user's threads are groups (rooms) and which direct chats (contacts). */
+  readonly directory: ConversationDirectory;
+  /** Pending message requests seen arriving. */
+  readonly requests: RequestBook;
+  /** One-time notices already given (e.g. "corrections are sent as new messages"). */
+  readonly #told = new Set<string>();
   #ctx: SessionContext;
   #state: LoginState = { status: "logged_out" };
   #messenger: MessengerSession | undefined;
@@ -84,12 +117,20 @@ export class UserSession {
   /** Bumped by every adopt(): a login that started before a newer session was adopted is stale. */
   #generation = 0;
   #loginInFlight: Promise<void> | undefined;
+  #account: Promise<{ id: UserId; name: string } | undefined> | undefined;
+  /** Settles when the syncs after the latest login (contacts, groups) are done. */
+  #loginSyncs = Promise.withResolvers<void>();
+  #loginSyncsDone = false;
   /** Passing login failures in a row (network, timeouts): retried a few times, then the user decides. */
   #transientFailures = 0;
 
   constructor(ctx: SessionContext) {
     this.jid = ctx.jid;
     this.#ctx = ctx;
+    this.ids = ctx.messageIds.forUser(ctx.jid);
+    this.conversations = new Conversations(this, ctx.queues);
+    this.directory = new ConversationDirectory(ctx.kv, ctx.jid);
+    this.requests = new RequestBook(ctx.kv, ctx.jid);
     this.#retryDelayMs = ctx.settings.retryDelayMs;
     this.#presences = new ContactPresences(ctx.settings.contactPresence);
   }
@@ -117,6 +158,52 @@ export class UserSession {
   /** The presence the user should see from a contact now (see `contacts.presence`). */
   contactPresence(id: UserId): PresenceState {
     return this.#presences.of(id, this.#state.status === "connected");
+  }
+
+  /**
+   * The Messenger account this user is (id and name): the live session's, or the one remembered
+   * from the last login while Messenger is not connected; undefined before any login.
+   */
+  async account(): Promise<{ id: UserId; name: string } | undefined> {
+    const live = this.#messenger?.self;
+    if (live) return { id: live.id, name: live.name ?? live.id };
+    this.#account ??= getAccount(this.#ctx.kv, this.jid).then((stored) =>
+      stored ? { id: asUserId(stored.id), name: stored.name ?? stored.id } : undefined
+    ).catch(() => undefined);
+    return await this.#account;
+  }
+
+  /** Remembers the live account, so rooms know the user's nick before the next login. */
+  async #rememberAccount(messenger: MessengerSession): Promise<void> {
+    const live = { id: messenger.self.id, name: messenger.self.name ?? messenger.self.id };
+    const known = await this.#account;
+    this.#account = Promise.resolve(live);
+    if (known?.id === live.id && known.name === live.name) return;
+    try {
+      await putAccount(this.#ctx.kv, this.jid, live);
+    } catch (error) {
+      gatewayLog.warn("Could not store the Messenger account of {jid}: {error}", {
+        jid: this.jid,
+        error,
+      });
+    }
+  }
+
+  /** The archive of one of the user's rooms. */
+  archiveOf(thread: ThreadId): RoomArchive {
+    return this.#ctx.archives.forRoom(this.jid, thread);
+  }
+
+  /** Resolves once the syncs after the latest login (contacts, groups, bookmarks) are done. */
+  afterLoginSyncs(): Promise<void> {
+    return this.#loginSyncs.promise;
+  }
+
+  /** True the first time it is asked about `notice`: one-time explanations. */
+  firstTime(notice: string): boolean {
+    if (this.#told.has(notice)) return false;
+    this.#told.add(notice);
+    return true;
   }
 
   /** True once {@link close} ran: the user unregistered, or the gateway is stopping. */
@@ -176,10 +263,22 @@ export class UserSession {
     if (this.#closed || this.#suspended) return;
     // One login at a time, and none while a session is in place (a re-login command, a startup
     // slot and a retry timer must never stack up logins: that is how accounts get locked).
-    if (this.#loginInFlight) return await this.#loginInFlight;
+    const inFlight = this.#loginInFlight;
+    if (inFlight) {
+      await inFlight;
+      // That login (and the syncs after it) may have ended after a suspension dropped its
+      // session: a resume called meanwhile must not be lost, so log in again only then.
+      if (!this.#droppedWhileLoggingIn()) return;
+    }
     if (this.#messenger && this.#state.status !== "needs_reauth") return;
     this.#loginInFlight = this.#loginFromStore().finally(() => (this.#loginInFlight = undefined));
     return await this.#loginInFlight;
+  }
+
+  /** After waiting for another login: nothing in place, nothing running, nothing stopping us. */
+  #droppedWhileLoggingIn(): boolean {
+    return !this.#messenger && this.#state.status === "logged_out" && !this.#loginInFlight &&
+      !this.#closed && !this.#suspended;
   }
 
   async #loginFromStore(): Promise<void> {
@@ -219,6 +318,10 @@ export class UserSession {
   /** Takes over a freshly logged-in Messenger session (after registration or login). */
   async adopt(messenger: MessengerSession): Promise<void> {
     const generation = ++this.#generation;
+    if (this.#loginSyncsDone) {
+      this.#loginSyncs = Promise.withResolvers<void>();
+      this.#loginSyncsDone = false;
+    }
     clearTimeout(this.#retryTimer);
     await this.#dropMessenger();
     if (this.#closed) {
@@ -230,6 +333,7 @@ export class UserSession {
     this.#retryDelayMs = this.#ctx.settings.retryDelayMs;
     this.#unsubscribe = messenger.onEvent((event) => this.#onEvent(event));
     await this.saveCookies();
+    await this.#rememberAccount(messenger);
     this.#cookieTimer = setInterval(
       () => void this.saveCookies(),
       this.#ctx.settings.cookieSaveIntervalMs,
@@ -244,6 +348,9 @@ export class UserSession {
     this.#transientFailures = 0;
     this.#onConnection(messenger.state);
     await this.syncContacts();
+    await this.#ctx.onConnected?.(this);
+    this.#loginSyncs.resolve();
+    this.#loginSyncsDone = true;
   }
 
   /**
@@ -326,17 +433,34 @@ export class UserSession {
     }
   }
 
-  /** Ends the Messenger session; the user stays registered. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.saveCookies();
-    this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    await this.#dropMessenger();
-    this.#state = { status: "logged_out" };
-    // Work waiting for a reconnection stops waiting: there will be none.
-    for (const wake of this.#connectedWaiters) wake();
-    this.#connectedWaiters.clear();
+  /**
+   * Ends the Messenger session. At shutdown (`forget` false) the user stays registered and
+   * the conversations' work is given `drainMs` to finish. At unregistration (`forget` true)
+   * waiting work is dropped, running work is waited for (it then shows and stores nothing), and
+   * everything kept about the user's conversations is forgotten with them. Resolves false when
+   * work was still running after `drainMs`.
+   */
+  async close(
+    options: { forget?: boolean; drainMs?: number } = {},
+  ): Promise<boolean> {
+    const drainMs = options.drainMs ?? CLOSE_DRAIN_MS;
+    if (!this.#closed) {
+      await this.saveCookies();
+      this.#closed = true;
+      clearTimeout(this.#retryTimer);
+      await this.#dropMessenger();
+      this.#state = { status: "logged_out" };
+      // Work waiting for a reconnection stops waiting: there will be none.
+      for (const wake of this.#connectedWaiters) wake();
+      this.#connectedWaiters.clear();
+    }
+    if (!options.forget) return await this.conversations.idle(drainMs);
+    this.directory.close();
+    this.requests.close();
+    const drained = await this.conversations.closeAll("unregistered", drainMs);
+    this.ids.forget();
+    this.#ctx.archives.forgetUser(this.jid);
+    return drained;
   }
 
   /** The presence the gateway JID shows this user for the current state. */
@@ -367,6 +491,7 @@ export class UserSession {
         gatewayLog.error("Showing a presence to {jid} failed: {error}", { jid: this.jid, error })
       );
     }
+    if (isConversationEvent(event)) void this.#learnFrom(event);
     try {
       this.#ctx.onEvent?.(this, event);
     } catch (error) {
@@ -378,11 +503,21 @@ export class UserSession {
     }
   }
 
+  /** What an event says about the conversation it happened in goes into the directory. */
+  async #learnFrom(event: ConversationEvent): Promise<void> {
+    const { thread } = event.conversation;
+    if (event.type === "participant_left" && event.user === this.#messenger?.self.id) {
+      await this.directory.leave(thread);
+    } else {
+      await this.directory.observe(event.conversation);
+    }
+  }
+
   /** A contact's Messenger presence changed: shown when `contacts.presence` is `messenger`. */
   async #onPresence(event: PresenceEvent): Promise<void> {
     if (!this.#presences.record(event)) return;
-    if (!this.#contacts.has(event.user) || this.#state.status !== "connected") return;
-    await this.#ctx.xmpp.contactPresence(this.jid, event.user, this.contactPresence(event.user));
+    if (!this.#contacts.has(event.actor) || this.#state.status !== "connected") return;
+    await this.#ctx.xmpp.contactPresence(this.jid, event.actor, this.contactPresence(event.actor));
   }
 
   #onConnection(state: ConnectionState): void {

@@ -54,106 +54,104 @@ export interface Mention {
 /** The message a reply refers to, with what is known of it for a fallback quote. */
 export interface RepliedMessage {
   id: MessageId;
-  sender?: UserId;
+  /** Who wrote the replied message, when known. */
+  actor?: UserId;
   text?: string;
 }
 
-/** A new message in a thread (a reply when `replyTo` is set). */
-export interface MessageEvent {
-  type: "message";
+/**
+ * Which kind of conversation a thread is. Both are `<digits>@<component>` on the XMPP side, so
+ * every event says which one it happened in: a group's events must never reach the user as if a
+ * contact named after the group existed.
+ */
+export type ConversationKind = "direct" | "group";
+
+/**
+ * The conversation an event happened in (after mautrix bridgev2's `PortalKey`): the thread id and
+ * its kind. For a direct chat the thread id is the other person's user id.
+ */
+export interface ConversationRef {
   thread: ThreadId;
-  isGroup: boolean;
+  kind: ConversationKind;
+}
+
+/**
+ * What every event inside a conversation carries: where it happened, who did it (`actor`, the one
+ * name for the sender, reactor, reader, typist or author), when, and whether the account itself
+ * did it elsewhere (`fromSelf`: the official app).
+ */
+export interface ConversationEventBase {
+  conversation: ConversationRef;
+  actor: UserId;
+  /** ms since the epoch; the receive time where Messenger gives none. */
+  timestamp: number;
+  fromSelf: boolean;
+}
+
+/** A new message in a conversation (a reply when `replyTo` is set). */
+export interface MessageEvent extends ConversationEventBase {
+  type: "message";
   id: MessageId;
-  sender: UserId;
   text: string;
   attachments: Attachment[];
   mentions: Mention[];
   replyTo?: RepliedMessage;
-  timestamp: number;
-  fromSelf: boolean;
 }
 
 /** A reaction set or removed (`reaction` is `""` when removed); one per user per message. */
-export interface ReactionEvent {
+export interface ReactionEvent extends ConversationEventBase {
   type: "reaction";
-  thread: ThreadId;
   messageId: MessageId;
-  reactor: UserId;
   reaction: string;
-  timestamp: number;
-  fromSelf: boolean;
 }
 
-/** A message was unsent (retracted) by its author. */
-export interface UnsendEvent {
+/** A message was unsent (retracted) by its author, the actor. */
+export interface UnsendEvent extends ConversationEventBase {
   type: "unsend";
-  thread: ThreadId;
   messageId: MessageId;
-  sender: UserId;
-  timestamp: number;
-  fromSelf: boolean;
 }
 
-/** Someone read a thread up to `timestamp`. */
-export interface ReadReceiptEvent {
+/** The actor read the conversation up to `timestamp`. */
+export interface ReadReceiptEvent extends ConversationEventBase {
   type: "read_receipt";
-  thread: ThreadId;
-  reader: UserId;
-  timestamp: number;
-  fromSelf: boolean;
 }
 
-/** Someone started or stopped typing. */
-export interface TypingEvent {
+/** The actor started or stopped typing. */
+export interface TypingEvent extends ConversationEventBase {
   type: "typing";
-  thread: ThreadId;
-  user: UserId;
   typing: boolean;
-  fromSelf: boolean;
 }
 
-/** A contact's online state changed. */
+/** The actor renamed a group (`name` is `""` when the name was removed). */
+export interface ThreadRenamedEvent extends ConversationEventBase {
+  type: "thread_renamed";
+  name: string;
+}
+
+/** The actor added users to a group. */
+export interface ParticipantsAddedEvent extends ConversationEventBase {
+  type: "participants_added";
+  users: { id: UserId; name?: string }[];
+}
+
+/** `user` left a group (the actor is `user`) or was removed from it by the actor. */
+export interface ParticipantLeftEvent extends ConversationEventBase {
+  type: "participant_left";
+  user: UserId;
+}
+
+/** The actor changed a group's picture (`url` absent when removed). */
+export interface ThreadImageEvent extends ConversationEventBase {
+  type: "thread_image";
+  url?: string;
+}
+
+/** A contact's online state changed (not tied to a conversation). */
 export interface PresenceEvent {
   type: "presence";
-  user: UserId;
+  actor: UserId;
   online: boolean;
   lastActive?: number;
-}
-
-/** A group was renamed. */
-export interface ThreadRenamedEvent {
-  type: "thread_renamed";
-  thread: ThreadId;
-  author: UserId;
-  name: string;
-  timestamp: number;
-}
-
-/** Users were added to a group. */
-export interface ParticipantsAddedEvent {
-  type: "participants_added";
-  thread: ThreadId;
-  author: UserId;
-  users: { id: UserId; name?: string }[];
-  timestamp: number;
-}
-
-/** A user left (or was removed from) a group; `author` is who did it. */
-export interface ParticipantLeftEvent {
-  type: "participant_left";
-  thread: ThreadId;
-  author: UserId;
-  user: UserId;
-  timestamp: number;
-}
-
-/** A group's picture changed (`url` absent when removed). */
-export interface ThreadImageEvent {
-  type: "thread_image";
-  thread: ThreadId;
-  author: UserId;
-  url?: string;
-  timestamp: number;
 }
 
 /** The session's connection state changed. */
@@ -162,19 +160,25 @@ export interface ConnectionEvent {
   state: ConnectionState;
 }
 
-/** Everything a Messenger session can tell the gateway. */
-export type RemoteEvent =
+/** Every event that happens inside a conversation. */
+export type ConversationEvent =
   | MessageEvent
   | ReactionEvent
   | UnsendEvent
   | ReadReceiptEvent
   | TypingEvent
-  | PresenceEvent
   | ThreadRenamedEvent
   | ParticipantsAddedEvent
   | ParticipantLeftEvent
-  | ThreadImageEvent
-  | ConnectionEvent;
+  | ThreadImageEvent;
+
+/** Everything a Messenger session can tell the gateway. */
+export type RemoteEvent = ConversationEvent | PresenceEvent | ConnectionEvent;
 
 /** The `type` names, for dispatch tables and statistics. */
 export type RemoteEventType = RemoteEvent["type"];
+
+/** True for the events that happen inside a conversation (and so carry one). */
+export function isConversationEvent(event: RemoteEvent): event is ConversationEvent {
+  return "conversation" in event;
+}

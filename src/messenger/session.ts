@@ -53,6 +53,8 @@ export interface ThreadInfo {
   isGroup: boolean;
   name?: string;
   participants: UserId[];
+  /** A group's admins (the rest are plain members), when known. */
+  admins?: UserId[];
   imageUrl?: string;
   /** Time of the last message (ms since the epoch). */
   lastActivity?: number;

@@ -69,3 +69,66 @@ export function removedContactsPrefix(bareJid: string): Deno.KvKey {
 export function removedContactKey(bareJid: string, contact: string): Deno.KvKey {
   return ["user", bareJid, "removed_contact", contact];
 }
+
+/** Prefix of a user's conversation directory (which thread ids are groups). */
+export function conversationsPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "conversation"];
+}
+
+/** One entry of a user's conversation directory. */
+export function conversationKey(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "conversation", thread];
+}
+
+/** The Messenger account a user is logged in as (id and name), kept for when it is offline. */
+export function accountKey(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "account"];
+}
+
+/**
+ * Prefix of everything stored about one of a user's rooms (a Messenger group). Its message archive
+ * lives under `[…, "mam"]`; the room core may keep other room state beside it.
+ */
+export function roomPrefix(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread];
+}
+
+/** Prefix of a room's message archive (src/store/room_archive.ts). */
+export function roomArchivePrefix(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread, "mam"];
+}
+
+/** Archived messages in order: the keys continue with `timestamp, seq, id`. */
+export function roomArchiveTimelinePrefix(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread, "mam", "t"];
+}
+
+/** One author's archived messages (by nick) in order: the keys continue with `timestamp, seq, id`. */
+export function roomArchiveByNickPrefix(bareJid: string, thread: string, nick: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread, "mam", "n", nick];
+}
+
+/** Where an archived message sits in the timeline, found by its id. */
+export function roomArchiveIdKey(bareJid: string, thread: string, id: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread, "mam", "i", id];
+}
+
+/**
+ * Prefix of a room archive's message counts per `unit` (hour or day), of all messages or, with
+ * `nick`, of one author's; the keys continue with the hour or day number since the epoch.
+ */
+export function roomArchiveCountPrefix(
+  bareJid: string,
+  thread: string,
+  unit: "hour" | "day",
+  nick?: string,
+): Deno.KvKey {
+  return nick === undefined
+    ? ["user", bareJid, "room", thread, "mam", "count", unit]
+    : ["user", bareJid, "room", thread, "mam", "count_by_nick", nick, unit];
+}
+
+/** Marks a room whose history was fetched from Messenger into the archive. */
+export function roomArchiveBackfilledKey(bareJid: string, thread: string): Deno.KvKey {
+  return ["user", bareJid, "room", thread, "mam", "backfilled"];
+}

@@ -62,6 +62,19 @@ type Cached =
   // Released: not seen, whatever KV says until the batched delete lands.
   | { kind: "released" };
 
+/**
+ * One user's view of the id mappings: the same records, without repeating the user at every call.
+ * Each user session holds one; {@link forget} drops the user's cached records (unregistration).
+ */
+export interface UserMessageIds {
+  link(link: { thread: ThreadId; messengerId: MessageId; xmppIds: string[] }): MessageLink;
+  byXmppId(xmppId: string): Promise<MessageLink | null>;
+  byMessengerId(messengerId: MessageId): Promise<MessageLink | null>;
+  markSeen(messengerId: MessageId): Promise<boolean>;
+  release(messengerId: MessageId): void;
+  forget(): void;
+}
+
 /** The id mappings of all users, backed by KV and a write-through cache. */
 export class MessageIdStore {
   readonly #kv: Deno.Kv;
@@ -76,6 +89,18 @@ export class MessageIdStore {
     this.#retentionMs = options.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS;
     this.#now = options.now ?? Date.now;
     this.#cache = new BoundedCache(options.cacheSize ?? DEFAULT_MESSAGE_CACHE_SIZE);
+  }
+
+  /** The view of one user's records. */
+  forUser(user: string): UserMessageIds {
+    return {
+      link: (link) => this.link(user, link),
+      byXmppId: (xmppId) => this.byXmppId(user, xmppId),
+      byMessengerId: (messengerId) => this.byMessengerId(user, messengerId),
+      markSeen: (messengerId) => this.markSeen(user, messengerId),
+      release: (messengerId) => this.release(user, messengerId),
+      forget: () => this.forgetUser(user),
+    };
   }
 
   /**

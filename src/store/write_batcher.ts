@@ -25,6 +25,9 @@ export class WriteBatcher {
   #queue: Mutation[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> = Promise.resolve();
+  /** Writes queued since the batcher was made, and how many of them a flush already covers. */
+  #queued = 0;
+  #flushRequested = 0;
   #intervalMs: number;
   #maxBatch: number;
   #closed = false;
@@ -61,20 +64,25 @@ export class WriteBatcher {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#running = this.#running.then(() => this.#drain());
+    const upTo = this.#queued;
+    this.#flushRequested = upTo;
+    this.#running = this.#running.then(() => this.#drain(upTo));
     return this.#running;
   }
 
-  /** Flushes, then refuses further writes. */
+  /** Flushes (also what is queued while flushing), then refuses further writes. */
   async close(): Promise<void> {
-    await this.flush();
+    do await this.flush(); while (this.#queue.length > 0);
     this.#closed = true;
   }
 
   #push(mutation: Mutation): void {
     if (this.#closed) throw new Error("Write batcher is closed");
     this.#queue.push(mutation);
-    if (this.#queue.length >= this.#maxBatch) void this.flush();
+    this.#queued++;
+    // A full batch not yet covered by a flush commits now; the rest waits for the timer. (One
+    // flush per full batch: a flush per write would commit in tiny batches while a commit runs.)
+    if (this.#queued - this.#flushRequested >= this.#maxBatch) void this.flush();
     else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -83,9 +91,15 @@ export class WriteBatcher {
     }
   }
 
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      await this.#commit(this.#queue.splice(0, this.#maxBatch));
+  /**
+   * Commits the writes queued before write number `upTo`, in batches. Writes queued meanwhile wait
+   * for their own timer or full batch: taking them too would make batches small (one per write)
+   * whenever writers keep up with the commits.
+   */
+  async #drain(upTo: number): Promise<void> {
+    while (this.#queued - this.#queue.length < upTo) {
+      const waiting = upTo - (this.#queued - this.#queue.length);
+      await this.#commit(this.#queue.splice(0, Math.min(waiting, this.#maxBatch)));
     }
   }
 

@@ -14,7 +14,10 @@
 
 import { createHash } from "node:crypto";
 import { xmppLog } from "../log.ts";
-import type { UserId } from "../messenger/ids.ts";
+import type { ThreadId, UserId } from "../messenger/ids.ts";
+
+/** Whose picture it is: a contact's, or a room's (a group's). */
+export type AvatarOwner = UserId | ThreadId;
 import type { FetchedImage } from "./image_fetch.ts";
 
 /** An avatar ready for a vCard. */
@@ -61,13 +64,13 @@ interface Entry {
 /** Avatars by contact. */
 export class AvatarCache {
   #options: Required<Omit<AvatarCacheOptions, "now">> & { now: () => number };
-  #entries = new Map<UserId, Entry>();
+  #entries = new Map<AvatarOwner, Entry>();
   /** Contacts whose bytes are held, least recently used first. */
-  #lru = new Map<UserId, number>();
+  #lru = new Map<AvatarOwner, number>();
   #bytes = 0;
   #running = 0;
   #queue: (() => void)[] = [];
-  #listeners: ((contact: UserId, hint: AvatarHint) => void)[] = [];
+  #listeners: ((contact: AvatarOwner, hint: AvatarHint) => void)[] = [];
 
   constructor(options: AvatarCacheOptions) {
     this.#options = {
@@ -83,7 +86,7 @@ export class AvatarCache {
    * Calls `listener` when what presence should say about a contact's avatar changed (a hash
    * became known or changed, or the avatar turned out to be unavailable).
    */
-  onChange(listener: (contact: UserId, hint: AvatarHint) => void): void {
+  onChange(listener: (contact: AvatarOwner, hint: AvatarHint) => void): void {
     this.#listeners.push(listener);
   }
 
@@ -91,7 +94,7 @@ export class AvatarCache {
    * What presence should say now; does no IO, but starts a download in the background when the
    * URL is not known yet ({@link onChange} reports the outcome).
    */
-  hint(contact: UserId, url: string | undefined): AvatarHint {
+  hint(contact: AvatarOwner, url: string | undefined): AvatarHint {
     if (!url) return { kind: "none" };
     const entry = this.#entries.get(contact);
     if (entry?.hashUrl === url && entry.sha1) return { kind: "known", sha1: entry.sha1 };
@@ -101,7 +104,7 @@ export class AvatarCache {
   }
 
   /** The avatar behind `url`, downloading it when needed; null when there is none or it failed. */
-  async get(contact: UserId, url: string | undefined): Promise<Avatar | null> {
+  async get(contact: AvatarOwner, url: string | undefined): Promise<Avatar | null> {
     if (!url) return null;
     const entry = this.#entries.get(contact);
     if (entry?.hashUrl === url && entry.sha1 && entry.type && entry.data) {
@@ -122,7 +125,7 @@ export class AvatarCache {
       this.#options.now() - entry.failed.at < this.#options.retryAfterMs;
   }
 
-  #fetch(contact: UserId, url: string): Promise<Avatar | null> {
+  #fetch(contact: AvatarOwner, url: string): Promise<Avatar | null> {
     let entry = this.#entries.get(contact);
     if (!entry) {
       entry = {};
@@ -134,7 +137,7 @@ export class AvatarCache {
     return promise;
   }
 
-  async #download(contact: UserId, url: string): Promise<Avatar | null> {
+  async #download(contact: AvatarOwner, url: string): Promise<Avatar | null> {
     const before = this.#entries.get(contact);
     const hadHash = before?.sha1;
     let image: FetchedImage;
@@ -167,7 +170,7 @@ export class AvatarCache {
     return { sha1, type: image.type, data: image.data };
   }
 
-  #touch(contact: UserId): void {
+  #touch(contact: AvatarOwner): void {
     const size = this.#lru.get(contact);
     if (size === undefined) return;
     this.#lru.delete(contact);
@@ -175,7 +178,7 @@ export class AvatarCache {
   }
 
   /** Forgets the bytes held for a contact (the hash stays). */
-  #drop(contact: UserId): void {
+  #drop(contact: AvatarOwner): void {
     const size = this.#lru.get(contact);
     if (size === undefined) return;
     this.#lru.delete(contact);
@@ -185,14 +188,14 @@ export class AvatarCache {
   }
 
   /** Drops the least recently used bytes until within budget, never those of `keep`. */
-  #evict(keep: UserId): void {
+  #evict(keep: AvatarOwner): void {
     for (const contact of this.#lru.keys()) {
       if (this.#bytes <= this.#options.maxBytes) return;
       if (contact !== keep) this.#drop(contact);
     }
   }
 
-  #emit(contact: UserId, hint: AvatarHint): void {
+  #emit(contact: AvatarOwner, hint: AvatarHint): void {
     for (const listener of this.#listeners) {
       try {
         listener(contact, hint);

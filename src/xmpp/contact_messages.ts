@@ -8,12 +8,8 @@
 
 import { contactJidOf } from "../gateway/contact_ids.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
-import {
-  type ContactMessage,
-  type MessageFailure,
-  type OwnActivity,
-  XmppUnavailable,
-} from "../gateway/xmpp_port.ts";
+import { type ChatMessage, type MessageFailure, XmppUnavailable } from "../gateway/xmpp_port.ts";
+import type { Attachment } from "../messenger/events.ts";
 import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
 import { attachmentLink } from "./attachment_presentation.ts";
@@ -42,6 +38,13 @@ export interface ContactMessagesOptions {
   whenOnline?: (timeoutMs: number) => Promise<boolean>;
 }
 
+/** What the user did in another Messenger client, reflected as their own (carbons). */
+export type OwnActivity =
+  | { kind: "message"; id: string; text: string; attachments: Attachment[]; timestamp: number }
+  | { kind: "reaction"; target: string; emojis: string[] }
+  | { kind: "retraction"; target: string }
+  | { kind: "displayed"; target: string };
+
 /** How long the user's own activity waits for the server's XEP-0356 grant after connecting (ms). */
 const GRANT_WAIT_MS = 5000;
 
@@ -63,7 +66,7 @@ export class ContactMessages {
   }
 
   /** Sends a contact's message; returns the stanza ids used. */
-  async contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {
+  async contactMessage(user: string, contact: UserId, message: ChatMessage): Promise<string[]> {
     const from = this.#jid(contact);
     const stanzas = buildContactMessages({
       from,
@@ -76,7 +79,7 @@ export class ContactMessages {
         ? {
           reply: {
             id: message.reply.id,
-            to: message.reply.author === "You" ? user : from,
+            to: message.reply.bySelf ? user : from,
             ...(message.reply.text
               ? { quote: { author: message.reply.author, text: message.reply.text } }
               : {}),
@@ -170,7 +173,7 @@ export class ContactMessages {
    * to the contact, injected through the server (carbons). Without the privilege it cannot be
    * shown as the user's: the user is told once, and the activity is not shown.
    */
-  async ownActivity(user: string, contact: UserId, activity: OwnActivity) {
+  async ownActivity(user: string, contact: UserId, activity: OwnActivity): Promise<string[]> {
     // Right after a (re)connection the server has not re-sent its grant yet: wait for it.
     const privileges = this.#options.privileges;
     await privileges.settledWithin(GRANT_WAIT_MS);
@@ -182,7 +185,7 @@ export class ContactMessages {
           { user },
         );
       }
-      return;
+      return [];
     }
     const route = { from: user, to: this.#jid(contact) };
     let inner: Element[];
@@ -225,5 +228,6 @@ export class ContactMessages {
       user,
       activity.kind === "message" ? activity.id : activity.target,
     );
+    return inner.map((stanza) => stanza.attrs.id).filter((id): id is string => !!id);
   }
 }

@@ -153,8 +153,14 @@ function jidOfUri(uri: string | undefined): string | null {
   } catch {
     return null;
   }
-  const bare = address.split("/")[0];
-  return bare !== "" && !/\s/.test(bare) && bare.length <= 3071 ? bare : null;
+  // A room occupant is named by a full JID (room/nick, and nicks may hold spaces).
+  const slash = address.indexOf("/");
+  const bare = slash < 0 ? address : address.slice(0, slash);
+  const resource = slash < 0 ? "" : address.slice(slash + 1);
+  if (bare === "" || /\s/.test(bare) || bare.length > 3071) return null;
+  const control = [...resource].some((char) => char.charCodeAt(0) < 0x20);
+  if (resource.length > 1023 || control) return null;
+  return resource === "" ? bare : `${bare}/${resource}`;
 }
 
 function readAttachmentUrls(stanza: Element, limits: MessageLimits): string[] {

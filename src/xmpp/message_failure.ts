@@ -14,6 +14,7 @@ const CONDITIONS: Record<MessageFailure["kind"], StanzaErrorCondition> = {
   service_unavailable: "service-unavailable",
   remote_server_timeout: "remote-server-timeout",
   feature_not_implemented: "feature-not-implemented",
+  not_allowed: "not-allowed",
   internal: "internal-server-error",
 };
 

@@ -94,3 +94,14 @@ export const NS_SFS = "urn:xmpp:sfs:0";
 export const NS_FILE_METADATA = "urn:xmpp:file:metadata:0";
 /** XEP-0103 URL address information (a XEP-0447 source). */
 export const NS_URL_DATA = "http://jabber.org/protocol/url-data";
+
+// Archives (XEP-0313 on room JIDs).
+
+/** XEP-0313 message archive management, version 2. */
+export const NS_MAM = "urn:xmpp:mam:2";
+/** XEP-0313 extended: before-id/after-id/ids fields, flipped pages, archive metadata. */
+export const NS_MAM_EXTENDED = "urn:xmpp:mam:2#extended";
+/** XEP-0059 result set management (paging). */
+export const NS_RSM = "http://jabber.org/protocol/rsm";
+/** XEP-0122 data forms validation (marks the open `ids` list of the MAM form). */
+export const NS_DATA_VALIDATE = "http://jabber.org/protocol/xdata-validate";

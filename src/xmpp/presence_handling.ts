@@ -25,9 +25,7 @@
  */
 
 import { userIdOf } from "../gateway/contact_ids.ts";
-import { lookUpFriend } from "../gateway/friend_lookup.ts";
-import type { UserPresence } from "../gateway/user_presence.ts";
-import type { UserSession } from "../gateway/user_session.ts";
+import type { GatewayCore, RegisteredUser } from "../gateway/core_port.ts";
 import { xmppLog } from "../log.ts";
 import type { Jid } from "./jid.ts";
 import { presenceStanza, subscriptionPresence } from "./presence_stanzas.ts";
@@ -36,29 +34,11 @@ import { errorReply, StanzaError } from "./stanza_error.ts";
 import type { Element } from "./xml.ts";
 import type { XmppSenders } from "./xmpp_senders.ts";
 
-/** What presence handling reads of a registered user's session. */
-export type PresenceSession = Pick<
-  UserSession,
-  | "jid"
-  | "state"
-  | "presence"
-  | "contacts"
-  | "contact"
-  | "contactPresence"
-  | "messenger"
-  | "contactRemovedFromRoster"
->;
-
 /** What presence handling needs from the rest of the program. */
 export interface PresenceHandlingOptions {
   senders: XmppSenders;
-  presence: UserPresence;
-  /** The session of a registered user (bare JID), undefined for others. */
-  session: (jid: string) => PresenceSession | undefined;
-  /** Every registered user's session (probed when the component comes online). */
-  sessions: () => PresenceSession[];
-  /** Unregisters a user (they unsubscribed from the gateway). */
-  unregister: (jid: string) => Promise<boolean>;
+  /** Registered users, their resources online, unregistration and friend lookups. */
+  core: Pick<GatewayCore, "user" | "users" | "unregister" | "lookUpFriend" | "resources">;
   /** Sends a stanza out. */
   send: (stanza: Element) => Promise<unknown> | unknown;
 }
@@ -74,7 +54,8 @@ export function registerPresenceHandling(
   router: Router,
   options: PresenceHandlingOptions,
 ): PresenceHandling {
-  const { senders, presence } = options;
+  const { senders, core } = options;
+  const presence = core.resources;
   const unregistering = new Set<string>();
 
   function userPresence(from: Jid, type: string | undefined): void {
@@ -87,7 +68,7 @@ export function registerPresenceHandling(
 
   router.onPresence("gateway", async ({ stanza, from }: StanzaRequest) => {
     const type = stanza.attrs.type;
-    const session = options.session(from.bare);
+    const session = core.user(from.bare);
     if (!session) {
       presence.forget(from.bare);
       if (type === "probe") {
@@ -132,7 +113,7 @@ export function registerPresenceHandling(
     unregistering.add(jid);
     try {
       xmppLog.info("{jid} removed the gateway from their roster: unregistering them", { jid });
-      await options.unregister(jid);
+      await core.unregister(jid, "unsubscribed");
       presence.forget(jid);
       senders.forget(jid);
     } finally {
@@ -142,7 +123,7 @@ export function registerPresenceHandling(
 
   router.onPresence("contact", async ({ stanza, from, to }: StanzaRequest) => {
     const type = stanza.attrs.type;
-    const session = options.session(from.bare);
+    const session = core.user(from.bare);
     if (!session) {
       presence.forget(from.bare);
       return;
@@ -182,7 +163,7 @@ export function registerPresenceHandling(
     }
   });
 
-  async function subscribeToContact(session: PresenceSession, from: Jid, to: Jid): Promise<void> {
+  async function subscribeToContact(session: RegisteredUser, from: Jid, to: Jid): Promise<void> {
     const id = userIdOf(to.local);
     const refuse = async (why: string) => {
       await options.send(subscriptionPresence("unsubscribed", to.bare, from.bare, why));
@@ -195,7 +176,7 @@ export function registerPresenceHandling(
       );
       return;
     }
-    const found = await lookUpFriend(session, id);
+    const found = await core.lookUpFriend(session.jid, id);
     switch (found.kind) {
       case "friend":
         await session.contactRemovedFromRoster(id, false);
@@ -220,7 +201,7 @@ export function registerPresenceHandling(
 
   return {
     async probeUsers() {
-      for (const session of options.sessions()) await senders.probe(session.jid);
+      for (const session of core.users()) await senders.probe(session.jid);
     },
   };
 }

@@ -15,8 +15,12 @@ import { type Jid, parseJid } from "./jid.ts";
 import { errorReply, StanzaError } from "./stanza_error.ts";
 import { type Element, xml } from "./xml.ts";
 
-/** Whom a stanza is addressed to: the gateway itself, or a contact/room JID under it. */
-export type Target = "gateway" | "contact";
+/**
+ * Whom a stanza is addressed to: the gateway itself, a contact, or a room (a Messenger group).
+ * Contacts and rooms share the JID shape `<digits>@<component>`: which one it is, for the sender,
+ * is asked of {@link RouterOptions.classify}.
+ */
+export type Target = "gateway" | "contact" | "room";
 
 /** What an iq handler receives. */
 export interface IqRequest {
@@ -49,6 +53,11 @@ export interface RouterOptions {
   send: (stanza: Element) => Promise<unknown> | unknown;
   /** True when the bare JID has registered with the gateway. */
   isRegistered: (bareJid: string) => Promise<boolean> | boolean;
+  /**
+   * Whether a JID under the domain is a room or a contact for a registered sender; default:
+   * always a contact. Asked before any handler acts on the stanza.
+   */
+  classify?: (from: Jid, to: Jid) => Promise<"contact" | "room"> | "contact" | "room";
   /** Timeout of outgoing iqs (ms). */
   iqTimeoutMs?: number;
 }
@@ -71,7 +80,11 @@ export class Router {
   #messageHandlers = new Map<Target, StanzaHandler>();
   #presenceHandlers = new Map<Target, StanzaHandler>();
   #serverMessageHandler: StanzaHandler | undefined;
-  #features = new Map<Target, Set<string>>([["gateway", new Set()], ["contact", new Set()]]);
+  #features = new Map<Target, Set<string>>([
+    ["gateway", new Set()],
+    ["contact", new Set()],
+    ["room", new Set()],
+  ]);
   #pending = new Map<
     string,
     {
@@ -183,7 +196,14 @@ export class Router {
       return;
     }
     if (to.domain !== this.#options.domain) return;
-    const target: Target = to.local ? "contact" : "gateway";
+    let target: Target = "gateway";
+    if (to.local) {
+      // An unregistered sender is answered by the contact rules (registration-required).
+      const registered = await this.#options.isRegistered(from.bare);
+      target = registered && this.#options.classify
+        ? await this.#options.classify(from, to)
+        : "contact";
+    }
 
     if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target);
     else if (stanza.name === "message") await this.#handleMessage(stanza, from, to, target);
@@ -200,7 +220,7 @@ export class Router {
       );
       return;
     }
-    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -230,7 +250,7 @@ export class Router {
   }
 
   async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
-    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -262,7 +282,7 @@ export class Router {
 
   async #handlePresence(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
     const type = stanza.attrs.type;
-    if (target === "contact" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
       if (type === "probe" || type === "subscribe") {
         await this.#reply(stanza, registrationRequired());
       }

@@ -105,3 +105,11 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   reply.append(error.toElement());
   return reply;
 }
+
+/**
+ * A client's own text for an error sentence: in quotes, and shortened, so that a huge value does
+ * not make a huge error stanza.
+ */
+export function quoted(text: string, max = 60): string {
+  return `'${text.length > max ? `${text.slice(0, max)}…` : text}'`;
+}

@@ -1,15 +1,15 @@
 /**
- * Entry point of users' messages to contact JIDs: parse, refuse what is wrong with the right
- * error, drop the gateway's own injected carbons that the server routes back, and hand the rest
- * to the gateway's outgoing flow.
+ * Entry point of users' messages to contact and room JIDs: parse, refuse what is wrong with the
+ * right error, drop the gateway's own injected carbons that the server routes back, ask the core
+ * what the address is (a direct chat or a group), and hand the rest to the core.
  *
  * @module
  */
 
 import { threadIdOf } from "../gateway/contact_ids.ts";
+import type { GatewayCore } from "../gateway/core_port.ts";
+import { MessageRefused } from "../gateway/outgoing_messages.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
-import type { Gateway } from "../gateway/gateway.ts";
-import { MessageRefused, type OutgoingMessages } from "../gateway/outgoing_messages.ts";
 import { parseJid } from "./jid.ts";
 import { parseUserMessage } from "./message_parse.ts";
 import { isOwnInjectedCopy } from "./privileged_carbon.ts";
@@ -19,22 +19,27 @@ import { StanzaError } from "./stanza_error.ts";
 /** Handles messages to contact JIDs (registration is checked by the router before). */
 export function registerUserMessages(
   router: Router,
-  options: { domain: string; gateway: Gateway; outgoing: OutgoingMessages },
+  options: { domain: string; core: Pick<GatewayCore, "conversationAt" | "sendMessage"> },
 ): void {
-  router.onMessage("contact", ({ stanza, from, to }) => {
+  router.onMessage("contact", async ({ stanza, from, to }) => {
     if (isOwnInjectedCopy(stanza, options.domain)) return;
     const parsed = parseUserMessage(stanza);
     if (!parsed.ok) throw parsed.error;
     if (parsed.message.actions.length === 0) return;
-    if (parsed.message.type === "groupchat") {
-      throw new StanzaError("service-unavailable", "Group chats are not bridged yet");
-    }
     const thread = threadIdOf(to.local);
     if (!thread) {
       throw new StanzaError("item-not-found", `${to.bare} is not a Messenger contact address`);
     }
-    const session = options.gateway.session(from.bare);
-    if (!session) throw new StanzaError("registration-required", "You are not registered");
+    const entry = await options.core.conversationAt(from.bare, thread);
+    if (entry.kind === "group") {
+      throw new StanzaError("service-unavailable", "Group chats are not bridged yet");
+    }
+    if (parsed.message.type === "groupchat") {
+      throw new StanzaError(
+        "not-acceptable",
+        `${to.bare} is a Messenger contact, not a group chat`,
+      );
+    }
     // Only mentions of this gateway's contacts can become Messenger mentions.
     for (const action of parsed.message.actions) {
       if (action.kind === "text" || action.kind === "correction") {
@@ -44,11 +49,9 @@ export function registerUserMessages(
       }
     }
     try {
-      options.outgoing.accept(session, thread, parsed.message, from.full);
+      options.core.sendMessage(from.bare, from.full, { thread, kind: "direct" }, parsed.message);
     } catch (error) {
-      if (error instanceof MessageRefused) {
-        throw stanzaErrorOf(error.failure);
-      }
+      if (error instanceof MessageRefused) throw stanzaErrorOf(error.failure);
       throw error;
     }
   });

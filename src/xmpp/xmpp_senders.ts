@@ -18,15 +18,20 @@
 
 import { contactJidOf } from "../gateway/contact_ids.ts";
 import type {
+  Chat,
+  ChatMessage,
   ContactCard,
-  ContactMessage,
   MessageFailure,
-  OwnActivity,
   PresenceState,
+  RoomCard,
+  RoomChange,
+  Speaker,
   XmppPort,
 } from "../gateway/xmpp_port.ts";
+import { RoomOccupancy } from "./room_occupancy.ts";
+import { RoomSenders } from "./room_senders.ts";
 import { xmppLog } from "../log.ts";
-import type { UserId } from "../messenger/ids.ts";
+import { asUserId, type UserId } from "../messenger/ids.ts";
 import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
 import { ContactMessages } from "./contact_messages.ts";
 import {
@@ -69,6 +74,8 @@ export interface XmppSendersOptions {
   removalWaitMs?: number;
   /** XEP-0115 `<c/>` elements for the gateway's and the contacts' available presences. */
   caps?: { gateway(): Element; contact(): Element };
+  /** Which resources are in which rooms (shared with the room handlers). */
+  occupancy?: RoomOccupancy;
 }
 
 interface LastPresences {
@@ -81,52 +88,106 @@ export class XmppSenders implements XmppPort {
   #options: XmppSendersOptions;
   #last = new Map<string, LastPresences>();
   #messages: ContactMessages;
+  /** What happens in rooms, sent to the resources in them. */
+  readonly rooms: RoomSenders;
 
   constructor(options: XmppSendersOptions) {
     this.#options = options;
+    this.rooms = new RoomSenders({
+      domain: options.domain,
+      send: options.send,
+      occupancy: options.occupancy ?? new RoomOccupancy(),
+      ...(options.avatars ? { avatars: options.avatars } : {}),
+    });
     this.#messages = new ContactMessages({
       domain: options.domain,
       send: options.send,
       privileges: options.privileges,
       ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
     });
-    options.avatars?.onChange((contact, hint) => void this.#avatarChanged(contact, hint));
+    options.avatars?.onChange((owner, hint) => {
+      void this.#avatarChanged(owner as UserId, hint);
+      void this.rooms.avatarChanged(owner, hint);
+    });
   }
 
   whenOnline(timeoutMs: number): Promise<boolean> {
     return this.#options.whenOnline?.(timeoutMs) ?? Promise.resolve(true);
   }
 
-  contactMessage(user: string, contact: UserId, message: ContactMessage): Promise<string[]> {
-    return this.#messages.contactMessage(user, contact, message);
+  async message(chat: Chat, speaker: Speaker, message: ChatMessage): Promise<string[]> {
+    if (chat.conversation.kind === "group") return await this.rooms.message(chat, speaker, message);
+    const contact = asUserId(chat.conversation.thread);
+    if (!speaker.self) return await this.#messages.contactMessage(chat.user, contact, message);
+    return await this.#messages.ownActivity(chat.user, contact, {
+      kind: "message",
+      id: message.id,
+      text: message.text,
+      attachments: message.attachments,
+      timestamp: message.timestamp,
+    });
   }
 
-  contactReaction(user: string, contact: UserId, target: string, emojis: string[]) {
-    return this.#messages.contactReaction(user, contact, target, emojis);
+  async reaction(chat: Chat, speaker: Speaker, target: string, emojis: string[]): Promise<void> {
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.reaction(chat, speaker, target, emojis);
+    }
+    const contact = asUserId(chat.conversation.thread);
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "reaction", target, emojis });
+    } else await this.#messages.contactReaction(chat.user, contact, target, emojis);
   }
 
-  contactRetraction(user: string, contact: UserId, target: string) {
-    return this.#messages.contactRetraction(user, contact, target);
+  async retraction(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.retraction(chat, speaker, target);
+    }
+    const contact = asUserId(chat.conversation.thread);
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "retraction", target });
+    } else await this.#messages.contactRetraction(chat.user, contact, target);
   }
 
-  contactDisplayed(user: string, contact: UserId, target: string) {
-    return this.#messages.contactDisplayed(user, contact, target);
+  async displayed(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    if (chat.conversation.kind === "group") {
+      return await this.rooms.displayed(chat, speaker, target);
+    }
+    const contact = asUserId(chat.conversation.thread);
+    if (speaker.self) {
+      await this.#messages.ownActivity(chat.user, contact, { kind: "displayed", target });
+    } else await this.#messages.contactDisplayed(chat.user, contact, target);
   }
 
-  contactChatState(user: string, contact: UserId, state: "composing" | "paused") {
-    return this.#messages.contactChatState(user, contact, state);
+  async chatState(chat: Chat, speaker: Speaker, state: "composing" | "paused"): Promise<void> {
+    if (speaker.self) return;
+    if (chat.conversation.kind === "group") return await this.rooms.chatState(chat, speaker, state);
+    await this.#messages.contactChatState(chat.user, asUserId(chat.conversation.thread), state);
   }
 
-  messageDelivered(user: string, contact: UserId, id: string) {
-    return this.#messages.messageDelivered(user, contact, id);
+  roomChanged(chat: Chat, change: RoomChange): Promise<void> {
+    return this.rooms.changed(chat, change);
   }
 
-  messageFailed(user: string, contact: UserId, id: string | undefined, failure: MessageFailure) {
-    return this.#messages.messageFailed(user, contact, id, failure);
+  async bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void> {
+    await this.rooms.invite(user, rooms);
   }
 
-  ownActivity(user: string, contact: UserId, activity: OwnActivity) {
-    return this.#messages.ownActivity(user, contact, activity);
+  async messageDelivered(chat: Chat, id: string): Promise<void> {
+    await this.#messages.messageDelivered(chat.user, asUserId(chat.conversation.thread), id);
+  }
+
+  async messageFailed(
+    client: string,
+    chat: Chat,
+    id: string | undefined,
+    failure: MessageFailure,
+  ): Promise<void> {
+    // A room and a contact have the same JID shape: the error comes from the conversation's JID.
+    await this.#messages.messageFailed(client, asUserId(chat.conversation.thread), id, failure);
+  }
+
+  contactAddress(contact: UserId): string {
+    return this.contactJid(contact);
   }
 
   /** The component's domain (the gateway's own JID). */

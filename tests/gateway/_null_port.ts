@@ -6,14 +6,20 @@
  */
 
 import type {
+  Chat,
+  ChatMessage,
   ContactCard,
-  ContactMessage,
   MessageFailure,
-  OwnActivity,
   PresenceState,
+  RoomCard,
+  RoomChange,
+  Speaker,
   XmppPort,
 } from "../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../src/messenger/ids.ts";
+
+/** The test domain contact addresses are made under. */
+export const NULL_PORT_DOMAIN = "facebook.example.org";
 
 /** Accepts every call and does nothing. */
 export class NullXmppPort implements XmppPort {
@@ -32,31 +38,37 @@ export class NullXmppPort implements XmppPort {
   removeContacts(_user: string, _contacts: UserId[]): Promise<void> {
     return Promise.resolve();
   }
+  contactAddress(contact: UserId): string {
+    return `${contact}@${NULL_PORT_DOMAIN}`;
+  }
   whenOnline(_timeoutMs: number): Promise<boolean> {
     return Promise.resolve(true);
   }
-  contactMessage(_user: string, _contact: UserId, message: ContactMessage): Promise<string[]> {
+  message(_chat: Chat, _speaker: Speaker, message: ChatMessage): Promise<string[]> {
     return Promise.resolve([message.id]);
   }
-  contactReaction(_user: string, _contact: UserId, _target: string, _emojis: string[]) {
+  reaction(_chat: Chat, _speaker: Speaker, _target: string, _emojis: string[]): Promise<void> {
     return Promise.resolve();
   }
-  contactRetraction(_user: string, _contact: UserId, _target: string): Promise<void> {
+  retraction(_chat: Chat, _speaker: Speaker, _target: string): Promise<void> {
     return Promise.resolve();
   }
-  contactDisplayed(_user: string, _contact: UserId, _target: string): Promise<void> {
+  displayed(_chat: Chat, _speaker: Speaker, _target: string): Promise<void> {
     return Promise.resolve();
   }
-  contactChatState(_user: string, _contact: UserId, _state: "composing" | "paused") {
+  chatState(_chat: Chat, _speaker: Speaker, _state: "composing" | "paused"): Promise<void> {
     return Promise.resolve();
   }
-  messageDelivered(_user: string, _contact: UserId, _id: string): Promise<void> {
+  messageDelivered(_chat: Chat, _id: string): Promise<void> {
     return Promise.resolve();
   }
-  messageFailed(_user: string, _contact: UserId, _id: string | undefined, _f: MessageFailure) {
+  messageFailed(_client: string, _chat: Chat, _id: string | undefined, _f: MessageFailure) {
     return Promise.resolve();
   }
-  ownActivity(_user: string, _contact: UserId, _activity: OwnActivity): Promise<void> {
+  roomChanged(_chat: Chat, _change: RoomChange): Promise<void> {
+    return Promise.resolve();
+  }
+  bookmarkRooms(_user: string, _rooms: RoomCard[]): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -12,19 +12,23 @@ Deno.test("connected mode: contacts follow the Messenger connection, nothing els
   assert.equal(presences.mode, "connected");
   assert.deepEqual(presences.of(BOB, true), { available: true });
   assert.deepEqual(presences.of(BOB, false), { available: false });
-  assert.equal(presences.record({ type: "presence", user: BOB, online: false }), false);
+  assert.equal(presences.record({ type: "presence", actor: BOB, online: false }), false);
   assert.deepEqual(presences.of(BOB, true), { available: true }, "Messenger presence ignored");
 });
 
 Deno.test("messenger mode: contacts show Messenger's online status while connected", () => {
   const presences = new ContactPresences("messenger");
   assert.deepEqual(presences.of(BOB, true), { available: false }, "unknown means offline");
-  assert.equal(presences.record({ type: "presence", user: BOB, online: true }), true);
+  assert.equal(presences.record({ type: "presence", actor: BOB, online: true }), true);
   assert.deepEqual(presences.of(BOB, true), { available: true });
   assert.deepEqual(presences.of(BOB, false), { available: false }, "not while disconnected");
-  assert.equal(presences.record({ type: "presence", user: BOB, online: true }), false, "no change");
   assert.equal(
-    presences.record({ type: "presence", user: BOB, online: false, lastActive: 1700000040000 }),
+    presences.record({ type: "presence", actor: BOB, online: true }),
+    false,
+    "no change",
+  );
+  assert.equal(
+    presences.record({ type: "presence", actor: BOB, online: false, lastActive: 1700000040000 }),
     true,
   );
   assert.deepEqual(presences.of(BOB, true), {
@@ -37,7 +41,7 @@ Deno.test("messenger mode: contacts show Messenger's online status while connect
 
 Deno.test("none mode: contacts are never available", () => {
   const presences = new ContactPresences("none");
-  assert.equal(presences.record({ type: "presence", user: BOB, online: true }), false);
+  assert.equal(presences.record({ type: "presence", actor: BOB, online: true }), false);
   assert.deepEqual(presences.of(BOB, true), { available: false });
   assert.equal(presences.showsAvailability, false);
 });

@@ -6,14 +6,15 @@ import assert from "node:assert/strict";
 import type { ParsedMessage } from "../../src/gateway/message_actions.ts";
 import type { CorrectionPolicy } from "../../src/gateway/outgoing_messages.ts";
 import {
-  type ContactMessage,
+  type Chat,
+  type ChatMessage,
   type MessageFailure,
-  type OwnActivity,
+  type Speaker,
   XmppUnavailable,
 } from "../../src/gateway/xmpp_port.ts";
-import { asThreadId, asUserId, type UserId } from "../../src/messenger/ids.ts";
+import { asThreadId, asUserId } from "../../src/messenger/ids.ts";
 import { NullXmppPort } from "./_null_port.ts";
-import { ALICE, messageCore } from "./_message_core.ts";
+import { ALICE, aliceCore } from "./_core.ts";
 import { waitUntil } from "../_wait.ts";
 
 const WORLD = `[[account]]
@@ -31,13 +32,23 @@ name = "Alice Example"
 const BOB = asThreadId("200002");
 
 class Port extends NullXmppPort {
-  readonly messages: ContactMessage[] = [];
+  readonly messages: ChatMessage[] = [];
+  readonly own: ChatMessage[] = [];
   readonly failures: MessageFailure[] = [];
   readonly notices: string[] = [];
   /** Sends that fail as if the connection had just dropped, before any succeeds. */
   failSends = 0;
   attempts = 0;
-  override contactMessage(_u: string, _c: UserId, message: ContactMessage): Promise<string[]> {
+  failOwn = 0;
+  override message(_chat: Chat, speaker: Speaker, message: ChatMessage): Promise<string[]> {
+    if (speaker.self) {
+      if (this.failOwn > 0) {
+        this.failOwn--;
+        return Promise.reject(new XmppUnavailable("connection dropped"));
+      }
+      this.own.push(message);
+      return Promise.resolve([message.id]);
+    }
     this.attempts++;
     if (this.failSends > 0) {
       this.failSends--;
@@ -46,17 +57,7 @@ class Port extends NullXmppPort {
     this.messages.push(message);
     return Promise.resolve([message.id]);
   }
-  readonly own: OwnActivity[] = [];
-  failOwn = 0;
-  override ownActivity(_u: string, _c: UserId, activity: OwnActivity): Promise<void> {
-    if (this.failOwn > 0) {
-      this.failOwn--;
-      return Promise.reject(new XmppUnavailable("connection dropped"));
-    }
-    this.own.push(activity);
-    return Promise.resolve();
-  }
-  override messageFailed(_u: string, _c: UserId, _id: string | undefined, f: MessageFailure) {
+  override messageFailed(_c: string, _chat: Chat, _id: string | undefined, f: MessageFailure) {
     this.failures.push(f);
     return Promise.resolve();
   }
@@ -68,18 +69,21 @@ class Port extends NullXmppPort {
 
 async function fixture(correctionPolicy: CorrectionPolicy = "resend") {
   const port = new Port();
-  const core = await messageCore(port, { world: WORLD, correctionPolicy });
-  const { network, queues, outgoing, session } = core;
+  const core = await aliceCore(port, {
+    world: WORLD,
+    config: (config) => (config.messages.correction = correctionPolicy),
+  });
+  const { network } = core;
   const send = async (message: ParsedMessage) => {
-    outgoing.accept(session, BOB, message, `${ALICE}/phone`);
-    await waitUntil(() => queues.tasksOf(ALICE, BOB) === 0);
+    core.port.sendMessage(ALICE, `${ALICE}/phone`, { thread: BOB, kind: "direct" }, message);
+    await core.settled(ALICE, BOB);
     await network.control.idle();
   };
   return {
     network,
     port,
-    counters: core.counters,
-    queues,
+    counters: core.gateway.counters,
+    core,
     send,
     ops: () => network.control.operations("100001").operations,
     [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
@@ -201,7 +205,7 @@ Deno.test("a message whose send fails as the connection drops is tried again, a 
   t.port.failSends = 10;
   await t.network.control.inject("100001", { type: "message", sender: "200002", text: "lost" });
   await waitUntil(() => t.port.attempts === 6, "three more attempts");
-  await waitUntil(() => t.queues.tasksOf(ALICE, BOB) === 0, "the delivery to give up");
+  await t.core.settled(ALICE, BOB);
   assert.equal(t.port.attempts, 6, "no endless retrying");
   assert.deepEqual(t.port.messages.map((m) => m.text), ["third"]);
   // The conversation goes on with the next message.
@@ -221,8 +225,7 @@ Deno.test("the user's own message from the phone is reflected after a failed fir
     text: "Sent from my phone",
   });
   await waitUntil(() => t.port.own.length === 1, "the reflected message");
-  const [own] = t.port.own;
-  assert.equal(own.kind === "message" ? own.text : own.kind, "Sent from my phone");
+  assert.equal(t.port.own[0].text, "Sent from my phone");
 });
 
 Deno.test("a reaction to a message the gateway never saw fails as item_not_found", async () => {

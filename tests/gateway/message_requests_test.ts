@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import type { FormStep } from "../../src/gateway/command.ts";
 import { requestField } from "../../src/gateway/commands/message_requests.ts";
-import { MessageRequests, requestNotice } from "../../src/gateway/message_requests.ts";
-import { ThreadQueues } from "../../src/gateway/thread_queue.ts";
+import {
+  MessageRequests,
+  RequestBook,
+  type RequestSession,
+} from "../../src/gateway/message_requests.ts";
+import { requestNotice } from "../../src/gateway/message_requests.ts";
+import { Conversations } from "../../src/gateway/conversations.ts";
+import type { UserMessageIds } from "../../src/store/message_ids.ts";
 import type { MessageEvent } from "../../src/messenger/events.ts";
 import { MessengerError } from "../../src/messenger/errors.ts";
 import { asMessageId, asThreadId, asUserId, type ThreadId } from "../../src/messenger/ids.ts";
@@ -26,7 +32,7 @@ const BOBBY = "300002";
 async function messageFrom(f: Fixture, sender: string, text: string): Promise<void> {
   await f.network.control.inject("100001", { type: "message", sender, text });
   // The request check runs in the conversation's queue: wait until it is done.
-  await f.queues.run(ALICE, asThreadId(sender), () => {});
+  await f.core.settled(ALICE, sender);
 }
 
 function notices(f: Fixture): string[] {
@@ -194,10 +200,9 @@ Deno.test("missing capabilities, a logged-out session and a stale request get cl
 function strangerMessage(text: string): MessageEvent {
   return {
     type: "message",
-    thread: asThreadId(STRANGER),
-    isGroup: false,
+    conversation: { thread: asThreadId(STRANGER), kind: "direct" },
+    actor: asUserId(STRANGER),
     id: asMessageId(`mid.${crypto.randomUUID()}`),
-    sender: asUserId(STRANGER),
     text,
     attachments: [],
     mentions: [],
@@ -206,9 +211,34 @@ function strangerMessage(text: string): MessageEvent {
   };
 }
 
-function handMadeSession(getThreadInfo: () => Promise<ThreadInfo>) {
+/** A session of Alice's made by hand: its own request book and conversations over `kv`. */
+function handMadeSession(
+  kv: Deno.Kv,
+  getThreadInfo: () => Promise<ThreadInfo>,
+): RequestSession & { settled(): Promise<void>; post(task: () => void): void } {
   const messenger = { getThreadInfo } as unknown as MessengerSession;
-  return { jid: ALICE, contact: () => undefined, messenger };
+  // The message-id mapping is not used by message requests.
+  const owner = {
+    jid: ALICE,
+    ids: {} as UserMessageIds,
+    closed: false,
+    archiveOf: () => {
+      throw new Error("no archive here");
+    },
+  };
+  const conversations = new Conversations(owner, {
+    onError: (error) => assert.fail(String(error)),
+  });
+  const stranger = { thread: asThreadId(STRANGER), kind: "direct" as const };
+  return {
+    jid: ALICE,
+    contact: () => undefined,
+    messenger,
+    requests: new RequestBook(kv, ALICE),
+    conversations,
+    settled: () => conversations.open(stranger).queue.run("to_xmpp", () => {}),
+    post: (task) => void conversations.open(stranger).queue.post("to_xmpp", task),
+  };
 }
 
 /** An in-memory KV closed by `using`. */
@@ -221,7 +251,7 @@ Deno.test("requests noticed before a restart are still listed, and not announced
   using kv = await memoryKv();
   const port = new RecordingPort();
   let asked = 0;
-  const session = handMadeSession(() => {
+  const info = () => {
     asked++;
     return Promise.resolve({
       id: asThreadId(STRANGER),
@@ -230,24 +260,19 @@ Deno.test("requests noticed before a restart are still listed, and not announced
       name: "Stranger Danger",
       isMessageRequest: true,
     });
-  });
+  };
   // Like fca: the thread list shows only the inbox, never the requests.
   const inboxOnly = { getThreads: () => Promise.resolve([]) } as unknown as MessengerSession;
   /** A gateway (re)start: fresh memory, same KV; `observe` returns once the check is done. */
   const start = () => {
-    const queues = new ThreadQueues({ onError: (error) => assert.fail(String(error)) });
-    const requests = new MessageRequests({
-      kv,
-      queues,
-      xmpp: port,
-      contactJid: (id) => `${id}@gw`,
-    });
+    const session = handMadeSession(kv, info);
+    const requests = new MessageRequests({ xmpp: port });
     return {
-      list: () => requests.list(ALICE, inboxOnly),
-      answered: (threads: ThreadId[]) => requests.answered(ALICE, threads),
+      list: () => requests.list(session, inboxOnly),
+      answered: (threads: ThreadId[]) => requests.answered(session, threads),
       async observe(text: string, timestamp: number) {
         requests.observe(session, { ...strangerMessage(text), timestamp });
-        await queues.run(ALICE, asThreadId(STRANGER), () => {});
+        await session.settled();
       },
     };
   };
@@ -279,15 +304,14 @@ Deno.test("requests noticed before a restart are still listed, and not announced
 
 Deno.test("the notice is queued ahead of the message even when Messenger answers slowly", async () => {
   const port = new RecordingPort();
-  const queues = new ThreadQueues({ onError: () => {} });
   using kv = await memoryKv();
-  const requests = new MessageRequests({ kv, queues, xmpp: port, contactJid: (id) => `${id}@gw` });
+  const requests = new MessageRequests({ xmpp: port });
   const order: string[] = [];
   port.gatewayMessage = (_user, text) => {
     order.push(text.startsWith("Stranger") ? "notice" : text);
     return Promise.resolve();
   };
-  const session = handMadeSession(async () => {
+  const session = handMadeSession(kv, async () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     return {
       id: asThreadId(STRANGER),
@@ -298,26 +322,25 @@ Deno.test("the notice is queued ahead of the message even when Messenger answers
     };
   });
   requests.observe(session, strangerMessage("hi"));
-  queues.post(ALICE, asThreadId(STRANGER), () => void order.push("message"));
-  await queues.run(ALICE, asThreadId(STRANGER), () => {});
+  session.post(() => void order.push("message"));
+  await session.settled();
   assert.deepEqual(order, ["notice", "message"]);
 });
 
 Deno.test("when Messenger cannot tell whether it is a request, the message still goes on", async () => {
   const port = new RecordingPort();
-  const queues = new ThreadQueues({ onError: (error) => assert.fail(String(error)) });
   using kv = await memoryKv();
-  const requests = new MessageRequests({ kv, queues, xmpp: port, contactJid: (id) => `${id}@gw` });
+  const requests = new MessageRequests({ xmpp: port });
   let asked = 0;
-  const session = handMadeSession(() => {
+  const session = handMadeSession(kv, () => {
     asked++;
     return Promise.reject(new MessengerError("network", "unreachable"));
   });
   requests.observe(session, strangerMessage("hi"));
   requests.observe(session, strangerMessage("again"));
   let delivered = false;
-  queues.post(ALICE, asThreadId(STRANGER), () => void (delivered = true));
-  await queues.run(ALICE, asThreadId(STRANGER), () => {});
+  session.post(() => void (delivered = true));
+  await session.settled();
   assert.ok(delivered);
   assert.equal(asked, 1, "asked once per conversation");
   assert.deepEqual(port.messages(ALICE), []);

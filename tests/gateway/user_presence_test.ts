@@ -4,11 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { NullXmppPort } from "./_null_port.ts";
-import { Gateway } from "../../src/gateway/gateway.ts";
 import { UserPresence } from "../../src/gateway/user_presence.ts";
 import type { PresenceState } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
-import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
+import { testCore } from "./_core.ts";
 import { putUser } from "../../src/store/user_records.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -27,41 +26,33 @@ name = "Alice Example"
 
 class QuietPort extends NullXmppPort {
   readonly states: string[] = [];
+  /** While set, putting contacts into the roster waits for it (a slow XMPP server). */
+  rosterGate: Promise<void> | undefined;
+  override async addContacts(): Promise<void> {
+    await this.rosterGate;
+  }
   override gatewayPresence(_user: string, presence: PresenceState): Promise<void> {
     this.states.push(presence.status ?? "");
     return Promise.resolve();
   }
 }
 
-async function fixture(keepSessionsWhenOffline: boolean) {
-  const kv = await Deno.openKv(":memory:");
-  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
-  await putUser(kv, {
-    jid: ALICE,
-    registeredAt: Date.now(),
-    preferences: {},
-    messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
+async function fixture(keepSessionsWhenOffline: boolean, port = new QuietPort()) {
+  const core = await testCore(port, {
+    world: WORLD,
+    seed: (kv) =>
+      putUser(kv, {
+        jid: ALICE,
+        registeredAt: Date.now(),
+        preferences: {},
+        messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
+      }),
   });
-  const port = new QuietPort();
-  const gateway = new Gateway({
-    settings: {
-      name: "Test gateway",
-      admins: [],
-      allowedJids: [],
-      loginStaggerMs: 0,
-      rosterMaxContacts: 100,
-      retryDelayMs: 3_600_000,
-      cookieSaveIntervalMs: 3_600_000,
-    },
-    kv,
-    network,
-    xmpp: port,
-  });
+  const { gateway, network } = core;
   const presence = new UserPresence({
     keepSessionsWhenOffline,
     session: (jid) => gateway.session(jid),
   });
-  await gateway.start();
   const sessions = () => network.control.accounts()[0].sessions.length;
   await waitUntil(() => gateway.session(ALICE)?.state.status === "connected", "Alice is connected");
   return {
@@ -69,11 +60,7 @@ async function fixture(keepSessionsWhenOffline: boolean) {
     presence,
     port,
     sessions,
-    async [Symbol.asyncDispose]() {
-      await gateway.stop();
-      await network.close();
-      kv.close();
-    },
+    [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
   };
 }
 
@@ -121,4 +108,24 @@ Deno.test("resources are counted per user and reset forgets them without suspend
   await f.presence.idle();
   assert.equal(f.presence.isOnline(ALICE), false);
   assert.equal(f.sessions(), 1);
+});
+
+Deno.test("a resume while the first login is still syncing logs in again once it ends", async () => {
+  // The roster push after the first login is slow: the user goes offline and comes back while
+  // that login is still in progress.
+  const port = new QuietPort();
+  let release = () => {};
+  port.rosterGate = new Promise((resolve) => (release = resolve));
+  await using f = await fixture(false, port);
+  f.presence.available(ALICE, "phone");
+  f.presence.unavailable(ALICE, "phone");
+  await f.presence.idle();
+  assert.equal(f.sessions(), 0);
+  f.presence.available(ALICE, "phone");
+  release();
+  await f.presence.idle();
+  await waitUntil(
+    () => f.gateway.session(ALICE)?.state.status === "connected" && f.sessions() === 1,
+    "Alice is connected again",
+  );
 });

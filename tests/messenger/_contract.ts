@@ -47,6 +47,14 @@ export interface RemoteFriend {
   unsend(message: MessageId): Promise<void>;
   /** The remote side delivers an already delivered message again, with the same id. */
   redeliver(message: MessageId): Promise<void>;
+  /** A group the account and the friend are both in. */
+  readonly group: ThreadId;
+  /** The friend writes `text` in {@link group}; resolves with the message id. */
+  sendGroupMessage(text: string): Promise<MessageId>;
+  /** The friend reacts in {@link group} to one of its messages. */
+  reactInGroup(message: MessageId, reaction: string): Promise<void>;
+  /** The friend starts typing in {@link group}. */
+  typeInGroup(): Promise<void>;
 }
 
 /** A message the account sent, as the remote side received it. */
@@ -151,10 +159,12 @@ export class EventRecorder {
 export async function assertRejectsWith(
   promise: Promise<unknown>,
   code: MessengerErrorCode,
+  message?: RegExp,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isMessengerError(error), `expected a MessengerError, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
+    if (message) assert.match(error.message, message);
     return true;
   });
 }
@@ -287,9 +297,9 @@ export function describeMessengerContract(
   test("a friend's message arrives as a normalized message event", async ({ fixture, events }) => {
     const id = await fixture.remote.sendMessage("Hi there ✨");
     const event: MessageEvent = await events.next("message", (message) => message.id === id);
-    assert.equal(event.thread, directThreadOf(fixture.friend));
-    assert.equal(event.isGroup, false);
-    assert.equal(event.sender, fixture.friend);
+    assert.equal(event.conversation.thread, directThreadOf(fixture.friend));
+    assert.equal(event.conversation.kind, "direct");
+    assert.equal(event.actor, fixture.friend);
     assert.equal(event.text, "Hi there ✨");
     assert.deepEqual(event.attachments, []);
     assert.deepEqual(event.mentions, []);
@@ -313,16 +323,16 @@ export function describeMessengerContract(
     });
     await fixture.remote.react(sent.id, "❤");
     const added = await events.next("reaction", (event) => event.reaction !== "");
-    assert.equal(added.thread, directThreadOf(fixture.friend));
+    assert.equal(added.conversation.thread, directThreadOf(fixture.friend));
     assert.equal(added.messageId, sent.id);
-    assert.equal(added.reactor, fixture.friend);
+    assert.equal(added.actor, fixture.friend);
     assert.equal(added.reaction, "❤");
     assert.equal(added.fromSelf, false);
     assert.ok(Number.isFinite(added.timestamp));
     await fixture.remote.react(sent.id, "");
     const removed = await events.next("reaction", (event) => event.reaction === "");
     assert.equal(removed.messageId, sent.id);
-    assert.equal(removed.reactor, fixture.friend);
+    assert.equal(removed.actor, fixture.friend);
   });
 
   test("a friend's unsend arrives as an unsend event", async ({ fixture, events }) => {
@@ -330,10 +340,31 @@ export function describeMessengerContract(
     await events.next("message", (event) => event.id === id);
     await fixture.remote.unsend(id);
     const event = await events.next("unsend", (unsend) => unsend.messageId === id);
-    assert.equal(event.thread, directThreadOf(fixture.friend));
-    assert.equal(event.sender, fixture.friend);
+    assert.equal(event.conversation.thread, directThreadOf(fixture.friend));
+    assert.equal(event.actor, fixture.friend);
     assert.equal(event.fromSelf, false);
     assert.ok(Number.isFinite(event.timestamp));
+  });
+
+  test("group events name the group and the friend as actor; 1:1 events the direct chat", async ({ fixture, events }) => {
+    const direct = await fixture.remote.sendMessage("In private");
+    const inGroup = await fixture.remote.sendGroupMessage("In the group");
+    await fixture.remote.reactInGroup(inGroup, "👍");
+    await fixture.remote.typeInGroup();
+    const message = await events.next("message", (event) => event.id === inGroup);
+    assert.deepEqual(message.conversation, { thread: fixture.remote.group, kind: "group" });
+    assert.equal(message.actor, fixture.friend);
+    const reaction = await events.next("reaction", (event) => event.messageId === inGroup);
+    assert.deepEqual(reaction.conversation, { thread: fixture.remote.group, kind: "group" });
+    assert.equal(reaction.actor, fixture.friend);
+    const typing = await events.next("typing", (event) => event.typing);
+    assert.deepEqual(typing.conversation, { thread: fixture.remote.group, kind: "group" });
+    assert.equal(typing.actor, fixture.friend);
+    const private_ = await events.next("message", (event) => event.id === direct);
+    assert.deepEqual(private_.conversation, {
+      thread: directThreadOf(fixture.friend),
+      kind: "direct",
+    });
   });
 
   test("a message delivered twice reaches the handlers once", async ({ fixture, events }) => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type LogRecord, resetSync } from "@logtape/logtape";
 import { configureLogging } from "../../src/log.ts";
 import { MAX_MUTATIONS_PER_COMMIT, WriteBatcher } from "../../src/store/write_batcher.ts";
+import { countCommits } from "./_commit_counter.ts";
 
 /** Runs `fn` with a KV database in a fresh temp folder; both are cleaned up afterwards. */
 async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
@@ -219,5 +220,35 @@ Deno.test("a batch larger than KV's total size limit is split instead of lost", 
         await batcher.close();
       }
     });
+  });
+});
+
+Deno.test("writers that wait for KV between writes still get full batches, not one commit each", async () => {
+  await withKv(async (kv) => {
+    const counter = countCommits(kv);
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000, maxBatch: 500 });
+    // Like an archive append: a read, then a few writes; 300 times, 2100 writes.
+    for (let i = 0; i < 300; i++) {
+      await kv.get(["probe", i]);
+      for (let j = 0; j < 7; j++) batcher.set(["k", i, j], j);
+    }
+    await batcher.close();
+    assert.equal(counter.commits, 5, "four full batches of 500 and the last 100");
+    let landed = 0;
+    for await (const _ of kv.list({ prefix: ["k"] })) landed++;
+    assert.equal(landed, 2100);
+  });
+});
+
+Deno.test("writes queued while close is flushing are committed before close resolves", async () => {
+  await withKv(async (kv) => {
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+    batcher.set(["k", "before"], 1);
+    const closing = batcher.close();
+    batcher.set(["k", "during"], 2);
+    await closing;
+    assert.equal((await kv.get(["k", "before"])).value, 1);
+    assert.equal((await kv.get(["k", "during"])).value, 2);
+    assert.throws(() => batcher.set(["k", "after"], 3), /closed/);
   });
 });

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { describeLoginState, type LoginState } from "../../src/gateway/login_state.ts";
 import { UserPresence } from "../../src/gateway/user_presence.ts";
 import type { ContactCard } from "../../src/gateway/xmpp_port.ts";
+import type { RegisteredUser } from "../../src/gateway/core_port.ts";
+import { lookUpFriend } from "../../src/gateway/friend_lookup.ts";
 import { asUserId, type UserId } from "../../src/messenger/ids.ts";
 import type { MessengerSession, UserInfo } from "../../src/messenger/session.ts";
-import {
-  type PresenceSession,
-  registerPresenceHandling,
-} from "../../src/xmpp/presence_handling.ts";
+import { registerPresenceHandling } from "../../src/xmpp/presence_handling.ts";
 import { Router } from "../../src/xmpp/router.ts";
 import type { Element } from "../../src/xmpp/xml.ts";
 import { ALICE, fakeServer, GW, parse } from "./_fake_server.ts";
@@ -16,7 +15,8 @@ import { errorCondition } from "./_stanzas.ts";
 const PHONE = `${ALICE}/phone`;
 const ECHO: ContactCard = { id: asUserId("200001"), name: "Echo Bot" };
 
-interface FakeSession extends PresenceSession {
+interface FakeSession extends RegisteredUser {
+  messenger: MessengerSession | undefined;
   suspended: boolean;
   calls: string[];
   suspend(): Promise<void>;
@@ -82,13 +82,17 @@ function setup(
   });
   registerPresenceHandling(router, {
     senders: server.senders,
-    presence,
-    session: (jid) => (jid === ALICE ? session : undefined),
-    sessions: () => (session ? [session] : []),
-    unregister: async (jid) => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      unregistered.push(jid);
-      return true;
+    core: {
+      resources: presence,
+      user: (jid) => (jid === ALICE ? session : undefined),
+      users: () => (session ? [session] : []),
+      unregister: async (jid) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        unregistered.push(jid);
+        return true;
+      },
+      lookUpFriend: (_user, id) =>
+        session ? lookUpFriend(session, id) : Promise.resolve({ kind: "unknown" }),
     },
     send: (stanza) => void server.sent.push(stanza),
   });

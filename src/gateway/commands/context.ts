@@ -11,6 +11,7 @@ import type { ThreadId, UserId } from "../../messenger/ids.ts";
 import { contactJidOf } from "../contact_ids.ts";
 import type { Gateway } from "../gateway.ts";
 import type { MessageRequests } from "../message_requests.ts";
+import type { Rooms } from "../rooms.ts";
 
 /** Reads and changes the log level while the gateway runs (the log-level command). */
 export interface LogLevelControl {
@@ -30,6 +31,8 @@ export interface CommandContext {
   logLevel: LogLevelControl;
   /** Pending message requests seen arriving (the `message-requests` command lists them). */
   messageRequests: MessageRequests;
+  /** The user's groups as rooms (listing, creating, leaving). */
+  rooms: Rooms;
   /** Resident memory in bytes, for `statistics`; default `Deno.memoryUsage().rss`. */
   memoryBytes?: () => number;
   /** The clock (ms since the epoch); default `Date.now`. */

@@ -17,7 +17,13 @@ import {
 } from "../command.ts";
 import type { PendingRequest } from "../message_requests.ts";
 import { type CommandContext, contactJid } from "./context.ts";
-import { asCommandError, messengerCall, messengerOf, requireCapability } from "./failures.ts";
+import {
+  asCommandError,
+  messengerCall,
+  messengerOf,
+  requireCapability,
+  sessionOf,
+} from "./failures.ts";
 
 /** At most this many requests are offered in one form (the rest after answering these). */
 export const MAX_REQUESTS_PER_FORM = 10;
@@ -51,7 +57,9 @@ export function messageRequestsCommand(ctx: CommandContext): Command {
         "handleMessageRequest",
         "accept or decline message requests",
       );
-      const pending = await messengerCall(() => ctx.messageRequests.list(caller.jid, messenger));
+      const pending = await messengerCall(() =>
+        ctx.messageRequests.list(sessionOf(ctx, caller.jid), messenger)
+      );
       if (pending.length === 0) {
         return { kind: "result", note: "You have no pending message requests" };
       }
@@ -76,7 +84,7 @@ export function messageRequestsCommand(ctx: CommandContext): Command {
           if (accept.length > 0) {
             const threads = accept.map((r) => r.thread);
             await messengerCall(() => handle(threads, true));
-            await ctx.messageRequests.answered(caller.jid, threads);
+            await ctx.messageRequests.answered(sessionOf(ctx, caller.jid), threads);
             sentences.push(`Accepted: ${describe(accept)}. Write to them at that address.`);
           }
           if (decline.length > 0) {
@@ -91,7 +99,7 @@ export function messageRequestsCommand(ctx: CommandContext): Command {
                 `${sentences.join(" ")} But declining failed: ${failure.message}`,
               );
             }
-            await ctx.messageRequests.answered(caller.jid, threads);
+            await ctx.messageRequests.answered(sessionOf(ctx, caller.jid), threads);
             sentences.push(`Declined: ${describe(decline)}.`);
           }
           const later = shown.length - accept.length - decline.length + more;

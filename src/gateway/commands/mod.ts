@@ -10,7 +10,7 @@ import { contactsCommand } from "./contacts.ts";
 import type { CommandContext } from "./context.ts";
 import { deleteUserCommand } from "./delete_user.ts";
 import { findCommand } from "./find.ts";
-import { groupsCommand } from "./groups.ts";
+import { createGroupCommand, groupsCommand, leaveGroupCommand } from "./groups.ts";
 import { infoCommand } from "./info.ts";
 import { listUsersCommand } from "./list_users.ts";
 import { logLevelCommand } from "./log_level.ts";
@@ -32,6 +32,8 @@ export function gatewayCommands(ctx: CommandContext): Command[] {
     infoCommand(ctx),
     contactsCommand(ctx),
     groupsCommand(ctx),
+    createGroupCommand(ctx),
+    leaveGroupCommand(ctx),
     findCommand(ctx),
     messageRequestsCommand(ctx),
     syncContactsCommand(ctx),

@@ -11,7 +11,16 @@
  */
 
 import { messengerLog } from "../../log.ts";
-import type { Mention, MessageEvent, RemoteEvent, RepliedMessage } from "../events.ts";
+import type {
+  ConversationKind,
+  ConversationRef,
+  Mention,
+  MessageEvent,
+  PresenceEvent,
+  RemoteEvent,
+  RepliedMessage,
+  ThreadImageEvent,
+} from "../events.ts";
 import { asMessageId, asThreadId, asUserId, type UserId } from "../ids.ts";
 import { idText, list, numeric, record, text } from "./_narrow.ts";
 import { attachmentFromDelta, attachmentsFromFca } from "./convert_attachment.ts";
@@ -24,6 +33,34 @@ export interface ConversionContext {
   selfListen: boolean;
   /** The clock for events fca delivers without a timestamp. */
   now: () => number;
+  /** The kind of a thread already known to the session (from messages, thread lists, info). */
+  kindOf?: (thread: string) => ConversationKind | undefined;
+  /**
+   * Told when a conversation's kind could not be decided (the account's own act in a thread never
+   * seen before): the event says "direct" for now and the session looks the thread up before
+   * delivering it.
+   */
+  undecided?: (thread: string) => void;
+}
+
+/**
+ * The conversation a thread event happened in. fca names a 1:1 thread after the other person, so
+ * an act by someone other than the account in a thread not named after them happened in a group;
+ * `evidence` is what the event itself says (fca's `isGroup`, or an event only groups have).
+ */
+export function conversationOf(
+  thread: string,
+  actor: string,
+  context: ConversionContext,
+  evidence?: ConversationKind,
+): ConversationRef {
+  let kind = evidence ?? context.kindOf?.(thread) ??
+    (actor === thread ? "direct" : actor !== context.selfId ? "group" : undefined);
+  if (kind === undefined) {
+    context.undecided?.(thread);
+    kind = "direct";
+  }
+  return { thread: asThreadId(thread), kind };
 }
 
 /** Converts one event from fca's listener data channel, or returns `null` (logged) if unusable. */
@@ -81,10 +118,14 @@ export function messageFromParseError(
   const body = text(delta.body) ?? "";
   return {
     type: "message",
-    thread: asThreadId(thread),
-    isGroup: idText(threadKey?.threadFbId) !== undefined,
+    conversation: conversationOf(
+      thread,
+      sender,
+      context,
+      idText(threadKey?.threadFbId) !== undefined ? "group" : "direct",
+    ),
+    actor: asUserId(sender),
     id: asMessageId(id),
-    sender: asUserId(sender),
     text: body,
     attachments: list(delta.attachments).map(attachmentFromDelta),
     mentions: mentionsFromDeltaData(body, delta.data),
@@ -184,10 +225,9 @@ function messageFrom(
   if (skipped > 0) messengerLog.warn("Skipped {skipped} malformed attachment(s)", { skipped });
   const message: MessageEvent = {
     type: "message",
-    thread: asThreadId(thread),
-    isGroup: event.isGroup === true,
+    conversation: conversationOf(thread, sender, context, event.isGroup ? "group" : "direct"),
+    actor: asUserId(sender),
     id: asMessageId(id),
-    sender: asUserId(sender),
     text: body,
     attachments,
     mentions: mentionsFromFca(body, mentionMap),
@@ -210,7 +250,7 @@ function repliedMessageFrom(event: Record<string, unknown>): RepliedMessage | un
   if (id === undefined) return undefined;
   const result: RepliedMessage = { id: asMessageId(id) };
   const sender = idText(replied?.senderID);
-  if (sender !== undefined) result.sender = asUserId(sender);
+  if (sender !== undefined) result.actor = asUserId(sender);
   const body = text(replied?.body);
   if (body !== undefined) result.text = repairMisdecodedUtf8(body);
   return result;
@@ -237,9 +277,9 @@ function reactionFrom(
   const reaction = text(event.reaction);
   return {
     type: "reaction",
-    thread: asThreadId(thread),
+    conversation: conversationOf(thread, reactor, context),
+    actor: asUserId(reactor),
     messageId: asMessageId(messageId),
-    reactor: asUserId(reactor),
     reaction: reaction === undefined ? "" : repairMisdecodedUtf8(reaction),
     timestamp: numeric(event.timestamp) ?? context.now(),
     fromSelf: reactor === context.selfId,
@@ -258,9 +298,9 @@ function unsendFrom(
   }
   return {
     type: "unsend",
-    thread: asThreadId(thread),
+    conversation: conversationOf(thread, sender, context),
+    actor: asUserId(sender),
     messageId: asMessageId(messageId),
-    sender: asUserId(sender),
     timestamp: numeric(event.deletionTimestamp) ?? numeric(event.timestamp) ?? context.now(),
     fromSelf: sender === context.selfId,
   };
@@ -275,17 +315,18 @@ function threadEventFrom(event: Record<string, unknown>, context: ConversionCont
   }
   const data = record(event.logMessageData) ?? {};
   const timestamp = numeric(event.timestamp) ?? context.now();
+  // Names, members and pictures change only in groups.
+  const common = {
+    conversation: conversationOf(thread, author, context, "group"),
+    actor: asUserId(author),
+    timestamp,
+    fromSelf: author === context.selfId,
+  };
   switch (kind) {
     case "log:thread-name": {
       const name = text(data.name);
       if (name === undefined) return reject("a thread-name event without a name");
-      return {
-        type: "thread_renamed",
-        thread: asThreadId(thread),
-        author: asUserId(author),
-        name,
-        timestamp,
-      } satisfies RemoteEvent;
+      return { type: "thread_renamed", ...common, name } satisfies RemoteEvent;
     }
     case "log:subscribe": {
       const users: { id: UserId; name?: string }[] = [];
@@ -297,24 +338,12 @@ function threadEventFrom(event: Record<string, unknown>, context: ConversionCont
         users.push(name === undefined ? { id: asUserId(id) } : { id: asUserId(id), name });
       }
       if (users.length === 0) return reject("a subscribe event without participants");
-      return {
-        type: "participants_added",
-        thread: asThreadId(thread),
-        author: asUserId(author),
-        users,
-        timestamp,
-      } satisfies RemoteEvent;
+      return { type: "participants_added", ...common, users } satisfies RemoteEvent;
     }
     case "log:unsubscribe": {
       const user = idText(data.leftParticipantFbId);
       if (user === undefined) return reject("an unsubscribe event without a participant");
-      return {
-        type: "participant_left",
-        thread: asThreadId(thread),
-        author: asUserId(author),
-        user: asUserId(user),
-        timestamp,
-      } satisfies RemoteEvent;
+      return { type: "participant_left", ...common, user: asUserId(user) } satisfies RemoteEvent;
     }
     default:
       messengerLog.debug("Ignored a thread event: {kind}", { kind });
@@ -329,11 +358,12 @@ function threadImageFrom(event: Record<string, unknown>, context: ConversionCont
     return reject("a change_thread_image without threadID or author");
   }
   const url = text(record(event.image)?.url);
-  const result: RemoteEvent = {
+  const result: ThreadImageEvent = {
     type: "thread_image",
-    thread: asThreadId(thread),
-    author: asUserId(author),
+    conversation: conversationOf(thread, author, context, "group"),
+    actor: asUserId(author),
     timestamp: numeric(event.timestamp) ?? context.now(),
+    fromSelf: author === context.selfId,
   };
   if (url !== undefined && url !== "") result.url = url;
   return result;
@@ -345,10 +375,11 @@ function readReceiptFrom(event: Record<string, unknown>, context: ConversionCont
   if (thread === undefined || reader === undefined) {
     return reject("a read_receipt without threadID or reader");
   }
+  // fca names a 1:1 thread after the other person, also as the reader of the account's own reads.
   return {
     type: "read_receipt",
-    thread: asThreadId(thread),
-    reader: asUserId(reader),
+    conversation: conversationOf(thread, reader, context, thread === reader ? "direct" : "group"),
+    actor: asUserId(reader),
     timestamp: numeric(event.time) ?? context.now(),
     fromSelf: reader === context.selfId,
   } satisfies RemoteEvent;
@@ -358,11 +389,13 @@ function typingFrom(event: Record<string, unknown>, context: ConversionContext) 
   const thread = idText(event.threadID);
   const user = idText(event.from);
   if (thread === undefined || user === undefined) return reject("a typ without threadID or from");
+  // 1:1 typing comes on its own topic, named after the typist; a group's carries the group id.
   return {
     type: "typing",
-    thread: asThreadId(thread),
-    user: asUserId(user),
+    conversation: conversationOf(thread, user, context, thread === user ? "direct" : "group"),
+    actor: asUserId(user),
     typing: event.isTyping === true,
+    timestamp: context.now(),
     fromSelf: user === context.selfId,
   } satisfies RemoteEvent;
 }
@@ -370,9 +403,9 @@ function typingFrom(event: Record<string, unknown>, context: ConversionContext) 
 function presenceFrom(event: Record<string, unknown>) {
   const user = idText(event.userID);
   if (user === undefined) return reject("a presence without userID");
-  const result: RemoteEvent = {
+  const result: PresenceEvent = {
     type: "presence",
-    user: asUserId(user),
+    actor: asUserId(user),
     // Facebook's presence status: 2 is active, 0 idle/offline.
     online: numeric(event.statuses) === 2,
   };

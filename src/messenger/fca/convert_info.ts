@@ -167,6 +167,12 @@ function threadInfo(id: string, fields: Record<string, unknown>, name?: string):
     participants,
   };
   if (name !== undefined && name !== "") info.name = name;
+  // fca lists admins as objects ({id}) or, in some shapes, plain ids.
+  const admins = list(fields.adminIDs).flatMap((admin) => {
+    const id = idText(record(admin)?.id) ?? idText(admin);
+    return id === undefined ? [] : [asUserId(id)];
+  });
+  if (admins.length > 0) info.admins = admins;
   const imageUrl = text(fields.imageSrc);
   if (imageUrl !== undefined && imageUrl !== "") info.imageUrl = imageUrl;
   const lastActivity = numeric(fields.lastMessageTimestamp) ?? numeric(fields.timestamp);

@@ -15,8 +15,8 @@ import { messengerLog, registerSecret } from "../../log.ts";
 import type { ConnectionState } from "../connection_state.ts";
 import { type Cookie, secretCookieValues } from "../credentials.ts";
 import { isMessengerError, MessengerError } from "../errors.ts";
-import type { RemoteEvent } from "../events.ts";
-import { asUserId, type MessageId, type ThreadId, type UserId } from "../ids.ts";
+import { isConversationEvent, type RemoteEvent } from "../events.ts";
+import { asThreadId, asUserId, type MessageId, type ThreadId, type UserId } from "../ids.ts";
 import type {
   EventHandler,
   HistoryMessage,
@@ -53,6 +53,7 @@ import type {
   WorkerOps,
 } from "./protocol.ts";
 import { RecentIds } from "./recent_ids.ts";
+import { ThreadKinds } from "./thread_kinds.ts";
 import type { FcaTimings } from "./timings.ts";
 import { FCA_WORKER_URL, WorkerClient } from "./worker_client.ts";
 
@@ -86,6 +87,10 @@ export class FcaSession implements MessengerSession {
   readonly #handlers = new Set<EventHandler>();
   readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
   readonly #recent: RecentIds;
+  readonly #kinds = new ThreadKinds();
+  /** Events wait here, in order, behind one whose conversation kind is being looked up. */
+  #ordered: Promise<void> | undefined;
+  #orderedCount = 0;
   readonly #supervisor: ListenerSupervisor;
   #self: { id: UserId; name?: string } | undefined;
   #state: ConnectionState = { status: "connecting" };
@@ -301,12 +306,16 @@ export class FcaSession implements MessengerSession {
 
   /** Recent inbox threads. */
   async getThreads(limit: number): Promise<ThreadInfo[]> {
-    return threadsFromThreadList(await this.#call("get_thread_list", { limit }));
+    const threads = threadsFromThreadList(await this.#call("get_thread_list", { limit }));
+    for (const thread of threads) this.#kinds.learn(thread.id, thread.isGroup ? "group" : "direct");
+    return threads;
   }
 
   /** One thread's details. */
   async getThreadInfo(thread: ThreadId): Promise<ThreadInfo> {
-    return threadFromThreadInfo(thread, await this.#call("get_thread_info", { thread }));
+    const info = threadFromThreadInfo(thread, await this.#call("get_thread_info", { thread }));
+    this.#kinds.learn(info.id, info.isGroup ? "group" : "direct");
+    return info;
   }
 
   /** Messages of a thread before `before`, oldest first. */
@@ -481,7 +490,7 @@ export class FcaSession implements MessengerSession {
         return;
       case "listener_event": {
         this.#supervisor.traffic();
-        this.#deliver(remoteEventFromFca(notice.event, this.#conversionContext()));
+        this.#convertAndDeliver((context) => remoteEventFromFca(notice.event, context));
         return;
       }
       case "listener_error":
@@ -502,7 +511,7 @@ export class FcaSession implements MessengerSession {
       case "parse_error": {
         this.#supervisor.traffic();
         messengerLog.warning("fca could not parse a delta: rescuing what it can");
-        this.#deliver(messageFromParseError(raw, this.#conversionContext()));
+        this.#convertAndDeliver((context) => messageFromParseError(raw, context));
         return;
       }
       default: {
@@ -518,12 +527,55 @@ export class FcaSession implements MessengerSession {
     }
   }
 
-  #conversionContext(): ConversionContext {
-    return { selfId: this.self.id, selfListen: this.#settings.selfListen, now: this.#now };
+  /**
+   * Converts one fca event and delivers it, in order. The rare event whose conversation kind
+   * the conversion could not decide waits for a thread lookup, and the events after it wait too.
+   */
+  #convertAndDeliver(convert: (context: ConversionContext) => RemoteEvent | null): void {
+    let undecided: string | undefined;
+    const event = convert({
+      selfId: this.self.id,
+      selfListen: this.#settings.selfListen,
+      now: this.#now,
+      kindOf: (thread) => this.#kinds.get(thread),
+      undecided: (thread) => (undecided = thread),
+    });
+    if (event === null || this.#closed) return;
+    if (isConversationEvent(event) && undecided === undefined) {
+      this.#kinds.learn(event.conversation.thread, event.conversation.kind);
+    }
+    if (undecided === undefined && this.#ordered === undefined) {
+      this.#deliver(event);
+      return;
+    }
+    const thread = undecided;
+    this.#orderedCount++;
+    this.#ordered = (this.#ordered ?? Promise.resolve()).then(async () => {
+      if (thread !== undefined && isConversationEvent(event)) {
+        event.conversation.kind = await this.#lookUpKind(thread);
+      }
+      this.#deliver(event);
+    }).finally(() => {
+      if (--this.#orderedCount === 0) this.#ordered = undefined;
+    });
   }
 
-  #deliver(event: RemoteEvent | null): void {
-    if (event === null || this.#closed) return;
+  /** A thread's kind, asked of Messenger (a 1:1 chat when that fails: logged). */
+  async #lookUpKind(thread: string): Promise<"direct" | "group"> {
+    const known = this.#kinds.get(thread);
+    if (known !== undefined) return known;
+    try {
+      return (await this.getThreadInfo(asThreadId(thread))).isGroup ? "group" : "direct";
+    } catch (error) {
+      messengerLog.warning("Could not tell whether a thread is a group, taken as 1:1: {reason}", {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return "direct";
+    }
+  }
+
+  #deliver(event: RemoteEvent): void {
+    if (this.#closed) return;
     if (event.type === "message" && !this.#recent.add(event.id)) {
       messengerLog.debug("Dropped a duplicate message");
       return;

@@ -143,8 +143,46 @@ const ATTACHMENT_KINDS = [
   "unknown",
 ] as const satisfies readonly AttachmentKind[];
 
+/**
+ * The name each injection type gave its actor before `actor` became the one name for all of them
+ * (as in the events the gateway receives); still accepted, so older scripts keep working.
+ */
+const OLDER_ACTOR_FIELD: Record<Injection["type"], string> = {
+  message: "sender",
+  reaction: "reactor",
+  unsend: "sender",
+  read_receipt: "reader",
+  typing: "user",
+  presence: "user",
+  thread_renamed: "author",
+  participants_added: "author",
+  participant_left: "author",
+  thread_image: "author",
+};
+
 /** Validates one injection given as JSON (`path` names it in messages). */
 export function parseInjection(value: unknown, path: string): Injection {
+  return parseWithOlderNames(withActorAsOlderName(value, path), path);
+}
+
+/** Turns `actor` into the type's older field name, which the parser below reads. */
+function withActorAsOlderName(value: unknown, path: string): unknown {
+  const given = JsonFields.of(value, path).value;
+  const type = given.type;
+  if (typeof type !== "string" || !(type in OLDER_ACTOR_FIELD)) return value;
+  const older = OLDER_ACTOR_FIELD[type as Injection["type"]];
+  if (given.actor === undefined) {
+    if (given[older] === undefined) throw invalid(`${path}.actor`, "is required");
+    return value;
+  }
+  if (given[older] !== undefined) {
+    throw invalid(`${path}.actor`, `and ${older} name the same person: give only actor`);
+  }
+  const { actor, ...rest } = given;
+  return { ...rest, [older]: actor };
+}
+
+function parseWithOlderNames(value: unknown, path: string): Injection {
   const fields = JsonFields.of(value, path);
   const type = fields.oneOf("type", INJECTION_TYPES, true);
   const timestamp = fields.number("timestamp");

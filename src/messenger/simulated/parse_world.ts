@@ -69,7 +69,7 @@ const ACCOUNT_KEYS = [
   "message_request",
 ];
 const USER_KEYS = ["id", "name", "first_name", "avatar_url", "echo"];
-const GROUP_KEYS = ["id", "name", "members", "image_url"];
+const GROUP_KEYS = ["id", "name", "members", "admins", "image_url"];
 const REQUEST_KEYS = ["from", "text"];
 
 /** One validation pass; collects problems instead of stopping at the first. */
@@ -228,6 +228,17 @@ class WorldReader {
     const rawId = this.#id(table, "id", key);
     const name = this.#string(table, "name", key);
     const imageUrl = this.#url(table, "image_url", key);
+    const admins: UserId[] = [];
+    const rawAdmins = table.admins;
+    if (rawAdmins !== undefined && !Array.isArray(rawAdmins)) {
+      this.#problem(`${key}.admins`, "must be a list of user ids");
+    } else {
+      for (const [index, entry] of (rawAdmins ?? []).entries()) {
+        const id = this.#idValue(entry, `${key}.admins[${index}]`);
+        if (id !== undefined && !admins.includes(id)) admins.push(id);
+      }
+    }
+    if (rawAdmins === undefined && accountId !== undefined) admins.push(accountId);
     const members: UserId[] = [];
     const raw = table.members;
     if (raw === undefined) this.#problem(`${key}.members`, "is missing");
@@ -254,9 +265,12 @@ class WorldReader {
     if (Array.isArray(raw) && members.length < 2) {
       this.#problem(`${key}.members`, "must name at least one other member");
     }
+    for (const admin of admins) {
+      if (!members.includes(admin)) this.#problem(`${key}.admins`, `names ${admin}, not a member`);
+    }
     const known = this.#groups.get(id);
     if (known === undefined) {
-      const group: WorldGroup = { id, members };
+      const group: WorldGroup = { id, members, admins };
       if (name !== undefined) group.name = name;
       if (imageUrl !== undefined) group.imageUrl = imageUrl;
       this.#groups.set(id, { group, key });
@@ -271,6 +285,12 @@ class WorldReader {
     if (known.group.imageUrl === undefined) delete known.group.imageUrl;
     for (const member of members) {
       if (!known.group.members.includes(member)) known.group.members.push(member);
+    }
+    // Admins given explicitly anywhere win over the default (the first account listing it).
+    if (rawAdmins !== undefined) {
+      for (const admin of admins) {
+        if (!known.group.admins.includes(admin)) known.group.admins.push(admin);
+      }
     }
   }
 

@@ -21,7 +21,13 @@
 
 import type { ConnectionState } from "../connection_state.ts";
 import { MessengerError } from "../errors.ts";
-import type { Attachment, Mention, RemoteEvent, RepliedMessage } from "../events.ts";
+import type {
+  Attachment,
+  ConversationRef,
+  Mention,
+  RemoteEvent,
+  RepliedMessage,
+} from "../events.ts";
 import { asUserId, directThreadOf, type MessageId, type ThreadId, type UserId } from "../ids.ts";
 import type { HistoryMessage, ThreadInfo, UserInfo } from "../session.ts";
 import { FaultPlan } from "./faults.ts";
@@ -82,6 +88,8 @@ export interface SimThread {
   name?: string;
   imageUrl?: string;
   participants: UserId[];
+  /** Group members who may remove others. */
+  admins: UserId[];
   readonly messages: SimMessage[];
   lastActivity?: number;
   readonly views: Map<UserId, ThreadView>;
@@ -152,6 +160,7 @@ export class SimulatedFacebook {
     }
     for (const group of world.groups) {
       const thread = this.#newThread(group.id, true, [...group.members]);
+      thread.admins = [...group.admins];
       if (group.name !== undefined) thread.name = group.name;
       if (group.imageUrl !== undefined) thread.imageUrl = group.imageUrl;
       thread.lastActivity = this.#tick();
@@ -241,6 +250,11 @@ export class SimulatedFacebook {
     return directThreadOf(other);
   }
 
+  /** The conversation as `viewer` knows it: its thread id for them, and its kind. */
+  conversationFor(thread: SimThread, viewer: UserId): ConversationRef {
+    return { thread: this.threadIdFor(thread, viewer), kind: thread.isGroup ? "group" : "direct" };
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Changes (each validates, updates the state, fans out and returns the event builder)
 
@@ -265,7 +279,7 @@ export class SimulatedFacebook {
           `No message ${input.replyTo} in this thread to reply to`,
         );
       }
-      replyTo = { id: replied.id, sender: replied.sender, text: replied.text };
+      replyTo = { id: replied.id, actor: replied.sender, text: replied.text };
     }
     for (const mention of input.mentions) {
       if (!thread.participants.includes(mention.user)) {
@@ -326,9 +340,9 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "reaction",
-      thread: this.threadIdFor(message.thread, viewer),
+      conversation: this.conversationFor(message.thread, viewer),
+      actor,
       messageId: message.id,
-      reactor: actor,
       reaction,
       timestamp: time,
       fromSelf: viewer === actor,
@@ -348,9 +362,9 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "unsend",
-      thread: this.threadIdFor(message.thread, viewer),
+      conversation: this.conversationFor(message.thread, viewer),
+      actor,
       messageId: message.id,
-      sender: actor,
       timestamp: time,
       fromSelf: viewer === actor,
     });
@@ -366,8 +380,8 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "read_receipt",
-      thread: this.threadIdFor(thread, viewer),
-      reader: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       timestamp: time,
       fromSelf: viewer === actor,
     });
@@ -378,11 +392,13 @@ export class SimulatedFacebook {
   /** `actor` starts or stops typing in `thread`. */
   setTyping(actor: UserId, thread: SimThread, typing: boolean, origin: Origin): EventFor {
     this.#requireParticipant(actor, thread);
+    const time = this.options.now();
     const eventFor: EventFor = (viewer) => ({
       type: "typing",
-      thread: this.threadIdFor(thread, viewer),
-      user: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       typing,
+      timestamp: time,
       fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, true);
@@ -394,7 +410,7 @@ export class SimulatedFacebook {
     this.requireUser(user);
     const eventFor: EventFor = () => ({
       type: "presence",
-      user,
+      actor: user,
       online,
       ...(lastActive === undefined ? {} : { lastActive }),
     });
@@ -418,10 +434,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "thread_renamed",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       name: trimmed,
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -438,8 +455,15 @@ export class SimulatedFacebook {
     this.#requireGroupMember(actor, thread);
     if (users.length === 0) throw new MessengerError("bad_request", "No user to add");
     const added: UserId[] = [];
+    const friends = this.#accounts.get(actor)?.friends;
     for (const user of users) {
-      this.requireUser(user);
+      const added_ = this.requireUser(user);
+      if (friends !== undefined && !friends.has(user)) {
+        throw new MessengerError(
+          "bad_request",
+          `${added_.name} is not your Messenger friend: only friends can be added to a group`,
+        );
+      }
       if (thread.participants.includes(user) || added.includes(user)) {
         throw new MessengerError("bad_request", `User ${user} is already in the group`);
       }
@@ -449,10 +473,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "participants_added",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       users: added.map((id) => ({ id, name: this.requireUser(id).name })),
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -470,16 +495,21 @@ export class SimulatedFacebook {
     if (!thread.participants.includes(user)) {
       throw new MessengerError("bad_request", `User ${user} is not in the group`);
     }
+    if (user !== actor && !thread.admins.includes(actor)) {
+      throw new MessengerError("bad_request", "Only a group admin can remove someone else");
+    }
     const before = [...thread.participants];
+    thread.admins = thread.admins.filter((admin) => admin !== user);
     thread.participants = thread.participants.filter((member) => member !== user);
     thread.views.delete(user);
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "participant_left",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       user,
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(before, eventFor, origin, false);
     return eventFor;
@@ -499,10 +529,11 @@ export class SimulatedFacebook {
     const time = timestamp ?? this.#tick();
     const eventFor: EventFor = (viewer) => ({
       type: "thread_image",
-      thread: this.threadIdFor(thread, viewer),
-      author: actor,
+      conversation: this.conversationFor(thread, viewer),
+      actor,
       ...(url === undefined ? {} : { url }),
       timestamp: time,
+      fromSelf: viewer === actor,
     });
     this.#fanOut(thread.participants, eventFor, origin, false);
     return eventFor;
@@ -519,6 +550,7 @@ export class SimulatedFacebook {
       this.#threads.has(candidate) || this.#users.has(candidate)
     );
     const thread = this.#newThread(id, true, [actor, ...others]);
+    thread.admins = [actor];
     if (title.trim() !== "") thread.name = title.trim();
     const time = this.#tick();
     thread.lastActivity = time;
@@ -526,10 +558,11 @@ export class SimulatedFacebook {
       thread.participants,
       (viewer) => ({
         type: "participants_added",
-        thread: this.threadIdFor(thread, viewer),
-        author: actor,
+        conversation: this.conversationFor(thread, viewer),
+        actor,
         users: others.map((user) => ({ id: user, name: this.requireUser(user).name })),
         timestamp: time,
+        fromSelf: viewer === actor,
       }),
       origin,
       false,
@@ -575,10 +608,9 @@ export class SimulatedFacebook {
   messageEvent(message: SimMessage, viewer: UserId): RemoteEvent {
     return {
       type: "message",
-      thread: this.threadIdFor(message.thread, viewer),
-      isGroup: message.thread.isGroup,
+      conversation: this.conversationFor(message.thread, viewer),
+      actor: message.sender,
       id: message.id,
-      sender: message.sender,
       text: message.text,
       attachments: message.attachments.map((attachment) => ({ ...attachment })),
       mentions: message.mentions.map((mention) => ({ ...mention })),
@@ -606,6 +638,7 @@ export class SimulatedFacebook {
       id: this.threadIdFor(thread, viewer),
       isGroup: thread.isGroup,
       participants: [...thread.participants],
+      ...(thread.isGroup ? { admins: [...thread.admins] } : {}),
     };
     const other = thread.isGroup ? undefined : this.#users.get(this.threadIdFor(thread, viewer));
     const name = thread.isGroup ? thread.name : other?.name;
@@ -699,6 +732,7 @@ export class SimulatedFacebook {
       isGroup,
       groupId: id,
       participants,
+      admins: [],
       messages: [],
       views: new Map(),
     };
@@ -711,6 +745,7 @@ export class SimulatedFacebook {
       key,
       isGroup: false,
       participants: [a, b],
+      admins: [],
       messages: [],
       views: new Map(),
     };

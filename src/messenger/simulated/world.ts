@@ -27,6 +27,8 @@ export interface WorldGroup {
   name?: string;
   imageUrl?: string;
   members: UserId[];
+  /** Members who may remove others (default: the first account listing the group). */
+  admins: UserId[];
 }
 
 /** A pending message request a non-friend sent to an account before the world started. */

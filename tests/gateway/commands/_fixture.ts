@@ -18,14 +18,20 @@ import {
   mayRun,
 } from "../../../src/gateway/command.ts";
 import type { CommandContext } from "../../../src/gateway/commands/context.ts";
-import { gatewayCommands } from "../../../src/gateway/commands/mod.ts";
 import type { ContactPresenceMode } from "../../../src/gateway/contact_presence.ts";
-import { Gateway } from "../../../src/gateway/gateway.ts";
-import { MessageRequests } from "../../../src/gateway/message_requests.ts";
-import { ThreadQueues } from "../../../src/gateway/thread_queue.ts";
-import type { ContactCard, PresenceState, XmppPort } from "../../../src/gateway/xmpp_port.ts";
+import type { Gateway } from "../../../src/gateway/gateway.ts";
+import { type TestCore, testCore } from "../_core.ts";
+import type { MessageRequests } from "../../../src/gateway/message_requests.ts";
+import type {
+  Chat,
+  ContactCard,
+  PresenceState,
+  RoomCard,
+  RoomChange,
+  XmppPort,
+} from "../../../src/gateway/xmpp_port.ts";
 import type { UserId } from "../../../src/messenger/ids.ts";
-import { parseWorld, SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
+import type { SimulatedNetwork } from "../../../src/messenger/simulated/mod.ts";
 import { waitUntil } from "../../_wait.ts";
 
 export { waitUntil };
@@ -115,7 +121,9 @@ export type PortCall =
   | { kind: "gatewayMessage"; user: string; text: string }
   | { kind: "contactPresence"; user: string; contact: UserId; presence: PresenceState }
   | { kind: "addContacts"; user: string; contacts: ContactCard[] }
-  | { kind: "removeContacts"; user: string; contacts: UserId[] };
+  | { kind: "removeContacts"; user: string; contacts: UserId[] }
+  | { kind: "bookmarkRooms"; user: string; rooms: RoomCard[] }
+  | { kind: "roomChanged"; chat: Chat; change: RoomChange };
 
 /** An {@link XmppPort} that records every call. */
 export class RecordingPort extends NullXmppPort implements XmppPort {
@@ -140,6 +148,14 @@ export class RecordingPort extends NullXmppPort implements XmppPort {
     this.calls.push({ kind: "removeContacts", user, contacts });
     return Promise.resolve();
   }
+  override bookmarkRooms(user: string, rooms: RoomCard[]): Promise<void> {
+    this.calls.push({ kind: "bookmarkRooms", user, rooms });
+    return Promise.resolve();
+  }
+  override roomChanged(chat: Chat, change: RoomChange): Promise<void> {
+    this.calls.push({ kind: "roomChanged", chat, change });
+    return Promise.resolve();
+  }
   /** Chat messages the gateway sent `user`. */
   messages(user: string): string[] {
     return this.calls.flatMap((call) =>
@@ -154,11 +170,11 @@ export interface Fixture extends AsyncDisposable {
   network: SimulatedNetwork;
   port: RecordingPort;
   gateway: Gateway;
+  /** The core as built for the app, around the recording port. */
+  core: TestCore;
   ctx: CommandContext;
   /** Message requests, observing every Messenger event (as the app wires them). */
   messageRequests: MessageRequests;
-  /** The per-thread queues the message requests post their checks to. */
-  queues: ThreadQueues;
   commands: Command[];
   /** Log levels set through the context, in order. */
   levelsSet: LogLevel[];
@@ -182,61 +198,36 @@ export interface FixtureOptions {
 
 /** Builds the fixture. */
 export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixture> {
-  const kv = await Deno.openKv(":memory:");
-  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"), { echoDelayMs: 0 });
   const port = new RecordingPort();
-  const gateway = new Gateway({
-    settings: {
-      name: "Test gateway",
-      admins: [ADMIN],
-      allowedJids: [/^[^@/]+@example\.org$/],
-      loginStaggerMs: 0,
-      rosterMaxContacts: 100,
-      retryDelayMs: 3_600_000,
-      cookieSaveIntervalMs: 3_600_000,
-      ...(options.contactPresence ? { contactPresence: options.contactPresence } : {}),
-    },
-    kv,
-    network,
-    xmpp: port,
-  });
-  await gateway.start();
   const levelsSet: LogLevel[] = [];
   let level: LogLevel = "info";
   const startedAt = Date.now();
-  const queues = new ThreadQueues({ onError: () => {} });
-  const messageRequests = new MessageRequests({
-    kv,
-    queues,
-    xmpp: port,
-    contactJid: (id) => `${id}@${DOMAIN}`,
-  });
-  gateway.onMessengerEvent((session, event) => messageRequests.observe(session, event));
-  const ctx: CommandContext = {
-    gateway,
-    kv,
-    domain: DOMAIN,
-    software: { name: "messenger-gateway", version: "9.9.9" },
-    logLevel: {
-      current: () => level,
-      set(next) {
-        levelsSet.push(next);
-        level = next;
+  const core = await testCore(port, {
+    world: WORLD,
+    echoDelayMs: 0,
+    config: (config) => {
+      config.gateway.name = "Test gateway";
+      config.roster.maxContacts = 100;
+      if (options.contactPresence) config.contacts.presence = options.contactPresence;
+    },
+    deps: {
+      runtime: {
+        logLevel: {
+          current: () => level,
+          set(next) {
+            levelsSet.push(next);
+            level = next;
+          },
+        },
+        memoryBytes: () => 50 * 1024 * 1024,
+        now: () => startedAt + 3_723_000,
       },
     },
-    memoryBytes: () => 50 * 1024 * 1024,
-    now: () => startedAt + 3_723_000,
-    messageRequests,
-  };
-  const commands = gatewayCommands(ctx);
-
-  const caller = (jid: string): CommandCaller => ({
-    jid,
-    fullJid: `${jid}/test`,
-    isAdmin: gateway.isAdmin(jid),
-    isRegistered: gateway.isRegistered(jid),
-    isAllowed: gateway.isAllowed(jid),
   });
+  const { kv, network, gateway } = core;
+  const ctx = core.commandContext;
+  const commands = core.port.commands();
+  const caller = (jid: string): CommandCaller => core.port.caller(`${jid}/test`);
   const command = (node: string): Command => {
     const found = commands.find((candidate) => candidate.node === node);
     assert.ok(found, `no command ${node}`);
@@ -265,9 +256,9 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
     network,
     port,
     gateway,
+    core,
     ctx,
-    messageRequests,
-    queues,
+    messageRequests: ctx.messageRequests,
     commands,
     levelsSet,
     caller,
@@ -282,22 +273,15 @@ export async function gatewayFixture(options: FixtureOptions = {}): Promise<Fixt
       }, {});
       assert.equal(done.kind, "result", JSON.stringify(done));
       await waitUntil(() => gateway.session(jid)?.state.status === "connected");
-      // The contact sync follows the connection: done once the roster was given the contacts.
-      await waitUntil(
-        () => port.calls.some((call) => call.kind === "addContacts" && call.user === jid),
-        "the contact sync after login",
-      );
+      // The contact and group syncs follow the connection.
+      await gateway.session(jid)!.afterLoginSyncs();
     },
     async keys() {
       const out: string[] = [];
       for await (const entry of kv.list({ prefix: [] })) out.push(JSON.stringify(entry.key));
       return out;
     },
-    async [Symbol.asyncDispose]() {
-      await gateway.stop();
-      await network.close();
-      kv.close();
-    },
+    [Symbol.asyncDispose]: () => core[Symbol.asyncDispose](),
   };
   return fixture;
 }

@@ -36,6 +36,8 @@ Deno.test("the command list: unique nodes and chat words, each shown only to who
     "info",
     "contacts",
     "groups",
+    "create-group",
+    "leave-group",
     "find",
     "message-requests",
     "sync-contacts",
@@ -84,7 +86,7 @@ Deno.test("contacts lists the friends with their JIDs; groups the group threads 
     { name: "Echo Bot", jid: `200001@${DOMAIN}` },
   ]);
   const groups = await f.run("groups", ALICE);
-  assert.equal(noteOf(groups), "1 group conversation");
+  assert.equal(noteOf(groups), "1 group: join a room address as a group chat");
   assert.deepEqual(rowsOf(groups), [
     { name: "Hiking club", jid: `900001@${DOMAIN}`, members: "3" },
   ]);
@@ -150,11 +152,11 @@ Deno.test("a missing capability and a Messenger failure become clear sentences, 
   await using f = await gatewayFixture();
   await f.registerUser(ALICE, "alice");
   const messenger = f.gateway.session(ALICE)!.messenger!;
-  Object.defineProperty(messenger, "getThreads", { value: undefined, configurable: true });
+  Object.defineProperty(messenger, "createGroup", { value: undefined, configurable: true });
   await rejectsWith(
-    f.run("groups", ALICE),
+    f.start("create-group", ALICE),
     "unavailable",
-    /^This Messenger connection cannot list your conversations$/,
+    /^This Messenger connection cannot create groups$/,
   );
   f.network.control.addFaults("100001", {
     kind: "fail",
@@ -175,13 +177,14 @@ Deno.test("commands needing Messenger say so when the session is not logged in",
   await f.registerUser(ALICE, "alice");
   f.network.control.addFaults("100001", { kind: "expire_session" });
   await waitUntil(() => f.gateway.session(ALICE)?.state.status === "needs_reauth");
-  for (const node of ["groups", "find", "sync-contacts"]) {
+  for (const node of ["create-group", "find", "sync-contacts"]) {
     await rejectsWith(
       f.start(node, ALICE),
       "unavailable",
       /not logged in to Messenger right now \(Needs re-authentication/,
     );
   }
-  // Contacts known from the last sync are still listed.
+  // Contacts and groups known from the last sync are still listed.
   assert.equal(rowsOf(await f.run("contacts", ALICE)).length, 2);
+  assert.equal(rowsOf(await f.run("groups", ALICE)).length, 1);
 });

@@ -9,7 +9,7 @@ import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { asMessageId, asThreadId, asUserId, type MessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
 import { FakeFacebook } from "./_fake_edge/fake_facebook.ts";
-import { ALICE, SELF, TEST_TIMINGS } from "./_harness.ts";
+import { ALICE, GROUP, SELF, TEST_TIMINGS } from "./_harness.ts";
 
 const TWO_FACTOR_USER = "100077";
 
@@ -28,6 +28,13 @@ function friendMessage(id: string, text: string): Record<string, unknown> {
       timestamp: String(Date.now()),
     },
   };
+}
+
+/** A NewMessage delta from the friend in the group they share with the account. */
+function groupMessage(id: string, text: string): Record<string, unknown> {
+  const delta = friendMessage(id, text);
+  (delta.messageMetadata as Record<string, unknown>).threadKey = { threadFbId: GROUP };
+  return delta;
 }
 
 /** A ClientPayload delta, as Facebook sends it: the JSON as an array of UTF-8 bytes. */
@@ -97,6 +104,31 @@ describeMessengerContract("fca adapter", async () => {
           },
         })),
       redeliver: (message) => publish(friendMessage(message, texts.get(message) ?? "")),
+      group: asThreadId(GROUP),
+      sendGroupMessage: async (text) => {
+        const id = asMessageId(`mid.$contract${next++}`);
+        await publish(groupMessage(id, text));
+        return id;
+      },
+      reactInGroup: (message, reaction) =>
+        publish(clientPayload({
+          deltaMessageReaction: {
+            threadKey: { threadFbId: Number(GROUP) },
+            messageId: message,
+            action: 0,
+            userId: Number(ALICE),
+            senderId: Number(ALICE),
+            reaction,
+          },
+        })),
+      typeInGroup: () => {
+        fake.publish(SELF, "/thread_typing", {
+          sender_fbid: Number(ALICE),
+          state: 1,
+          thread: GROUP,
+        });
+        return Promise.resolve();
+      },
     },
     sent: () =>
       Promise.resolve(

@@ -43,10 +43,9 @@ Deno.test("a message converts with numeric timestamp and fromSelf", () => {
   }, context);
   assert.deepEqual(event, {
     type: "message",
-    thread: "2",
-    isGroup: false,
+    conversation: { thread: "2", kind: "direct" },
+    actor: "1",
     id: "mid.$a",
-    sender: "1",
     text: "hi",
     attachments: [],
     mentions: [],
@@ -98,9 +97,9 @@ Deno.test("reactions, unsends, receipts, typing and presence", () => {
     }, context),
     {
       type: "reaction",
-      thread: "2",
+      conversation: { thread: "2", kind: "direct" },
+      actor: "1",
       messageId: "mid.$a",
-      reactor: "1",
       reaction: "👍",
       timestamp: 42,
       fromSelf: true,
@@ -119,15 +118,28 @@ Deno.test("reactions, unsends, receipts, typing and presence", () => {
   );
   assert.deepEqual(
     remoteEventFromFca({ type: "read_receipt", reader: "2", time: "77", threadID: "2" }, context),
-    { type: "read_receipt", thread: "2", reader: "2", timestamp: 77, fromSelf: false },
+    {
+      type: "read_receipt",
+      conversation: { thread: "2", kind: "direct" },
+      actor: "2",
+      timestamp: 77,
+      fromSelf: false,
+    },
   );
   assert.deepEqual(
     remoteEventFromFca({ type: "typ", isTyping: true, from: "2", threadID: "3" }, context),
-    { type: "typing", thread: "3", user: "2", typing: true, fromSelf: false },
+    {
+      type: "typing",
+      conversation: { thread: "3", kind: "group" },
+      actor: "2",
+      typing: true,
+      timestamp: 42,
+      fromSelf: false,
+    },
   );
   assert.deepEqual(
     remoteEventFromFca({ type: "presence", userID: "2", timestamp: 0, statuses: 0 }, context),
-    { type: "presence", user: "2", online: false },
+    { type: "presence", actor: "2", online: false },
   );
 });
 
@@ -140,7 +152,14 @@ Deno.test("thread events, images, and ignored event kinds", () => {
       timestamp: "100",
       image: { url: "https://x/i.jpg" },
     }, context),
-    { type: "thread_image", thread: "9", author: "2", timestamp: 100, url: "https://x/i.jpg" },
+    {
+      type: "thread_image",
+      conversation: { thread: "9", kind: "group" },
+      actor: "2",
+      timestamp: 100,
+      fromSelf: false,
+      url: "https://x/i.jpg",
+    },
   );
   assert.equal(
     remoteEventFromFca({
@@ -226,10 +245,9 @@ Deno.test("a parse_error of a NewMessage is rescued; others and own messages are
   };
   assert.deepEqual(messageFromParseError({ type: "parse_error", res: { delta } }, context), {
     type: "message",
-    thread: "9",
-    isGroup: true,
+    conversation: { thread: "9", kind: "group" },
+    actor: "2",
     id: "mid.$p",
-    sender: "2",
     text: "hey @Al",
     attachments: [{ kind: "photo", filename: "i.jpg" }, { kind: "unknown" }],
     mentions: [{ user: "10", offset: 4, length: 3 }],
@@ -243,4 +261,46 @@ Deno.test("a parse_error of a NewMessage is rescued; others and own messages are
   const own = structuredClone(delta);
   own.messageMetadata.actorFbId = 1;
   assert.equal(messageFromParseError({ res: { delta: own } }, context), null);
+});
+
+Deno.test("every thread event names its conversation's kind; only own acts in new threads wait", () => {
+  const reaction = (thread: string, user: string) => ({
+    type: "message_reaction",
+    threadID: thread,
+    messageID: "mid.$a",
+    reaction: "",
+    senderID: "5",
+    userID: user,
+  });
+  const undecided: string[] = [];
+  const watching: ConversionContext = { ...context, undecided: (thread) => undecided.push(thread) };
+  const kindOf = (raw: unknown, ctx = watching) => {
+    const event = remoteEventFromFca(raw, ctx);
+    return event !== null && "conversation" in event ? event.conversation.kind : undefined;
+  };
+  assert.equal(kindOf(reaction("2", "2")), "direct", "the other person in their 1:1 thread");
+  assert.equal(kindOf(reaction("900", "2")), "group", "someone else's act in a thread not theirs");
+  assert.deepEqual(undecided, []);
+  assert.equal(kindOf(reaction("900", "1")), "direct", "own act, thread never seen: provisional");
+  assert.deepEqual(undecided, ["900"]);
+  const knowing: ConversionContext = {
+    ...watching,
+    kindOf: (t) => t === "900" ? "group" : undefined,
+  };
+  assert.equal(kindOf(reaction("900", "1"), knowing), "group", "own act in a known group");
+  assert.equal(
+    kindOf({ type: "read_receipt", reader: "1", time: 1, threadID: "900" }),
+    "group",
+    "own read in a group: fca names the group",
+  );
+  assert.equal(
+    kindOf({
+      type: "event",
+      threadID: "2",
+      author: "2",
+      logMessageType: "log:thread-name",
+      logMessageData: { name: "x" },
+    }),
+    "group",
+  );
 });

@@ -211,6 +211,7 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
       isGroup: true,
       name: "Hiking club",
       participants: ids(SELF, ALICE, BOB),
+      admins: ids(SELF),
       imageUrl: "https://scontent.fake/group-900001.jpg",
       lastActivity: 1_700_000_040_000,
       unreadCount: 2,

@@ -6,7 +6,7 @@
 
 import { asMessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
-import { ALICE, BOB, testNetwork } from "./_world.ts";
+import { ALICE, BOB, HIKING, testNetwork } from "./_world.ts";
 
 describeMessengerContract("simulated network", () => {
   const network = testNetwork();
@@ -34,6 +34,18 @@ describeMessengerContract("simulated network", () => {
       },
       redeliver: async (message) => {
         await network.control.redeliver(ALICE, message);
+      },
+      group: HIKING,
+      sendGroupMessage: async (text) => {
+        const event = await injectFromBob({ type: "message", sender: BOB, thread: HIKING, text });
+        if (event?.type !== "message") throw new Error("the injection created no message");
+        return event.id;
+      },
+      reactInGroup: async (message, reaction) => {
+        await injectFromBob({ type: "reaction", reactor: BOB, messageId: message, reaction });
+      },
+      typeInGroup: async () => {
+        await injectFromBob({ type: "typing", user: BOB, thread: HIKING });
       },
     },
     sent: () =>

@@ -40,9 +40,13 @@ Deno.test("POST events injects a friend's message and answers the created event"
     body: { type: "message", sender: BOB, text: "over HTTP" },
   });
   assert.equal(status, 200);
-  const [created] = body.events as { id: string; thread: string; timestamp: number }[];
+  const [created] = body.events as {
+    id: string;
+    conversation: { thread: string };
+    timestamp: number;
+  }[];
   assert.match(created.id, /^mid\.\$sim/);
-  assert.equal(created.thread, BOB_THREAD);
+  assert.equal(created.conversation.thread, BOB_THREAD);
   const delivered = await events.next("message");
   assert.equal(delivered.id, created.id);
   assert.equal(delivered.text, "over HTTP");

@@ -12,8 +12,8 @@ Deno.test("an echo friend answers with the same text and attachments on the next
   }, { isGroup: false });
   const answer = await events.next("message");
   assert.notEqual(answer.id, sent.id);
-  assert.equal(answer.sender, ECHO);
-  assert.equal(answer.thread, ECHO_THREAD);
+  assert.equal(answer.actor, ECHO);
+  assert.equal(answer.conversation.thread, ECHO_THREAD);
   assert.equal(answer.text, "ping");
   assert.equal(answer.attachments.length, 1);
   assert.equal(answer.attachments[0].filename, "a.txt");
@@ -43,7 +43,7 @@ Deno.test("an echo friend mirrors reactions, including their removal", async () 
   await alice.react(answer.id, "");
   await network.control.idle();
   assert.deepEqual(
-    events.ofType("reaction").map((event) => [event.messageId, event.reactor, event.reaction]),
+    events.ofType("reaction").map((event) => [event.messageId, event.actor, event.reaction]),
     [[answer.id, ECHO, "😂"], [answer.id, ECHO, ""]],
   );
   await network.close();
@@ -63,7 +63,7 @@ Deno.test("an echo friend in a group echoes everybody's messages but not its own
   });
   await network.control.idle();
   assert.deepEqual(
-    events.ofType("message").map((event) => [event.sender, event.text]),
+    events.ofType("message").map((event) => [event.actor, event.text]),
     [[ECHO, "hello group"], ["200002", "from Bob"], [ECHO, "from Bob"]],
   );
   await network.close();

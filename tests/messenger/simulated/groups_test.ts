@@ -21,8 +21,8 @@ Deno.test("a rename reaches every member's sessions, the renaming one included",
   await alice.renameGroup(HIKING, "  Mountain club ");
   for (const events of [aliceEvents, carolEvents]) {
     const event = await events.next("thread_renamed");
-    assert.equal(event.thread, HIKING);
-    assert.equal(event.author, ALICE);
+    assert.equal(event.conversation.thread, HIKING);
+    assert.equal(event.actor, ALICE);
     assert.equal(event.name, "Mountain club");
   }
   assert.equal((await carol.getThreadInfo(HIKING)).name, "Mountain club");
@@ -41,7 +41,7 @@ Deno.test("adding a member tells everyone, the new member included", async () =>
   });
   const event = await events.next("participants_added");
   assert.deepEqual(event.users, [{ id: STRANGER, name: "Stranger Danger" }]);
-  assert.equal(event.author, BOB);
+  assert.equal(event.actor, BOB);
   assert.ok((await alice.getThreadInfo(HIKING)).participants.includes(STRANGER));
   await assertRejectsWith(alice.addToGroup(HIKING, STRANGER), "bad_request");
   await assertRejectsWith(alice.addToGroup(HIKING, asUserId("777")), "not_found");
@@ -60,7 +60,7 @@ Deno.test("an account added to a group can then write in it", async () => {
   );
   await alice.addToGroup(echoChamber, CAROL);
   const added = await carolEvents.next("participants_added");
-  assert.equal(added.thread, echoChamber);
+  assert.equal(added.conversation.thread, echoChamber);
   await carol.sendMessage(echoChamber, { text: "hi" }, { isGroup: true });
   await network.close();
 });
@@ -74,10 +74,11 @@ Deno.test("removing a member tells the removed one too, who can no longer write"
   const event = await carolEvents.next("participant_left");
   assert.deepEqual({ ...event, timestamp: 0 }, {
     type: "participant_left",
-    thread: HIKING,
-    author: ALICE,
+    conversation: { thread: HIKING, kind: "group" },
+    actor: ALICE,
     user: CAROL,
     timestamp: 0,
+    fromSelf: false,
   });
   await assertRejectsWith(
     carol.sendMessage(HIKING, { text: "hello?" }, { isGroup: true }),
@@ -95,7 +96,7 @@ Deno.test("leaving a group is removing oneself, and the others are told", async 
   const aliceEvents = new EventRecorder(alice);
   await carol.removeFromGroup(HIKING, CAROL);
   const event = await aliceEvents.next("participant_left");
-  assert.equal(event.author, CAROL);
+  assert.equal(event.actor, CAROL);
   assert.equal(event.user, CAROL);
   assert.ok(!(await carol.getThreads(10)).some((thread) => thread.id === HIKING));
   await network.close();
@@ -111,7 +112,7 @@ Deno.test("creating a group needs two other known people and tells every member"
   const thread = await alice.createGroup([CAROL, BOB, ALICE], "Picnic");
   assert.match(thread, /^[0-9]+$/);
   const event = await carolEvents.next("participants_added");
-  assert.equal(event.thread, thread);
+  assert.equal(event.conversation.thread, thread);
   assert.deepEqual(event.users.map((user) => user.id), [CAROL, BOB]);
   const info = await carol.getThreadInfo(thread);
   assert.equal(info.name, "Picnic");
@@ -147,5 +148,25 @@ Deno.test("a new group picture injected as bytes is served and announced", async
   assert.equal(response.headers.get("content-type"), "image/png");
   assert.equal(await response.text(), "not really a png");
   assert.equal((await alice.getThreadInfo(HIKING)).imageUrl, event.url);
+  await network.close();
+});
+
+Deno.test("only admins remove others; members add only friends; the admins are listed", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const carol = await loginCarol(network);
+  // Alice lists Hiking club in the world file: she is its admin.
+  assert.deepEqual((await carol.getThreadInfo(HIKING)).admins, [ALICE]);
+  await assertRejectsWith(carol.removeFromGroup(HIKING, BOB), "bad_request", /admin/);
+  await assertRejectsWith(
+    alice.addToGroup(HIKING, STRANGER),
+    "bad_request",
+    /not your Messenger friend/,
+  );
+  await alice.removeFromGroup(HIKING, BOB);
+  assert.ok(!(await alice.getThreadInfo(HIKING)).participants.includes(BOB));
+  await carol.removeFromGroup(HIKING, CAROL); // leaving needs no admin
+  const picnic = await carol.createGroup([ALICE, STRANGER], "Picnic");
+  assert.deepEqual((await carol.getThreadInfo(picnic)).admins, [CAROL], "a creator is admin");
   await network.close();
 });

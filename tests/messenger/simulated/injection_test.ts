@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Injection } from "../../../src/messenger/simulated/mod.ts";
+import { parseInjection } from "../../../src/messenger/simulated/injection.ts";
 import { assertRejectsWith, EventRecorder } from "../_contract.ts";
 import {
   ALICE,
@@ -32,9 +33,9 @@ Deno.test("an injected group message and a reply to it carry the group and the q
     isGroup: true,
   });
   const [first, reply] = events.ofType("message");
-  assert.equal(first.isGroup, true);
-  assert.equal(first.thread, HIKING);
-  assert.deepEqual(reply.replyTo, { id: question.id, sender: BOB, text: "Who brings the map?" });
+  assert.equal(first.conversation.kind, "group");
+  assert.equal(first.conversation.thread, HIKING);
+  assert.deepEqual(reply.replyTo, { id: question.id, actor: BOB, text: "Who brings the map?" });
   await network.close();
 });
 
@@ -113,4 +114,29 @@ Deno.test("a handler that throws does not stop the others or later events", asyn
   ]);
   assert.deepEqual(events.ofType("message").map((event) => event.text), ["1", "2"]);
   await network.close();
+});
+
+Deno.test("injections name the one who acts `actor`, like events; older names still work", () => {
+  assert.deepEqual(parseInjection({ type: "typing", actor: BOB }, "e"), {
+    type: "typing",
+    user: BOB,
+  });
+  assert.deepEqual(
+    parseInjection({ type: "reaction", actor: BOB, messageId: "m", reaction: "" }, "e"),
+    {
+      type: "reaction",
+      reactor: BOB,
+      messageId: "m",
+      reaction: "",
+    },
+  );
+  assert.equal(parseInjection({ type: "unsend", sender: BOB, messageId: "m" }, "e").type, "unsend");
+  assert.throws(
+    () => parseInjection({ type: "typing", actor: BOB, user: BOB }, "e"),
+    /e\.actor and user name the same person/,
+  );
+  assert.throws(
+    () => parseInjection({ type: "reaction", messageId: "m", reaction: "" }, "e"),
+    /e\.actor is required/,
+  );
 });

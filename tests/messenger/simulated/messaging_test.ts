@@ -47,15 +47,15 @@ Deno.test("two accounts message each other and each sees the thread under the ot
   const sent = await alice.sendMessage(asThreadId(CAROL), { text: "Hi Carol" }, { isGroup: false });
   const received = await carolEvents.next("message");
   assert.equal(received.id, sent.id);
-  assert.equal(received.thread, ALICE);
-  assert.equal(received.sender, ALICE);
+  assert.equal(received.conversation.thread, ALICE);
+  assert.equal(received.actor, ALICE);
   assert.equal(received.fromSelf, false);
   await carol.sendMessage(asThreadId(ALICE), { text: "Hi Alice", replyTo: sent.id }, {
     isGroup: false,
   });
   const reply = await aliceEvents.next("message");
-  assert.equal(reply.thread, CAROL);
-  assert.deepEqual(reply.replyTo, { id: sent.id, sender: ALICE, text: "Hi Carol" });
+  assert.equal(reply.conversation.thread, CAROL);
+  assert.deepEqual(reply.replyTo, { id: sent.id, actor: ALICE, text: "Hi Carol" });
   assert.equal(aliceEvents.ofType("message").length, 1, "Alice is not told of her own message");
   await network.close();
 });
@@ -68,7 +68,7 @@ Deno.test("a message sent from one session reaches the account's other session a
   const sent = await phone.sendMessage(BOB_THREAD, { text: "from my phone" }, { isGroup: false });
   const event = await events.next("message");
   assert.equal(event.id, sent.id);
-  assert.equal(event.thread, BOB_THREAD);
+  assert.equal(event.conversation.thread, BOB_THREAD);
   assert.equal(event.fromSelf, true);
   await network.close();
 });
@@ -210,8 +210,8 @@ Deno.test("mentions must name members and lie inside the text, and are delivered
     isGroup: true,
   });
   const event = await events.next("message");
-  assert.equal(event.thread, HIKING);
-  assert.equal(event.isGroup, true);
+  assert.equal(event.conversation.thread, HIKING);
+  assert.equal(event.conversation.kind, "group");
   assert.deepEqual(event.mentions, [{ user: CAROL, offset: 3, length: 5 }]);
   await network.close();
 });

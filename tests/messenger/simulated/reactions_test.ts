@@ -14,7 +14,9 @@ Deno.test("a user has one reaction per message: a new one replaces it and an emp
   await alice.react(sent.id, "");
   await network.control.idle();
   assert.deepEqual(
-    events.ofType("reaction").map((event) => [event.reactor, event.reaction, event.thread]),
+    events.ofType("reaction").map((
+      event,
+    ) => [event.actor, event.reaction, event.conversation.thread]),
     [[ALICE, "👍", HIKING], [ALICE, "❤️", HIKING], [ALICE, "", HIKING]],
   );
   await network.close();
@@ -44,7 +46,7 @@ Deno.test("reactions of different users on one message coexist", async () => {
     { type: "reaction", reactor: CAROL, messageId: sent.id, reaction: "👎" },
   ]);
   assert.deepEqual(
-    events.ofType("reaction").map((event) => [event.reactor, event.reaction, event.fromSelf]),
+    events.ofType("reaction").map((event) => [event.actor, event.reaction, event.fromSelf]),
     [[BOB, "👍", false], [CAROL, "👎", false]],
   );
   await network.close();

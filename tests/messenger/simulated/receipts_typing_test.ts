@@ -22,8 +22,8 @@ Deno.test("marking a thread read sends a read receipt to the other side and clea
   assert.equal((await alice.getThreadInfo(asThreadId(CAROL))).unreadCount, 2);
   await alice.markRead(asThreadId(CAROL));
   const receipt = await carolEvents.next("read_receipt");
-  assert.equal(receipt.thread, ALICE);
-  assert.equal(receipt.reader, ALICE);
+  assert.equal(receipt.conversation.thread, ALICE);
+  assert.equal(receipt.actor, ALICE);
   assert.equal(receipt.fromSelf, false);
   assert.equal((await alice.getThreadInfo(asThreadId(CAROL))).unreadCount, 0);
   await network.close();
@@ -38,14 +38,17 @@ Deno.test("a friend's read receipt and typing arrive, defaulting to their 1:1 th
     { type: "typing", user: BOB, typing: false },
     { type: "read_receipt", reader: BOB, timestamp: 1234 },
   ]);
-  assert.deepEqual(events.ofType("typing").map((event) => [event.thread, event.typing]), [
-    [BOB_THREAD, true],
-    [BOB_THREAD, false],
-  ]);
+  assert.deepEqual(
+    events.ofType("typing").map((event) => [event.conversation.thread, event.typing]),
+    [
+      [BOB_THREAD, true],
+      [BOB_THREAD, false],
+    ],
+  );
   assert.deepEqual(events.ofType("read_receipt"), [{
     type: "read_receipt",
-    thread: BOB_THREAD,
-    reader: BOB,
+    conversation: { thread: BOB_THREAD, kind: "direct" },
+    actor: BOB,
     timestamp: 1234,
     fromSelf: false,
   }]);
@@ -60,10 +63,11 @@ Deno.test("typing in a group reaches the other members but not the typist", asyn
   const carolEvents = new EventRecorder(carol);
   await alice.setTyping(HIKING, true, { isGroup: true });
   const event = await carolEvents.next("typing");
-  assert.deepEqual(event, {
+  assert.deepEqual({ ...event, timestamp: 0 }, {
     type: "typing",
-    thread: HIKING,
-    user: ALICE,
+    conversation: { thread: HIKING, kind: "group" },
+    actor: ALICE,
+    timestamp: 0,
     typing: true,
     fromSelf: false,
   });
@@ -79,7 +83,7 @@ Deno.test("reading from another device reaches the gateway as a fromSelf read re
   await network.control.inject(ALICE, { type: "read_receipt", reader: ALICE, thread: BOB });
   const receipt = await events.next("read_receipt");
   assert.equal(receipt.fromSelf, true);
-  assert.equal(receipt.thread, BOB_THREAD);
+  assert.equal(receipt.conversation.thread, BOB_THREAD);
   await network.close();
 });
 
@@ -106,7 +110,7 @@ Deno.test("presence reaches the accounts that have the user as a friend", async 
   });
   assert.deepEqual(aliceEvents.ofType("presence"), [{
     type: "presence",
-    user: BOB,
+    actor: BOB,
     online: false,
     lastActive: 5,
   }]);

@@ -15,9 +15,9 @@ Deno.test("unsending an own message tells the other members and hides it from hi
     { ...event, timestamp: 0 },
     {
       type: "unsend",
-      thread: HIKING,
+      conversation: { thread: HIKING, kind: "group" },
+      actor: ALICE,
       messageId: sent.id,
-      sender: ALICE,
       timestamp: 0,
       fromSelf: false,
     },
@@ -66,6 +66,6 @@ Deno.test("the account unsending from another device reaches the gateway as from
   await network.control.inject(ALICE, { type: "unsend", sender: ALICE, messageId: sent.id });
   const event = await events.next("unsend");
   assert.equal(event.fromSelf, true);
-  assert.equal(event.thread, BOB_THREAD);
+  assert.equal(event.conversation.thread, BOB_THREAD);
   await network.close();
 });

@@ -1,15 +1,13 @@
 /**
- * Unregistering while a delivery is running (a photo being re-uploaded): the delivery is let
- * finish before the data is deleted, shows nothing to the unregistered user and writes nothing
- * back.
+ * Unregistering forgets everything by closing the user's session and with it their
+ * conversations: waiting work is dropped, a delivery already running (a photo being re-uploaded)
+ * is let finish before the data is deleted, shows nothing to the unregistered user and writes
+ * nothing back.
  */
 import assert from "node:assert/strict";
-import { cleanUpOnUnregister } from "../../src/gateway/unregister_cleanup.ts";
-import { MessageRequests } from "../../src/gateway/message_requests.ts";
-import type { ContactMessage } from "../../src/gateway/xmpp_port.ts";
-import type { UserId } from "../../src/messenger/ids.ts";
+import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts";
 import { waitUntil } from "../_wait.ts";
-import { ALICE, messageCore } from "./_message_core.ts";
+import { ALICE, aliceCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 
 const WORLD = `[[account]]
@@ -24,7 +22,7 @@ name = "Alice"
 
 class ShownPort extends NullXmppPort {
   shown: string[] = [];
-  override contactMessage(_user: string, _contact: UserId, message: ContactMessage) {
+  override message(_chat: Chat, _speaker: Speaker, message: ChatMessage) {
     this.shown.push(message.text);
     return Promise.resolve([message.id]);
   }
@@ -34,28 +32,17 @@ Deno.test("a delivery running at unregistration finishes first and leaves nothin
   const port = new ShownPort();
   let uploads = 0;
   let release = () => {};
-  await using core = await messageCore(port, {
+  await using core = await aliceCore(port, {
     world: WORLD,
-    rehost: async (attachment) => {
-      uploads++;
-      await new Promise<void>((resolve) => (release = resolve));
-      return attachment;
+    deps: {
+      rehost: async (attachment) => {
+        uploads++;
+        await new Promise<void>((resolve) => (release = resolve));
+        return attachment;
+      },
     },
   });
-  const { kv, gateway, network, batcher, queues } = core;
-  cleanUpOnUnregister(gateway, {
-    queues,
-    batcher,
-    messageIds: core.ids,
-    messageRequests: new MessageRequests({
-      kv,
-      queues,
-      xmpp: port,
-      contactJid: (id) => `${id}@gw`,
-    }),
-    incoming: core.incoming,
-    outgoing: core.outgoing,
-  });
+  const { kv, gateway, network, session } = core;
   const userKeys = async () => {
     const keys: Deno.KvKey[] = [];
     for await (const entry of kv.list({ prefix: ["user", ALICE] })) keys.push(entry.key);
@@ -67,16 +54,21 @@ Deno.test("a delivery running at unregistration finishes first and leaves nothin
     text: "photo",
     attachments: [{ kind: "photo", url: "https://example.net/p.jpg", contentType: "image/jpeg" }],
   });
+  // A second message waits behind the first in the conversation: it is dropped, never shown.
+  await network.control.inject("100001", { type: "message", sender: "200002", text: "later" });
   await waitUntil(() => uploads === 1, "the re-upload to start");
+  const conversation = session.conversations.all()[0];
+  assert.equal(conversation.queue.held("to_xmpp"), 2);
 
   let unregistered = false;
   const unregistering = gateway.unregister(ALICE, "user").then((done) => (unregistered = done));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitUntil(() => conversation.closed, "the conversation to close");
+  assert.equal(conversation.queue.held("to_xmpp"), 1, "the waiting message was dropped");
   assert.equal(unregistered, false, "the data was deleted while a delivery was running");
   release(); // the re-upload finishes
   await unregistering;
   assert.equal(unregistered, true);
-  await batcher.flush();
+  assert.equal(session.conversations.size, 0, "the session's conversations are gone");
   assert.deepEqual(await userKeys(), [], "data written back after unregistration");
   assert.deepEqual(port.shown, [], "shown to a user who had unregistered");
 });

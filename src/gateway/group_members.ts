@@ -1,0 +1,86 @@
+/**
+ * A group's members as the room shows them: each with a nick that is their Messenger name, made
+ * unique in the room. Pure functions: the nicks follow from the stored member list alone, so they
+ * are the same after a restart and in every resource of the user.
+ *
+ * The account itself comes first, so the user keeps their own name; a later namesake becomes
+ * "Name (2)". An empty name falls back to the Messenger id.
+ *
+ * @module
+ */
+
+import type { UserId } from "../messenger/ids.ts";
+
+/** A member as stored: Messenger id and display name. */
+export interface GroupMember {
+  id: UserId;
+  name: string;
+}
+
+/** A member as the room shows them. */
+export interface Occupant {
+  id: UserId;
+  /** Their Messenger name. */
+  name: string;
+  /** Their nick in the room: the name, made unique. */
+  nick: string;
+  /** A group admin (room owner). */
+  admin: boolean;
+  /** The account itself (the user). */
+  self: boolean;
+}
+
+/** What is known of a group. */
+export interface GroupInfo {
+  name?: string;
+  members: GroupMember[];
+  admins: UserId[];
+  imageUrl?: string;
+}
+
+/** The occupants of a group, the account first; `self` is the account (its name as given). */
+export function occupantsOf(group: GroupInfo, self: GroupMember): Occupant[] {
+  const taken = new Set<string>();
+  const admins = new Set(group.admins);
+  const ordered = [self, ...group.members.filter((member) => member.id !== self.id)];
+  return ordered.map((member) => {
+    const nick = uniqueNick(member.name.trim() === "" ? member.id : member.name.trim(), taken);
+    taken.add(nick.toLowerCase());
+    return {
+      id: member.id,
+      name: member.name,
+      nick,
+      admin: admins.has(member.id),
+      self: member.id === self.id,
+    };
+  });
+}
+
+/** `name`, or `name (2)`, `name (3)`… whichever is free (nicks compare case-insensitively). */
+function uniqueNick(name: string, taken: Set<string>): string {
+  if (!taken.has(name.toLowerCase())) return name;
+  for (let n = 2;; n++) {
+    const candidate = `${name} (${n})`;
+    if (!taken.has(candidate.toLowerCase())) return candidate;
+  }
+}
+
+/** The group with members added (known ones keep their place; names are updated). */
+export function withMembers(group: GroupInfo, added: GroupMember[]): GroupInfo {
+  const members = [...group.members];
+  for (const member of added) {
+    const index = members.findIndex((known) => known.id === member.id);
+    if (index < 0) members.push(member);
+    else if (member.name !== "") members[index] = member;
+  }
+  return { ...group, members };
+}
+
+/** The group without a member (and without their admin role). */
+export function withoutMember(group: GroupInfo, id: UserId): GroupInfo {
+  return {
+    ...group,
+    members: group.members.filter((member) => member.id !== id),
+    admins: group.admins.filter((admin) => admin !== id),
+  };
+}

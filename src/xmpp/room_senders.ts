@@ -1,0 +1,382 @@
+/**
+ * The room half of the XMPP side of {@link XmppPort}: what happens in a Messenger group, sent to
+ * each of the user's resources that joined its room (XEP-0045), as the room would: messages and
+ * their reactions, retractions, markers and typing from occupants (`room/nick`), with the room's
+ * stable `stanza-id` and each author's `occupant-id`; members arriving and leaving; the subject;
+ * the room's picture; and the end of the room when the account leaves the group.
+ *
+ * A message nobody's client is in the room for is not lost: it is in the room's archive, which
+ * clients read on joining (history) or page through (MAM).
+ *
+ * @module
+ */
+
+import type {
+  Chat,
+  ChatMessage,
+  Occupant,
+  RoomCard,
+  RoomChange,
+  Speaker,
+} from "../gateway/xmpp_port.ts";
+import { XmppUnavailable } from "../gateway/xmpp_port.ts";
+import { contactJidOf } from "../gateway/contact_ids.ts";
+import { asUserId, type ThreadId } from "../messenger/ids.ts";
+import type { ArchivedMessage } from "../gateway/core_port.ts";
+import { NS_RETRACT } from "./namespaces.ts";
+import { attachmentLink } from "./attachment_presentation.ts";
+import type { AvatarCache, AvatarHint } from "./avatar_cache.ts";
+import {
+  attachmentPartId,
+  buildChatState,
+  buildContactMessages,
+  buildDisplayedMarker,
+  buildReaction,
+  buildRetraction,
+  type DelayPolicy,
+} from "./message_build.ts";
+import {
+  asGroupchat,
+  directInvitation,
+  NS_OCCUPANT_ID,
+  occupantId,
+  occupantPresence,
+  STATUS,
+  subjectMessage,
+} from "./muc_stanzas.ts";
+import { avatarUpdate } from "./presence_stanzas.ts";
+import type { RoomOccupancy } from "./room_occupancy.ts";
+import { type Element, xml } from "./xml.ts";
+import type { ChatState } from "../gateway/message_actions.ts";
+
+/** What the room senders need. */
+export interface RoomSendersOptions {
+  domain: string;
+  /** Sends a stanza; false when the connection is down. */
+  send: (stanza: Element) => Promise<unknown>;
+  occupancy: RoomOccupancy;
+  /** Room pictures (keyed by thread id); without it presences carry no avatar hash. */
+  avatars?: AvatarCache;
+  /** Messages older than this get a `<delay>` (ms). */
+  delayThresholdMs?: number;
+}
+
+/** Sends what happens in rooms to the resources in them. */
+export class RoomSenders {
+  readonly #options: RoomSendersOptions;
+
+  constructor(options: RoomSendersOptions) {
+    this.#options = options;
+  }
+
+  /** The room's JID. */
+  roomJid(thread: ThreadId): string {
+    return contactJidOf(thread, this.#options.domain);
+  }
+
+  /**
+   * A message in the room, to every joined resource of the user; returns its stanza-ids (the
+   * archive ids), also when no resource is in the room.
+   */
+  async message(chat: Chat, speaker: Speaker, message: ChatMessage): Promise<string[]> {
+    const thread = chat.conversation.thread;
+    const resources = this.#options.occupancy.resources(chat.user, thread);
+    let ids: string[] | undefined;
+    for (const [index, resource] of resources.entries()) {
+      const stanzas = await this.messageStanzas(
+        thread,
+        `${chat.user}/${resource}`,
+        speaker,
+        message,
+        {
+          now: Date.now(),
+          thresholdMs: this.#options.delayThresholdMs,
+          from: this.roomJid(thread),
+        },
+      );
+      ids ??= stanzas.map((stanza) => stanzaIdOf(stanza)).filter((id): id is string => !!id);
+      for (const stanza of stanzas) {
+        const sent = await this.#options.send(stanza);
+        if (sent === false && index === 0) {
+          throw new XmppUnavailable("The XMPP server connection is down");
+        }
+      }
+    }
+    return ids ?? partIds(message);
+  }
+
+  /**
+   * The stanzas of one room message for one resource (live, history and archive pages alike):
+   * from the author's occupant JID, with the room's stanza-id and the author's occupant-id.
+   */
+  async messageStanzas(
+    thread: ThreadId,
+    to: string,
+    speaker: Speaker,
+    message: ChatMessage,
+    delay?: DelayPolicy,
+  ): Promise<Element[]> {
+    const room = this.roomJid(thread);
+    const nick = speaker.name ?? speaker.id;
+    const author = await occupantId(room, speaker.id);
+    const stanzaIds = partIds(message);
+    const stanzas = buildContactMessages({
+      from: `${room}/${nick}`,
+      to,
+      id: message.id,
+      text: message.text,
+      attachments: message.attachments.map(attachmentLink),
+      timestamp: message.timestamp,
+      ...(message.reply
+        ? {
+          reply: {
+            id: message.reply.id,
+            to: `${room}/${message.reply.author}`,
+            ...(message.reply.text
+              ? { quote: { author: message.reply.author, text: message.reply.text } }
+              : {}),
+          },
+        }
+        : {}),
+      ...(message.mentions?.length
+        ? {
+          mentions: message.mentions.map((mention) => ({
+            jid: mention.nick !== undefined
+              ? `${room}/${mention.nick}`
+              : contactJidOf(mention.user, this.#options.domain),
+            offset: mention.offset,
+            length: mention.length,
+          })),
+        }
+        : {}),
+    }, delay);
+    return stanzas.map((stanza, index) =>
+      asGroupchat(stanza, room, {
+        stanzaId: stanzaIds[index] ?? attachmentPartId(stanzaIds[0], index),
+        occupantId: author,
+        ...(index === 0 && message.originId !== undefined ? { originId: message.originId } : {}),
+      })
+    );
+  }
+
+  /**
+   * The stanzas of an archived room message for one resource (join history and archive pages):
+   * the same as it was sent live, or, when it was unsent, a XEP-0424 tombstone.
+   */
+  archivedStanzas(
+    thread: ThreadId,
+    to: string,
+    message: ArchivedMessage,
+    author: string,
+    delay?: DelayPolicy,
+  ): Promise<Element[]> {
+    const speaker = { id: asUserId(message.actor), self: message.fromSelf, name: author };
+    if (message.retracted) {
+      const room = this.roomJid(thread);
+      return Promise.resolve(
+        occupantId(room, message.actor).then((id) => [
+          asGroupchat(
+            xml(
+              "message",
+              { from: `${room}/${author}`, to, id: message.id },
+              xml("retracted", {
+                xmlns: NS_RETRACT,
+                id: message.id,
+                stamp: new Date(message.timestamp).toISOString(),
+              }),
+            ),
+            room,
+            { stanzaId: message.id, occupantId: id },
+          ),
+        ]),
+      );
+    }
+    return this.messageStanzas(thread, to, speaker, {
+      id: message.fromSelf && message.originId ? message.originId : message.id,
+      archiveId: message.id,
+      ...(message.originId ? { originId: message.originId } : {}),
+      text: message.text,
+      attachments: message.attachments,
+      timestamp: message.timestamp,
+      ...(message.replyTo?.nick
+        ? {
+          reply: {
+            id: message.replyTo.id,
+            author: message.replyTo.nick,
+            bySelf: false,
+            ...(message.replyTo.text ? { text: message.replyTo.text } : {}),
+          },
+        }
+        : {}),
+    }, delay);
+  }
+
+  async reaction(chat: Chat, speaker: Speaker, target: string, emojis: string[]): Promise<void> {
+    await this.#notice(chat, speaker, (route) => buildReaction({ ...route, target, emojis }));
+  }
+
+  async retraction(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    await this.#notice(chat, speaker, (route) => buildRetraction({ ...route, target }));
+  }
+
+  async displayed(chat: Chat, speaker: Speaker, target: string): Promise<void> {
+    await this.#notice(chat, speaker, (route) => buildDisplayedMarker({ ...route, target }));
+  }
+
+  async chatState(chat: Chat, speaker: Speaker, state: "composing" | "paused"): Promise<void> {
+    await this.#notice(
+      chat,
+      speaker,
+      (route) => buildChatState({ ...route, state: state as ChatState }),
+    );
+  }
+
+  /** A change in the room, to every joined resource. */
+  async changed(chat: Chat, change: RoomChange): Promise<void> {
+    const thread = chat.conversation.thread;
+    const room = this.roomJid(thread);
+    const resources = this.#options.occupancy.resources(chat.user, thread);
+    const avatar = this.avatarHint(thread, undefined);
+    for (const resource of resources) {
+      const to = `${chat.user}/${resource}`;
+      switch (change.kind) {
+        case "joined":
+          await this.#options.send(
+            occupantPresence(room, change.occupant, to, {
+              occupantId: await occupantId(room, change.occupant.id),
+              ...(avatar ? { avatar } : {}),
+            }),
+          );
+          break;
+        case "left":
+          await this.#options.send(
+            occupantPresence(room, change.occupant, to, {
+              occupantId: await occupantId(room, change.occupant.id),
+              unavailable: true,
+              ...(change.by ? { codes: [STATUS.KICKED], actor: change.by.nick } : {}),
+            }),
+          );
+          break;
+        case "subject":
+          await this.#options.send(subjectMessage(room, to, change.subject, change.by?.nick));
+          break;
+        case "avatar":
+          break; // sent once below, with the new hash
+        case "removed": {
+          const nick = this.#options.occupancy.nickOf(chat.user, thread, resource) ??
+            change.self.nick;
+          await this.#options.send(
+            occupantPresence(room, { ...change.self, nick }, to, {
+              occupantId: await occupantId(room, change.self.id),
+              unavailable: true,
+              codes: change.by
+                ? [STATUS.SELF, STATUS.KICKED]
+                : [STATUS.SELF, STATUS.AFFILIATION_CHANGED],
+              ...(change.by ? { actor: change.by.nick } : {}),
+            }),
+          );
+          break;
+        }
+      }
+    }
+    if (change.kind === "avatar") await this.announceAvatar(chat.user, thread, change.url);
+    if (change.kind === "removed") this.#options.occupancy.close(chat.user, thread);
+  }
+
+  /**
+   * The room's picture hash in a presence from the room itself, to each joined resource
+   * (XEP-0486); the hash is known once the picture was fetched.
+   */
+  async announceAvatar(user: string, thread: ThreadId, url: string | undefined): Promise<void> {
+    const hint = this.avatarHint(thread, url);
+    // Not fetched yet: the hash follows once it is (avatarChanged).
+    if (!hint || hint.kind === "pending") return;
+    const room = this.roomJid(thread);
+    for (const resource of this.#options.occupancy.resources(user, thread)) {
+      await this.#options.send(
+        xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
+      );
+    }
+  }
+
+  /** What presences say of the room's picture (undefined: nothing known to say). */
+  avatarHint(thread: ThreadId, url: string | undefined): AvatarHint | undefined {
+    const avatars = this.#options.avatars;
+    if (!avatars) return undefined;
+    return avatars.hint(thread, url);
+  }
+
+  /** A room picture was fetched (or changed): its hash goes to the resources in the room. */
+  async avatarChanged(owner: string, hint: AvatarHint): Promise<void> {
+    for (const [user, thread] of this.#options.occupancy.occupiedRooms()) {
+      if (thread !== owner) continue;
+      const room = this.roomJid(thread);
+      for (const resource of this.#options.occupancy.resources(user, thread)) {
+        await this.#options.send(
+          xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
+        );
+      }
+    }
+  }
+
+  /** Rooms offered with XEP-0249 invitations (the fallback when bookmarks cannot be set). */
+  async invite(user: string, rooms: RoomCard[]): Promise<void> {
+    for (const room of rooms) {
+      await this.#options.send(
+        directInvitation(
+          this.roomJid(room.thread),
+          user,
+          this.roomJid(room.thread),
+          `Messenger group ${room.name ?? room.thread}`,
+        ),
+      );
+    }
+  }
+
+  /** A message without body from an occupant (reaction, retraction, marker, typing). */
+  async #notice(
+    chat: Chat,
+    speaker: Speaker,
+    build: (route: { from: string; to: string }) => Element,
+  ): Promise<void> {
+    const thread = chat.conversation.thread;
+    const room = this.roomJid(thread);
+    const from = `${room}/${speaker.name ?? speaker.id}`;
+    const id = await occupantId(room, speaker.id);
+    for (const resource of this.#options.occupancy.resources(chat.user, thread)) {
+      const stanza = build({ from, to: `${chat.user}/${resource}` });
+      stanza.attrs.type = "groupchat";
+      stanza.append(xml("occupant-id", { xmlns: NS_OCCUPANT_ID, id }));
+      await this.#options.send(stanza);
+    }
+  }
+}
+
+/** The stanza-ids of a message's stanzas: the archive id, then one per extra attachment part. */
+function partIds(message: ChatMessage): string[] {
+  const archiveId = message.archiveId ?? message.id;
+  const textual = message.text.trim() !== "" || message.attachments.length === 0;
+  const parts = message.attachments.length + (textual ? 1 : 0);
+  return Array.from(
+    { length: Math.max(1, parts) },
+    (_, index) => index === 0 ? archiveId : attachmentPartId(archiveId, index),
+  );
+}
+
+/** The room's stanza-id of a groupchat stanza. */
+function stanzaIdOf(stanza: Element): string | undefined {
+  return stanza.getChildren("stanza-id").find((child) => child.attrs.by !== undefined)?.attrs.id;
+}
+
+/** An occupant's presence, available, with the room's picture hash. */
+export async function availableOccupant(
+  room: string,
+  occupant: Occupant,
+  to: string,
+  extra: { codes?: string[]; id?: string; avatar?: AvatarHint; jid?: string } = {},
+): Promise<Element> {
+  return occupantPresence(room, occupant, to, {
+    occupantId: await occupantId(room, occupant.id),
+    ...extra,
+  });
+}
