@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./src/config/config_error.ts";
 import { loadConfig } from "./src/config/load.ts";
 import { configWarnings } from "./src/config/warnings.ts";
-import { configureLogging, mainLog, registerSecret } from "./src/log.ts";
+import { configureLogging, mainLog } from "./src/log.ts";
 import { WorldError } from "./src/messenger/simulated/world_error.ts";
 import { StoreOpenError } from "./src/store/open_store.ts";
 import { PROGRAM_NAME, VERSION } from "./src/version.ts";
@@ -41,12 +41,15 @@ Options:
 
 Environment:
   MESSENGER_GATEWAY_SECRET  the component secret (overrides component.secret)
+  MESSENGER_GATEWAY_STORE_KEY  key encrypting the Messenger cookies and passwords in the
+                            store (32 bytes, base64); or the systemd credential store-key
   MESSENGER_GATEWAY_CONFIG  default configuration file
   DENO_KV_ACCESS_TOKEN      token for a remote (KV Connect) gateway.data URL
 
 Exit codes: 0 stopped normally or configuration valid; 1 unexpected internal error;
 2 bad command line or configuration; 3 the XMPP server refused the component
-(wrong secret, domain already connected); 4 the store could not be opened.
+(wrong secret, domain already connected); 4 the store could not be opened, or its
+store key is missing, wrong or malformed.
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -87,7 +90,6 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  registerSecret(config.component.secret, { permanent: true });
   if (flags["check-config"]) {
     const { checkNetworkConfig } = await import("./src/messenger/create_network.ts");
     try {

@@ -38,6 +38,11 @@ export interface TestClient extends AsyncDisposable {
   /** Send a stanza as is. */
   send(el: XmlElement): Promise<void>;
   /**
+   * Write raw XML to the stream, as a client that escapes differently from xmpp.js would (e.g.
+   * quotes left raw inside attributes). The text must be one well-formed stanza.
+   */
+  sendRaw(text: string): Promise<void>;
+  /**
    * Send an iq (an `id` is added if missing) and resolve with the reply stanza, `type="result"` or
    * `type="error"` alike: tests assert on error replies, so they are not thrown. Rejects only on
    * timeout (default 5 s).
@@ -80,6 +85,7 @@ interface XmppClient {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(el: XmlElement): Promise<void>;
+  write(text: string): Promise<void>;
 }
 
 const createClient = client as unknown as (options: Record<string, unknown>) => XmppClient;
@@ -170,6 +176,10 @@ class TestClientImpl implements TestClient {
 
   async send(el: XmlElement): Promise<void> {
     await this.xmpp.send(el);
+  }
+
+  async sendRaw(text: string): Promise<void> {
+    await this.xmpp.write(text);
   }
 
   iq(el: XmlElement, timeoutMs = 10_000): Promise<XmlElement> {

@@ -43,6 +43,7 @@ import { AvatarCache } from "./xmpp/avatar_cache.ts";
 import { AVATAR_LIMITS, fetchImage } from "./xmpp/image_fetch.ts";
 import { AttachmentRehost } from "./xmpp/attachment_rehost.ts";
 import { boundedDownload } from "./net/bounded_download.ts";
+import { privateOrigins } from "./net/private_origins.ts";
 import { registerPresenceHandling } from "./xmpp/presence_handling.ts";
 import { Privileges } from "./xmpp/privileges.ts";
 import { registerVcard } from "./xmpp/vcard.ts";
@@ -79,22 +80,26 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     throw error;
   }
   const domain = config.component.jid;
+  const maxStanzaBytes = config.component.maxStanzaSize * 1024;
   const connection = new ComponentConnection({
     domain,
-    secret: config.component.secret,
+    secret: config.component.secret.reveal(),
     server: config.component.server,
     port: config.component.port,
+    maxStanzaBytes,
   });
   const send = (stanza: Parameters<typeof connection.send>[0]) => connection.send(stanza);
-  // XEP-0356 grants, contacts' avatars (loopback allowed only for the simulated network, whose
-  // file server is on loopback) and the senders that use them.
+  // Private addresses are fetched only from the network's own file server (for URLs from
+  // Messenger events) and the origins the admin listed; links users send, public ones only.
+  const origins = privateOrigins({
+    networkMedia: () => network.privateMediaOrigin,
+    admin: config.messages.privateFileOrigins,
+  });
+  // XEP-0356 grants, contacts' and rooms' avatars and the senders that use them.
   const privileges = new Privileges();
   const avatars = new AvatarCache({
     fetch: (url) =>
-      fetchImage(url, {
-        ...AVATAR_LIMITS,
-        allowPrivateHosts: config.messenger.backend === "simulated",
-      }),
+      fetchImage(url, { ...AVATAR_LIMITS, privateOriginAllowed: origins.fromMessenger }),
   });
   const contactCard = (user: string, id: UserId): ContactCard | undefined =>
     core.port.user(user)?.contact(id);
@@ -110,6 +115,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     whenOnline: (timeoutMs) => connection.whenOnline(timeoutMs),
     privileges,
     avatars,
+    maxStanzaBytes,
     contact: contactCard,
     caps: {
       gateway: (): Element =>
@@ -118,9 +124,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   // Attachments: files users send are downloaded for Messenger; Messenger's files are re-uploaded
-  // to the configured XEP-0363 service (loopback downloads only for the simulated network).
+  // to the configured XEP-0363 service.
   const MiB = 1024 * 1024;
-  const allowPrivateHosts = config.messenger.backend === "simulated";
   const downloadTimeoutMs = config.messages.downloadTimeout * 1000;
   const rehost: AttachmentRehost | undefined = config.messages.uploadService === undefined
     ? undefined
@@ -129,7 +134,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       call: (iq) => router.call(iq),
       maxBytes: config.messages.uploadMaxSize * MiB,
       timeoutMs: downloadTimeoutMs,
-      allowPrivateHosts,
+      privateOriginAllowed: origins.fromMessenger,
     });
   const core: ReturnType<typeof createCore> = createCore(config, {
     kv,
@@ -140,13 +145,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       boundedDownload(url, {
         maxBytes: config.messages.sendMaxSize * MiB,
         timeoutMs: downloadTimeoutMs,
-        allowPrivateHosts,
+        privateOriginAllowed: origins.fromUsers,
       }),
     ...(rehost ? { rehost: (attachment: Attachment) => rehost.rehost(attachment) } : {}),
   });
   const gateway: GatewayCore = core.port;
   const router: Router = new Router({
     domain,
+    maxStanzaBytes,
     send,
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
     // Rooms and contacts look alike (<digits>@domain): the user's directory says which it is.
@@ -183,6 +189,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     caller: (fullJid) => gateway.caller(fullJid),
     send,
     sessionTimeoutMs,
+    maxStanzaBytes,
   });
   registerServiceDiscovery(router, {
     name: config.gateway.name,

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Secret } from "../secret.ts";
+
 /** Log levels an admin can pick; the same names as @logtape/logtape uses. */
 export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
@@ -19,9 +21,11 @@ export interface ComponentConfig {
   /** The component's domain, e.g. `facebook.example.org`. */
   jid: string;
   /** Shared secret; `MESSENGER_GATEWAY_SECRET` in the environment overrides the file. */
-  secret: string;
+  secret: Secret;
   server: string;
   port: number;
+  /** The largest stanza the gateway writes (KiB); servers close the stream over larger ones. */
+  maxStanzaSize: number;
 }
 
 /** Who may use the gateway and where it keeps its state. */
@@ -91,11 +95,21 @@ export interface MessagesConfig {
   sendMaxSize: number;
   /** Seconds one attachment download (from Messenger or from a user's link) may take. */
   downloadTimeout: number;
+  /**
+   * Origins (`http(s)://host:port`) on a private network the gateway may download files from
+   * anyway, e.g. the XMPP server's own upload service on the LAN. Nothing else private is fetched.
+   */
+  privateFileOrigins: string[];
 }
 
 /** Which Messenger network to use. */
 export interface MessengerConfig {
   backend: MessengerBackend;
+  /**
+   * The browser the real network's client claims to be (HTTP `User-Agent`, also on the MQTT
+   * websocket); absent: the adapter's current desktop Chrome.
+   */
+  userAgent?: string;
 }
 
 /** The simulated network, used when `messenger.backend` is `"simulated"`. */

@@ -9,6 +9,7 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
+import { Secret } from "../secret.ts";
 import type { LogLevel, MessengerBackend } from "./config.ts";
 import {
   choice,
@@ -18,7 +19,7 @@ import {
   type KeySpec,
   list,
   reject,
-  type Rejection,
+  Rejection,
   type SectionName,
   type SectionType,
   text,
@@ -69,9 +70,17 @@ function nonEmpty(s: string): string | Rejection {
   return t === "" ? reject() : t;
 }
 
-function secretValue(s: string): string | Rejection {
+function secretValue(s: string): Secret | Rejection {
   // Kept verbatim: whitespace may be part of a shared secret.
-  return s === "" ? reject() : s;
+  return s === "" ? reject() : new Secret(s);
+}
+
+function userAgent(s: string): string | Rejection {
+  const t = s.trim();
+  if (t === "") return reject();
+  // It goes into an HTTP header as it is.
+  if (!/^[\x20-\x7e]+$/.test(t)) return reject("only printable ASCII characters on one line");
+  return t.length > 512 ? reject("it is longer than 512 characters") : t;
 }
 
 function host(s: string): string | Rejection {
@@ -188,6 +197,40 @@ function loopbackAddress(s: string): { hostname: string; port: number } | Reject
   return { hostname, port: Number(portText) };
 }
 
+/** An `http(s)://host[:port]` origin, as `URL.origin` writes it (default ports dropped). */
+function origin(s: string): string | Rejection {
+  let url: URL;
+  try {
+    url = new URL(s.trim());
+  } catch {
+    return reject("it is not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return reject("http or https only");
+  if (url.username || url.password || url.search || url.hash || url.pathname !== "/") {
+    return reject("an origin has no path, query or credentials");
+  }
+  return url.origin;
+}
+
+/** The control API's address, which the gateway must never be allowed to fetch. */
+function controlAddress(
+  s: string,
+  ctx: KeyContext,
+): { hostname: string; port: number } | Rejection {
+  const address = loopbackAddress(s);
+  if (address instanceof Rejection) return address;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const listed = ctx.get("messages", "privateFileOrigins") ?? [];
+  if (
+    listed.some((o) =>
+      o === `http://${host}:${address.port}` || o === `https://${host}:${address.port}`
+    )
+  ) {
+    return reject("it is also in messages.private_file_origins: the gateway must never fetch it");
+  }
+  return address;
+}
+
 const simulatedBackend = (ctx: KeyContext) => ctx.get("messenger", "backend") === "simulated";
 
 /** The configuration schema: every table and key the gateway understands. */
@@ -218,6 +261,13 @@ export const SCHEMA: Schema = {
         default: 5347,
         min: 1,
         max: 65535,
+      }),
+      maxStanzaSize: integer({
+        doc: "The largest stanza, in KiB, the gateway sends; keep it below the XMPP server's " +
+          "limit for components (Prosody: 512 KiB).",
+        default: 256,
+        min: 16,
+        max: 16384,
       }),
     },
   },
@@ -367,6 +417,13 @@ export const SCHEMA: Schema = {
         min: 1,
         max: 3600,
       }),
+      privateFileOrigins: list({
+        doc: "Origins on a private network files may be downloaded from anyway, such as your " +
+          "XMPP server's own upload service on the LAN; any other private address is refused.",
+        default: [],
+        expect: 'a list of origins such as ["http://10.0.0.5:5280"]',
+        item: origin,
+      }),
     },
   },
   messenger: {
@@ -376,6 +433,12 @@ export const SCHEMA: Schema = {
         doc: '"facebook" for the real network, "simulated" for a local fake one.',
         default: "facebook",
         values: BACKENDS,
+      }),
+      userAgent: text({
+        doc: "The browser the Facebook client claims to be; absent: a current desktop Chrome.",
+        required: false,
+        expect: "a browser user agent (printable ASCII on one line, at most 512 characters)",
+        map: userAgent,
       }),
     },
   },
@@ -393,7 +456,7 @@ export const SCHEMA: Schema = {
         doc: 'Optional "host:port" for the control API; the host must be loopback.',
         required: false,
         expect: 'a loopback "host:port" such as "127.0.0.1:7777"',
-        map: loopbackAddress,
+        map: controlAddress,
       }),
     },
   },

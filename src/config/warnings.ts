@@ -17,7 +17,7 @@ const EXAMPLE_DOMAIN = /@(example\.(org|com|net)|[^@]*\.example)$/i;
 /** One sentence per placeholder found, each naming the key and the file (never the secret). */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
-  if (/change-?me/i.test(config.component.secret)) {
+  if (/change-?me/i.test(config.component.secret.reveal())) {
     warnings.push(
       `component.secret in ${config.file} is still the example's placeholder: set the secret ` +
         "agreed with your XMPP server (its component_secret), or MESSENGER_GATEWAY_SECRET",

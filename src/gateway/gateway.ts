@@ -6,8 +6,9 @@
  * @module
  */
 
-import { gatewayLog, registerSecret } from "../log.ts";
-import { type Credentials, secretsOf } from "../messenger/credentials.ts";
+import { gatewayLog } from "../log.ts";
+import type { Credentials } from "../messenger/credentials.ts";
+import { Secret } from "../secret.ts";
 import { isMessengerError } from "../messenger/errors.ts";
 import type { RemoteEvent } from "../messenger/events.ts";
 import type { LoginResult, MessengerNetwork, MessengerSession } from "../messenger/session.ts";
@@ -197,7 +198,6 @@ export class Gateway {
       });
       pending.abandon();
     }
-    for (const secret of secretsOf(credentials)) registerSecret(secret);
     // One registration per address at a time: each one is a Messenger login (and a Worker).
     const token: { abandon?: () => void } = {};
     this.#registering.set(bare, token);
@@ -275,7 +275,7 @@ export class Gateway {
     const record: UserRecord = {
       jid,
       registeredAt: existing?.registeredAt ?? Date.now(),
-      messengerSession: JSON.stringify(cookies),
+      messengerSession: new Secret(JSON.stringify(cookies)),
       preferences: existing?.preferences ?? {},
       ...(options.savePassword && credentials.kind === "password"
         ? { savedLogin: { email: credentials.email, password: credentials.password } }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Secret } from "../secret.ts";
 import { updateUser, type UserRecord } from "../store/user_records.ts";
 
 /** A user's preferences, typed. */
@@ -54,7 +55,7 @@ export const PREFERENCES: readonly PreferenceDefinition[] = [
 /** An email and password to keep (only when the user opted in with `save_password`). */
 export interface SavedLogin {
   email: string;
-  password: string;
+  password: Secret;
 }
 
 /** The preferences stored in a record, with defaults for anything unset or of the wrong type. */

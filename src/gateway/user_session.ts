@@ -32,6 +32,7 @@ import {
   removedContacts,
   unmarkContactRemoved,
 } from "../store/removed_contacts.ts";
+import { Secret } from "../secret.ts";
 import { getUser, updateUser } from "../store/user_records.ts";
 import { type ContactPresenceMode, ContactPresences } from "./contact_presence.ts";
 import { isMessengerError } from "../messenger/errors.ts";
@@ -285,7 +286,7 @@ export class UserSession {
     clearTimeout(this.#retryTimer);
     const generation = this.#generation;
     const record = await getUser(this.#ctx.kv, this.jid);
-    const cookies = parseStoredCookies(record?.messengerSession);
+    const cookies = parseStoredCookies(record?.messengerSession?.reveal());
     if (!cookies) {
       await this.#setState({ status: "needs_reauth", reason: "no saved Messenger session" });
       return;
@@ -423,7 +424,7 @@ export class UserSession {
       // Atomic: a preference saved at the same moment must not be overwritten.
       await updateUser(this.#ctx.kv, this.jid, (record) => ({
         ...record,
-        messengerSession: JSON.stringify(cookies),
+        messengerSession: new Secret(JSON.stringify(cookies)),
       }));
     } catch (error) {
       gatewayLog.debug("Could not save cookies of {jid}: {reason}", {

@@ -11,8 +11,10 @@
 export type ConnectionReason =
   /** Credentials were refused. */
   | "auth_failed"
-  /** Facebook put the account behind a checkpoint. */
+  /** Facebook put the account behind a checkpoint (the state's `url` names it when known). */
   | "checkpoint"
+  /** Facebook suspended or disabled the account (a checkpoint no login gets past). */
+  | "account_suspended"
   /** The saved session expired and one re-login from cookies did not help. */
   | "session_expired"
   /** The network or Facebook's edge went away. */
@@ -35,8 +37,11 @@ export type ConnectionState =
     message: string;
     retryInMs?: number;
   }
-  /** Down until the user re-authenticates; the adapter will not retry. */
-  | { status: "bad_credentials"; reason: ConnectionReason; message: string }
+  /**
+   * Down until the user re-authenticates; the adapter will not retry. For a checkpoint, `url` is
+   * the page the user must open in a browser first (when Facebook named it).
+   */
+  | { status: "bad_credentials"; reason: ConnectionReason; message: string; url?: string }
   /** Ended on purpose. */
   | { status: "logged_out"; reason: ConnectionReason; message: string };
 

@@ -41,7 +41,9 @@ export async function createNetwork(config: Config): Promise<MessengerNetwork> {
       }]);
     }
   }
-  return new FcaNetwork();
+  return new FcaNetwork(
+    config.messenger.userAgent === undefined ? {} : { userAgent: config.messenger.userAgent },
+  );
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Secret } from "../secret.ts";
 import { MessengerError } from "./errors.ts";
 
 /** One session cookie, in the shape fca-unofficial's appState uses. */
@@ -24,7 +25,7 @@ export interface Cookie {
 /** How to log in. */
 export type Credentials =
   | { kind: "cookies"; cookies: Cookie[] }
-  | { kind: "password"; email: string; password: string };
+  | { kind: "password"; email: string; password: Secret };
 
 const REQUIRED_COOKIES = ["c_user", "xs"];
 
@@ -34,13 +35,6 @@ const REQUIRED_COOKIES = ["c_user", "xs"];
  */
 export function secretCookieValues(cookies: readonly { key: string; value: string }[]): string[] {
   return cookies.filter((cookie) => cookie.key !== "c_user").map((cookie) => cookie.value);
-}
-
-/** The parts of `credentials` that must never be logged. */
-export function secretsOf(credentials: Credentials): string[] {
-  return credentials.kind === "password"
-    ? [credentials.password]
-    : secretCookieValues(credentials.cookies);
 }
 
 /**

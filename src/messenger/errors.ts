@@ -13,7 +13,10 @@ export type MessengerErrorCode =
   | "auth_failed"
   /** The two-factor code was wrong. */
   | "two_factor_failed"
-  /** Facebook wants the user to confirm something in a browser (a checkpoint). */
+  /**
+   * Facebook wants the user to confirm something in a browser (a checkpoint); `detail.url` names
+   * the page when known, `detail.suspended` marks a suspended or disabled account.
+   */
   | "checkpoint"
   /** The session is no longer logged in; re-authentication is needed. */
   | "not_logged_in"
@@ -34,15 +37,32 @@ export type MessengerErrorCode =
   /** Anything else; details are only logged. */
   | "internal";
 
+/** What the gateway may show the user about a failure, beyond its code. */
+export interface MessengerErrorDetail {
+  /**
+   * For `checkpoint`: the page the user must open in a browser to get the account back. Meant for
+   * the user (it is their own account's page), so it is kept out of `message` and logs.
+   */
+  url?: string;
+  /**
+   * For `checkpoint`: Facebook said the account is suspended or disabled, which no login gets
+   * past (set only when Facebook's answer says so; a plain checkpoint leaves it unset).
+   */
+  suspended?: boolean;
+}
+
 /** A failed Messenger operation. `message` is safe to log but not meant for end users. */
 export class MessengerError extends Error {
   override name = "MessengerError";
+  /** What the user may be shown beyond the code (empty for most failures). */
+  readonly detail: MessengerErrorDetail;
   constructor(
     readonly code: MessengerErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: MessengerErrorDetail },
   ) {
     super(message, options);
+    this.detail = options?.detail ?? {};
   }
 }
 

@@ -58,9 +58,24 @@ export interface ThreadInfo {
   imageUrl?: string;
   /** Time of the last message (ms since the epoch). */
   lastActivity?: number;
+  /**
+   * What the thread list says of the newest message, so a watchdog can tell whether it was
+   * delivered (a message Messenger has and the listener never brought means a silently dead
+   * listener); fetch it with `getHistory` for its id. Absent when the list says nothing.
+   */
+  lastMessage?: LastMessageSummary;
   unreadCount?: number;
   /** A pending message request rather than an accepted conversation. */
   isMessageRequest?: boolean;
+}
+
+/** A thread list's summary of a thread's newest message (no id: lists do not carry one). */
+export interface LastMessageSummary {
+  /** ms since the epoch. */
+  timestamp: number;
+  sender?: UserId;
+  /** Messenger's preview text ("sent a photo." for a photo alone), when given. */
+  snippet?: string;
 }
 
 /** A message read back from history. */
@@ -133,6 +148,14 @@ export interface MessengerSession {
   renameGroup?(thread: ThreadId, name: string): Promise<void>;
   /** Accepts or declines message requests. */
   handleMessageRequest?(threads: ThreadId[], accept: boolean): Promise<void>;
+  /**
+   * Drops the event connection and opens a fresh one, with the same login: for a listener that
+   * looks connected but brings nothing (keepalives answered, messages missing). Resolves once the
+   * new connection is up, or once it is reconnecting in the background; rejects when the session
+   * has ended (`not_logged_in`, `disconnected`). Events missed meanwhile are not replayed: read
+   * them back with `getHistory`.
+   */
+  restartListener?(): Promise<void>;
 }
 
 /** Names of the optional capabilities of a session. */
@@ -157,6 +180,7 @@ export const ALL_CAPABILITIES = [
   "removeFromGroup",
   "renameGroup",
   "handleMessageRequest",
+  "restartListener",
 ] as const satisfies readonly Capability[];
 
 // Fails to compile when a capability is added to MessengerSession but not to the list above.
@@ -218,4 +242,11 @@ export interface MessengerNetwork {
   login(credentials: Credentials, options?: LoginOptions): Promise<LoginResult>;
   /** Frees what the network holds (servers, Workers). */
   close(): Promise<void>;
+  /**
+   * The origin (`http://host:port`) of the network's own file server when it runs on a private
+   * address, as the simulated network's does on loopback: URLs in this network's events at
+   * exactly this origin may be downloaded although private — never links users send. Absent
+   * (or undefined before the server starts) otherwise.
+   */
+  readonly privateMediaOrigin?: string | undefined;
 }

@@ -1,10 +1,10 @@
 /**
  * Downloads a file from a URL someone else chose (Messenger's CDN, a user's upload server) within
  * bounds: http(s) only, one timeout for the whole download, a size cap enforced while reading
- * (Content-Length is only used to refuse early, never trusted), at most a few redirects, and —
- * unless the admin runs against a local network — no loopback, private or link-local
- * destination, checked for every redirect hop (a URL must not reach what only the gateway host
- * should: SSRF).
+ * (Content-Length is only used to refuse early, never trusted), at most a few redirects, and no
+ * loopback, private or link-local destination, checked for every redirect hop (a URL must not
+ * reach what only the gateway host should: SSRF). The only private destinations ever fetched are
+ * the exact origins the caller allows (see private_origins.ts), hop by hop.
  *
  * The check and the connection use the same addresses: a plain-http request goes to the address
  * that was checked (with the original `Host` header), so a name that resolves to a public address
@@ -26,8 +26,11 @@ export interface DownloadLimits {
   timeoutMs: number;
   /** Largest accepted body (bytes). */
   maxBytes: number;
-  /** Allow loopback and private addresses (the simulated network serves files on loopback). */
-  allowPrivateHosts: boolean;
+  /**
+   * Whether a private origin (`http://host:port`, as `URL.origin` writes it) may be fetched
+   * anyway — compared exactly, at every hop. Default: none is.
+   */
+  privateOriginAllowed?: (origin: string) => boolean;
   /** Redirects followed at most; default 3. */
   maxRedirects?: number;
   /** Resolves a host name to its addresses; default Deno.resolveDns (A and AAAA). */
@@ -154,7 +157,7 @@ async function download(
   const maxRedirects = limits.maxRedirects ?? 3;
   for (let hop = 0;; hop++) {
     const target = parseUrl(url);
-    const connect = limits.allowPrivateHosts
+    const connect = limits.privateOriginAllowed?.(target.origin)
       ? { url: target }
       : pinnedTarget(target, await checkedAddress(target.hostname, limits));
     const response = await fetch(

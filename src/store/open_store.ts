@@ -5,11 +5,16 @@
  * files are made 0600, because they hold Messenger session cookies. An `http(s)://` URL opens a
  * remote KV Connect database (set DENO_KV_ACCESS_TOKEN), the path to several gateway hosts.
  *
+ * When the admin gives a store key (store_key.ts), the secrets in the store are encrypted with it
+ * (secrets_at_rest.ts); a missing or wrong key for an encrypted store is a {@link StoreOpenError}.
+ *
  * @module
  */
 
 import { dirname } from "node:path";
 import { storeLog } from "../log.ts";
+import { eraseFreedSpace, prepareSecretsAtRest } from "./secrets_at_rest.ts";
+import { loadStoreKey, type StoreKey } from "./store_key.ts";
 
 /** The store could not be opened; the message names the location and the reason. */
 export class StoreOpenError extends Error {
@@ -21,8 +26,43 @@ export function isRemoteLocation(data: string): boolean {
   return /^https?:\/\//i.test(data);
 }
 
-/** Opens (creating if needed) the KV database at `data`. */
-export async function openKv(data: string): Promise<Deno.Kv> {
+/** Where {@link openKv} reads the environment (the store key); tests pass their own. */
+export interface OpenKvOptions {
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * Opens (creating if needed) the KV database at `data`, with the store key from the environment
+ * when there is one. Throws {@link StoreOpenError}.
+ */
+export async function openKv(data: string, options: OpenKvOptions = {}): Promise<Deno.Kv> {
+  let key: StoreKey | undefined;
+  try {
+    key = await loadStoreKey(options.env);
+  } catch (error) {
+    throw new StoreOpenError(reason(error));
+  }
+  const where = isRemoteLocation(data) ? redactUrl(data) : data;
+  let kv = await openDatabase(data);
+  try {
+    const sealed = await prepareSecretsAtRest(kv, where, key);
+    if (sealed > 0 && !isRemoteLocation(data) && data !== ":memory:") {
+      // The clear values just replaced linger in the file's free space: rebuild the file.
+      kv.close();
+      eraseFreedSpace(data);
+      kv = await openDatabase(data);
+      await prepareSecretsAtRest(kv, where, key);
+    }
+  } catch (error) {
+    try {
+      kv.close();
+    } catch { /* closed already */ }
+    throw new StoreOpenError(reason(error));
+  }
+  return kv;
+}
+
+async function openDatabase(data: string): Promise<Deno.Kv> {
   if (isRemoteLocation(data)) {
     if (!Deno.env.get("DENO_KV_ACCESS_TOKEN")) {
       throw new StoreOpenError(

@@ -41,8 +41,8 @@ export interface AttachmentRehostOptions {
   maxBytes: number;
   /** Bound on the download, and separately on the upload (ms). */
   timeoutMs: number;
-  /** Allow downloads from loopback and private addresses (the simulated network's files). */
-  allowPrivateHosts: boolean;
+  /** Whether a private origin may be fetched anyway (the simulated network's file server). */
+  privateOriginAllowed?: (origin: string) => boolean;
   /** Downloads a file; default {@link boundedDownload}. */
   download?: (url: string, limits: DownloadLimits) => Promise<DownloadedFile>;
 }
@@ -94,11 +94,15 @@ export class AttachmentRehost {
   }
 
   async #rehost(attachment: Attachment, url: string): Promise<Attachment> {
-    const { service, call, maxBytes, timeoutMs, allowPrivateHosts } = this.#options;
+    const { service, call, maxBytes, timeoutMs, privateOriginAllowed } = this.#options;
     const download = this.#options.download ?? boundedDownload;
     let file: DownloadedFile;
     try {
-      file = await download(url, { maxBytes, timeoutMs, allowPrivateHosts });
+      file = await download(url, {
+        maxBytes,
+        timeoutMs,
+        ...(privateOriginAllowed ? { privateOriginAllowed } : {}),
+      });
     } catch (error) {
       if (error instanceof DownloadError) throw new Error(`Download: ${error.message}`);
       throw error;

@@ -27,6 +27,7 @@ import { type CommandFailure, describeCommandFailure } from "./command_failure.t
 import { ExpiringSessions, type SessionEnd } from "./expiring_sessions.ts";
 import { checkFieldValue, FieldValueError, isAnswered } from "./field_values.ts";
 import type { Router } from "./router.ts";
+import { DEFAULT_MAX_STANZA_BYTES, splitText, textLimitFor } from "./stanza_size.ts";
 import { renderTextTable } from "./text_table.ts";
 import { type Element, xml } from "./xml.ts";
 
@@ -42,6 +43,8 @@ export interface ChatCommandsOptions {
   send: (stanza: Element) => Promise<unknown> | unknown;
   /** Inactivity after which a dialogue expires (ms); default 10 minutes. */
   sessionTimeoutMs?: number;
+  /** The stanza size cap (bytes): a longer reply is sent as several messages. */
+  maxStanzaBytes?: number;
 }
 
 /** The running chat interface. */
@@ -95,14 +98,18 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
   });
   const queues = new Map<string, Promise<void>>();
 
+  const maxReplyLength = textLimitFor(options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES);
+
   async function reply(to: string, text: string): Promise<void> {
-    await options.send(
-      xml(
-        "message",
-        { type: "chat", from: options.domain, to, id: crypto.randomUUID() },
-        xml("body", {}, text),
-      ),
-    );
+    for (const piece of splitText(text, maxReplyLength)) {
+      await options.send(
+        xml(
+          "message",
+          { type: "chat", from: options.domain, to, id: crypto.randomUUID() },
+          xml("body", {}, piece),
+        ),
+      );
+    }
   }
 
   function wordOf(command: Command): string {

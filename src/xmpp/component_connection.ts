@@ -4,8 +4,10 @@
  * What the library does not do and admins need: reconnect with growing delays (instead of every
  * second), and give up with a clear explanation when the server says the secret is wrong
  * (`not-authorized`) or another instance already holds the domain (`conflict`) — the library
- * would retry those forever. Incoming stanzas are handed to one callback; nothing here knows what
- * they mean.
+ * would retry those forever; acknowledgements, so that what was written just before a drop is
+ * written again after the reconnection (stream_acknowledgements.ts); and a cap on the size of
+ * what is written, since a server closes the whole stream on a stanza above its own limit.
+ * Incoming stanzas are handed to one callback; nothing here knows what they mean.
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { Component } from "@xmpp/component-core";
 import createReconnect from "@xmpp/reconnect";
 import { createHash } from "node:crypto";
 import { xmppLog } from "../log.ts";
+import { DEFAULT_MAX_STANZA_BYTES, fitsIn, utf8Length } from "./stanza_size.ts";
+import { type AcknowledgementSettings, StreamAcknowledgements } from "./stream_acknowledgements.ts";
 import { type Element, xml } from "./xml.ts";
 
 /** Why the connection gave up for good; the message is one line for the admin. */
@@ -38,6 +42,13 @@ export interface ComponentConnectionOptions {
    * default 10 min): the server may still hold the previous connection after a network blip.
    */
   conflictRetryMs?: number;
+  /**
+   * The largest stanza written (bytes; default {@link DEFAULT_MAX_STANZA_BYTES}): anything larger
+   * is refused and logged, never sent, because the server would close the stream over it.
+   */
+  maxStanzaBytes?: number;
+  /** Tuning of the acknowledgements (tests make them fast). */
+  acknowledgements?: AcknowledgementSettings;
 }
 
 interface UntypedEntity {
@@ -48,6 +59,7 @@ interface UntypedEntity {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: Element): Promise<void>;
+  write(text: string): Promise<void>;
   sendReceive(element: Element): Promise<Element>;
   authenticate(id: string, password: string): Promise<void>;
   _jid(domain: string): void;
@@ -74,7 +86,8 @@ const FATAL_CONDITIONS: Record<string, string> = {
 export class ComponentConnection {
   #entity: UntypedEntity;
   #reconnect: UntypedReconnect;
-  #options: Required<ComponentConnectionOptions>;
+  #options: Required<Omit<ComponentConnectionOptions, "acknowledgements">>;
+  #acks: StreamAcknowledgements;
   #attempt = 0;
   #stopping = false;
   #wasOnline = false;
@@ -95,6 +108,7 @@ export class ComponentConnection {
       initialDelayMs: 1000,
       maxDelayMs: 60_000,
       conflictRetryMs: 10 * 60_000,
+      maxStanzaBytes: DEFAULT_MAX_STANZA_BYTES,
       ...options,
     };
     this.failed = new Promise((resolve) => (this.#fatal = resolve));
@@ -103,8 +117,14 @@ export class ComponentConnection {
       domain: options.domain,
     }) as unknown as UntypedEntity;
     this.#entity = entity;
+    this.#acks = new StreamAcknowledgements({
+      ...options.acknowledgements,
+      domain: options.domain,
+      write: (text) => entity.write(text),
+    });
     // Registered before the reconnect module's own listener, so the delay it reads is fresh.
     entity.on("disconnect", () => {
+      this.#acks.streamDown();
       if (this.#stopping) return;
       this.#attempt++;
       const base = Math.min(
@@ -142,10 +162,14 @@ export class ComponentConnection {
         server: options.server,
         port: options.port,
       });
+      // First of all, what the server had not confirmed before the drop: ahead of anything new.
+      this.#acks.streamUp();
       for (const listener of this.#onlineListeners) listener();
       for (const wake of [...this.#onlineWaiters]) wake(true);
     });
-    entity.on("stanza", (stanza) => this.#stanzaListener?.(stanza as Element));
+    entity.on("stanza", (stanza) => {
+      if (!this.#acks.handle(stanza as Element)) this.#stanzaListener?.(stanza as Element);
+    });
   }
 
   /** Calls `listener` for every incoming stanza (message, presence, iq). One listener. */
@@ -178,6 +202,11 @@ export class ComponentConnection {
     });
   }
 
+  /** Stanzas written and not yet confirmed by the server (they would be sent again on a drop). */
+  get unconfirmed(): number {
+    return this.#acks.unconfirmed;
+  }
+
   /** True while the stream is authenticated and usable. */
   get online(): boolean {
     return this.#entity.status === "online";
@@ -190,7 +219,11 @@ export class ComponentConnection {
     });
   }
 
-  /** Sends a stanza; false (and a log line) when the connection is down. Never throws. */
+  /**
+   * Sends a stanza; false (and a log line) when the connection is down, or when the stanza is
+   * larger than `maxStanzaBytes` (an error line: it is never sent). Never throws. Once written,
+   * a stanza is written again after a reconnection unless the server confirmed it first.
+   */
   async send(stanza: Element): Promise<boolean> {
     if (!this.online) {
       xmppLog.debug("Not sending {name} to {to}: offline", {
@@ -199,10 +232,28 @@ export class ComponentConnection {
       });
       return false;
     }
+    const text = stanza.toString();
+    const max = this.#options.maxStanzaBytes;
+    if (!fitsIn(text, max)) {
+      xmppLog.error(
+        "Refused to send a {name} of {size} bytes to {to} (id {id}): larger than " +
+          "component.max_stanza_size ({max} bytes), the XMPP server would close the connection",
+        {
+          name: stanza.name,
+          size: utf8Length(text),
+          to: stanza.attrs.to ?? "",
+          id: stanza.attrs.id ?? "",
+          max,
+        },
+      );
+      return false;
+    }
+    const handle = this.#acks.written(text);
     try {
-      await this.#entity.send(stanza);
+      await this.#entity.write(text);
       return true;
     } catch (error) {
+      this.#acks.writeFailed(handle);
       xmppLog.warn("Could not send {name} to {to}: {error}", {
         name: stanza.name,
         to: stanza.attrs.to,
@@ -215,6 +266,7 @@ export class ComponentConnection {
   /** Closes the stream cleanly and stops reconnecting. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#acks.close();
     for (const wake of [...this.#onlineWaiters]) wake(false);
     this.#reconnect.stop();
     try {
@@ -269,6 +321,7 @@ export class ComponentConnection {
   #giveUp(condition: string): void {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#acks.close();
     this.#reconnect.stop();
     const error = new FatalConnectionError(
       condition,

@@ -14,7 +14,6 @@ import { xmppLog } from "../log.ts";
 import type { UserId } from "../messenger/ids.ts";
 import { attachmentLink } from "./attachment_presentation.ts";
 import {
-  buildChatMessage,
   buildChatState,
   buildContactMessages,
   buildDisplayedMarker,
@@ -24,6 +23,7 @@ import {
   buildRetraction,
 } from "./message_build.ts";
 import { buildPrivilegedCarbon } from "./privileged_carbon.ts";
+import { DEFAULT_MAX_STANZA_BYTES, textLimitFor } from "./stanza_size.ts";
 import type { Privileges } from "./privileges.ts";
 import type { Element } from "./xml.ts";
 
@@ -36,6 +36,8 @@ export interface ContactMessagesOptions {
   delayThresholdMs?: number;
   /** Resolves true once the component is online, false after `timeoutMs` (default: always true). */
   whenOnline?: (timeoutMs: number) => Promise<boolean>;
+  /** The stanza size cap (bytes): longer texts are split to stay under it. Default: the default cap. */
+  maxStanzaBytes?: number;
 }
 
 /** What the user did in another Messenger client, reflected as their own (carbons). */
@@ -56,9 +58,12 @@ const PART_WAIT_MS = 60_000;
 export class ContactMessages {
   #options: ContactMessagesOptions;
   #warnedNoCarbons = new Set<string>();
+  /** Texts longer than this are sent as several messages. */
+  #maxTextLength: number;
 
   constructor(options: ContactMessagesOptions) {
     this.#options = options;
+    this.#maxTextLength = textLimitFor(options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES);
   }
 
   #jid(contact: UserId): string {
@@ -75,6 +80,7 @@ export class ContactMessages {
       text: message.text,
       attachments: message.attachments.map(attachmentLink),
       timestamp: message.timestamp,
+      maxTextLength: this.#maxTextLength,
       ...(message.reply
         ? {
           reply: {
@@ -191,21 +197,16 @@ export class ContactMessages {
     let inner: Element[];
     switch (activity.kind) {
       case "message":
-        inner = activity.attachments.length === 0
-          ? [buildChatMessage({
-            ...route,
-            id: activity.id,
-            body: activity.text,
-            timestamp: activity.timestamp,
-            markable: false,
-          })]
-          : buildContactMessages({
-            ...route,
-            id: activity.id,
-            text: activity.text,
-            attachments: activity.attachments.map(attachmentLink),
-            timestamp: activity.timestamp,
-          });
+        // The user's own message: nobody is asked for read markers on it.
+        inner = buildContactMessages({
+          ...route,
+          id: activity.id,
+          text: activity.text,
+          attachments: activity.attachments.map(attachmentLink),
+          timestamp: activity.timestamp,
+          markable: false,
+          maxTextLength: this.#maxTextLength,
+        });
         break;
       case "reaction":
         inner = [buildReaction({ ...route, target: activity.target, emojis: activity.emojis })];

@@ -14,8 +14,8 @@ export interface ImageFetchOptions {
   timeoutMs: number;
   /** Largest accepted image (bytes). */
   maxBytes: number;
-  /** Allow loopback and private addresses (the simulated network serves files on loopback). */
-  allowPrivateHosts: boolean;
+  /** Whether a private origin may be fetched anyway (exact origins; see boundedDownload). */
+  privateOriginAllowed?: (origin: string) => boolean;
   /** Redirects followed at most; default 3. */
   maxRedirects?: number;
   /** Resolves a host name to its addresses; default Deno.resolveDns (A and AAAA). */

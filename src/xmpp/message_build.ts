@@ -11,7 +11,8 @@
  * fallback quote, and the mentions), then one message per attachment (body = URL, XEP-0066 OOB,
  * and its file name, type, size and dimensions as XEP-0447 metadata where known). Attachments
  * that are not files (a location, a link share) get a readable body of their own instead.
- * The first stanza has the message's id; the others {@link attachmentPartId}.
+ * The first stanza has the message's id; the others {@link attachmentPartId}. A text too long
+ * for one stanza under the size cap (stanza_size.ts) is sent as several messages the same way.
  *
  * @module
  */
@@ -39,6 +40,7 @@ import {
 } from "./namespaces.ts";
 import { replyFallbackQuote } from "./reply_fallback.ts";
 import type { StanzaError } from "./stanza_error.ts";
+import { DEFAULT_MAX_STANZA_BYTES, splitText, textLimitFor, truncateText } from "./stanza_size.ts";
 import { type Element, xml } from "./xml.ts";
 
 /** Messages older than this get a XEP-0203 delay stamp by default (slidge's default, 5 min). */
@@ -122,7 +124,17 @@ export interface ContactMessageSpec extends Route {
   timestamp?: number;
   reply?: ReplyReference;
   mentions?: readonly BodyMention[];
+  /** Ask for read markers (XEP-0333); default true. */
+  markable?: boolean;
+  /**
+   * Texts longer than this (UTF-16 code units) are split into several messages; default: what
+   * fits under the default stanza size cap.
+   */
+  maxTextLength?: number;
 }
+
+/** The longest quoted text in a reply's fallback quote (UTF-16 code units); longer is cut. */
+export const QUOTE_MAX = 1000;
 
 /** The id of the `index`-th (from 1) extra stanza of a message split for its attachments. */
 export function attachmentPartId(messageId: string, index: number): string {
@@ -138,17 +150,23 @@ export function buildContactMessages(spec: ContactMessageSpec, delay?: DelayPoli
   const attachments = spec.attachments ?? [];
   const hasText = spec.text.trim() !== "" || attachments.length === 0;
   const stanzas: Element[] = [];
-  if (hasText) {
+  const pieces = hasText
+    ? splitText(spec.text, spec.maxTextLength ?? textLimitFor(DEFAULT_MAX_STANZA_BYTES))
+    : [];
+  let offset = 0;
+  pieces.forEach((piece, index) => {
     stanzas.push(buildChatMessage({
       from: spec.from,
       to: spec.to,
-      id: spec.id,
-      body: spec.text,
+      id: index === 0 ? spec.id : attachmentPartId(spec.id, stanzas.length),
+      body: piece,
       timestamp: spec.timestamp,
-      reply: spec.reply,
-      mentions: spec.mentions,
+      reply: index === 0 ? spec.reply : undefined,
+      mentions: mentionsWithin(spec.mentions ?? [], offset, piece.length),
+      markable: spec.markable,
     }, delay));
-  }
+    offset += piece.length;
+  });
   attachments.forEach((attachment, index) => {
     const first = !hasText && index === 0;
     stanzas.push(buildChatMessage({
@@ -160,6 +178,7 @@ export function buildContactMessages(spec: ContactMessageSpec, delay?: DelayPoli
       // The body must stay the bare URL for inline display: the reply goes without its quote.
       reply: first && spec.reply ? { id: spec.reply.id, to: spec.reply.to } : undefined,
       attachment,
+      markable: spec.markable,
     }, delay));
   });
   return stanzas;
@@ -171,7 +190,7 @@ export function buildContactMessages(spec: ContactMessageSpec, delay?: DelayPoli
  */
 export function buildChatMessage(spec: ChatMessageSpec, delay?: DelayPolicy): Element {
   const quote = spec.reply?.quote
-    ? replyFallbackQuote(spec.reply.quote.author, spec.reply.quote.text)
+    ? replyFallbackQuote(spec.reply.quote.author, truncateText(spec.reply.quote.text, QUOTE_MAX))
     : "";
   const body = quote + spec.body;
   const quoteLength = codePointLength(quote);
@@ -307,6 +326,19 @@ function fileSharing(url: string, file: FileMetadata): Element {
     ),
     xml("sources", {}, xml("url-data", { xmlns: NS_URL_DATA, target: url })),
   );
+}
+
+/** The mentions inside `[start, start + length)` of a text, with offsets relative to `start`. */
+function mentionsWithin(
+  mentions: readonly BodyMention[],
+  start: number,
+  length: number,
+): BodyMention[] {
+  return mentions
+    .filter((mention) =>
+      mention.offset >= start && mention.offset + mention.length <= start + length
+    )
+    .map((mention) => ({ ...mention, offset: mention.offset - start }));
 }
 
 /** XEP-0372 references for the mentions; offsets shifted past the fallback quote. */

@@ -13,6 +13,7 @@
 import { xmppLog } from "../log.ts";
 import { type Jid, parseJid } from "./jid.ts";
 import { errorReply, StanzaError } from "./stanza_error.ts";
+import { fitsIn, utf8Length } from "./stanza_size.ts";
 import { type Element, xml } from "./xml.ts";
 
 /**
@@ -60,6 +61,11 @@ export interface RouterOptions {
   classify?: (from: Jid, to: Jid) => Promise<"contact" | "room"> | "contact" | "room";
   /** Timeout of outgoing iqs (ms). */
   iqTimeoutMs?: number;
+  /**
+   * The largest stanza the connection writes (bytes): a larger answer is replaced by a
+   * `resource-constraint` error, so the iq still gets its one reply. Default: no check.
+   */
+  maxStanzaBytes?: number;
 }
 
 interface IqRoute {
@@ -239,14 +245,36 @@ export class Router {
       await this.#reply(stanza, asStanzaError(stanza, error));
       return;
     }
-    await this.#options.send(
-      xml("iq", {
-        type: "result",
-        from: stanza.attrs.to,
-        to: stanza.attrs.from,
-        id: stanza.attrs.id,
-      }, result ?? null),
-    );
+    const reply = xml("iq", {
+      type: "result",
+      from: stanza.attrs.to,
+      to: stanza.attrs.from,
+      id: stanza.attrs.id,
+    }, result ?? null);
+    const max = this.#options.maxStanzaBytes;
+    if (max !== undefined && result) {
+      const text = reply.toString();
+      if (!fitsIn(text, max)) {
+        const size = utf8Length(text);
+        xmppLog.warn("The answer to {ns} from {from} is too large to send ({size} bytes)", {
+          ns: payload.attrs.xmlns ?? "",
+          from: stanza.attrs.from ?? "",
+          size,
+        });
+        await this.#reply(
+          stanza,
+          new StanzaError(
+            "resource-constraint",
+            `The answer is too large for the XMPP server (${kib(size)} KiB, at most ${
+              kib(max)
+            } KiB)`,
+            "cancel",
+          ),
+        );
+        return;
+      }
+    }
+    await this.#options.send(reply);
   }
 
   async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
@@ -327,6 +355,10 @@ export class Router {
       pending.reject(new Error("The gateway is stopping"));
     }
   }
+}
+
+function kib(bytes: number): number {
+  return Math.ceil(bytes / 1024);
 }
 
 function registrationRequired(): StanzaError {

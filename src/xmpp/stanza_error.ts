@@ -8,7 +8,8 @@
  */
 
 import { NS_STANZAS } from "./namespaces.ts";
-import { cloneElement, type Element, xml } from "./xml.ts";
+import { truncateText } from "./stanza_size.ts";
+import { type Attrs, type Element, xml } from "./xml.ts";
 
 /** RFC 6120 §8.3.3 defined conditions the gateway uses. */
 export type StanzaErrorCondition =
@@ -79,14 +80,19 @@ export class StanzaError extends Error {
   }
 }
 
+/** The most of a bounced message's body an error reply echoes (UTF-16 code units). */
+export const ECHOED_BODY_MAX = 1024;
+/** Attributes of an iq payload longer than this are not echoed. */
+const ECHOED_ATTRIBUTE_MAX = 256;
+
 /**
- * Builds the error reply to a stanza: same name, swapped addresses, same id, the error appended,
- * and as much of the original as is safe to send back (RFC 6120 §8.3.1 allows it; clients match
- * on it). Nothing submitted is ever echoed, because it may be a secret:
- * - an iq's payload element comes back empty (its name and namespace say what failed; its
- *   content may be a registration form with a password or cookies);
- * - a message's body comes back only when it was for a contact (a chat text the client shows as
- *   failed); to the gateway itself, a message may be an answer in a chat dialogue, a password.
+ * Builds the error reply to a stanza: same name, swapped addresses, same id, and a small part of
+ * the original (RFC 6120 §8.3.1 allows it; clients match on the id): an iq's payload element
+ * without its children, and a message's body cut to {@link ECHOED_BODY_MAX}, only when the message
+ * was for a contact (a chat text the client shows as failed). Never more: a user can make the
+ * payload as large as their server lets through (escaping makes it larger still on the way back),
+ * and it may hold a secret: a registration form with a password or cookies, or, in a message to
+ * the gateway itself, an answer in a chat dialogue such as a password.
  */
 export function errorReply(stanza: Element, error: StanzaError): Element {
   const reply = xml(stanza.name, {
@@ -97,10 +103,10 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   });
   if (stanza.name === "iq") {
     const [payload] = stanza.getChildElements();
-    if (payload) reply.append(xml(payload.name, { ...payload.attrs }));
+    if (payload) reply.append(emptyCopy(payload));
   } else if (stanza.name === "message" && (stanza.attrs.to ?? "").includes("@")) {
-    const body = stanza.getChild("body");
-    if (body) reply.append(cloneElement(body));
+    const body = stanza.getChildText("body");
+    if (body !== null) reply.append(xml("body", {}, truncateText(body, ECHOED_BODY_MAX)));
   }
   reply.append(error.toElement());
   return reply;
@@ -112,4 +118,15 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
  */
 export function quoted(text: string, max = 60): string {
   return `'${text.length > max ? `${text.slice(0, max)}…` : text}'`;
+}
+
+/** The element with its name, namespace and short attributes, without children. */
+function emptyCopy(element: Element): Element {
+  const attrs: Attrs = {};
+  for (const [name, value] of Object.entries(element.attrs)) {
+    if (value !== undefined && (name === "xmlns" || value.length <= ECHOED_ATTRIBUTE_MAX)) {
+      attrs[name] = value;
+    }
+  }
+  return xml(element.name, attrs);
 }

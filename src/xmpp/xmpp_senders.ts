@@ -76,6 +76,8 @@ export interface XmppSendersOptions {
   caps?: { gateway(): Element; contact(): Element };
   /** Which resources are in which rooms (shared with the room handlers). */
   occupancy?: RoomOccupancy;
+  /** The stanza size cap (bytes): longer texts are split to stay under it. */
+  maxStanzaBytes?: number;
 }
 
 interface LastPresences {
@@ -104,6 +106,7 @@ export class XmppSenders implements XmppPort {
       send: options.send,
       privileges: options.privileges,
       ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
+      ...(options.maxStanzaBytes ? { maxStanzaBytes: options.maxStanzaBytes } : {}),
     });
     options.avatars?.onChange((owner, hint) => {
       void this.#avatarChanged(owner as UserId, hint);

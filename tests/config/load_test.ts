@@ -36,11 +36,14 @@ function fail(text: string, env: Record<string, string | undefined> = {}): Confi
 Deno.test("a minimal file gets every default", () => {
   const config = parse(MINIMAL);
   assert.equal(config.file, FILE);
-  assert.deepEqual(config.component, {
+  assert.equal(config.component.secret.reveal(), "s3cret-value");
+  assert.equal(String(config.component.secret), "***", "the secret never prints");
+  assert.deepEqual({ ...config.component, secret: undefined }, {
     jid: "facebook.example.org",
-    secret: "s3cret-value",
+    secret: undefined,
     server: "127.0.0.1",
     port: 5347,
+    maxStanzaSize: 256,
   });
   assert.equal(config.gateway.name, "Facebook Messenger");
   assert.deepEqual(config.gateway.admins, []);
@@ -58,6 +61,7 @@ jid = "Chat.Example.COM"
 secret = "abc"
 server = "xmpp.internal"
 port = 5348
+max_stanza_size = 128
 [gateway]
 name = "Messenger"
 admins = ["Admin@Example.org", "bob@example.org"]
@@ -71,11 +75,13 @@ control = "127.0.0.1:7777"
 [log]
 level = "debug"
 `);
-  assert.deepEqual(config.component, {
+  assert.equal(config.component.secret.reveal(), "abc");
+  assert.deepEqual({ ...config.component, secret: undefined }, {
     jid: "chat.example.com",
-    secret: "abc",
+    secret: undefined,
     server: "xmpp.internal",
     port: 5348,
+    maxStanzaSize: 128,
   });
   assert.equal(config.gateway.name, "Messenger");
   assert.deepEqual(config.gateway.admins, ["admin@example.org", "bob@example.org"]);
@@ -89,6 +95,35 @@ level = "debug"
     control: { hostname: "127.0.0.1", port: 7777 },
   });
   assert.equal(config.log.level, "debug");
+});
+
+Deno.test("component.max_stanza_size is KiB within bounds, named with its file when wrong", () => {
+  assert.equal(parse(`${MINIMAL}max_stanza_size = 64\n`).component.maxStanzaSize, 64);
+  for (const value of ["8", "20000", '"big"']) {
+    const e = fail(`${MINIMAL}max_stanza_size = ${value}\n`);
+    assert.match(e.message, new RegExp(`"component.max_stanza_size" in ${FILE}`));
+  }
+});
+
+Deno.test("messages.private_file_origins are origins, and never the control API's address", () => {
+  assert.deepEqual(parse(MINIMAL).messages.privateFileOrigins, []);
+  const config = parse(
+    `${MINIMAL}[messages]\nprivate_file_origins = ["http://10.0.0.5:5280", "HTTPS://Upload.LAN/"]\n`,
+  );
+  assert.deepEqual(config.messages.privateFileOrigins, [
+    "http://10.0.0.5:5280",
+    "https://upload.lan",
+  ]);
+  for (const value of ['"file:///etc"', '"http://10.0.0.5/up/"', '"http://u:p@10.0.0.5"', '"x"']) {
+    const e = fail(`${MINIMAL}[messages]\nprivate_file_origins = [${value}]\n`);
+    assert.match(e.message, new RegExp(`"messages.private_file_origins" in ${FILE}`));
+  }
+  const e = fail(
+    `${MINIMAL}[messages]\nprivate_file_origins = ["http://127.0.0.1:7777"]\n` +
+      `[messenger]\nbackend = "simulated"\n[simulated]\nworld = "w.toml"\n` +
+      `control = "127.0.0.1:7777"\n`,
+  );
+  assert.match(e.message, /"simulated.control" .*must never fetch it/);
 });
 
 Deno.test("contacts.presence defaults to the safe 'connected' and refuses other words", () => {
@@ -105,17 +140,17 @@ Deno.test("contacts.presence defaults to the safe 'connected' and refuses other 
 
 Deno.test("the environment's secret overrides the file's", () => {
   const config = parse(MINIMAL, { [SECRET_ENV]: "from-env" });
-  assert.equal(config.component.secret, "from-env");
+  assert.equal(config.component.secret.reveal(), "from-env");
 });
 
 Deno.test("the environment's secret stands in for a missing one", () => {
   const config = parse(`[component]\njid = "facebook.example.org"\n`, { [SECRET_ENV]: "env" });
-  assert.equal(config.component.secret, "env");
+  assert.equal(config.component.secret.reveal(), "env");
 });
 
 Deno.test("an empty environment secret counts as unset", () => {
   const config = parse(MINIMAL, { [SECRET_ENV]: "" });
-  assert.equal(config.component.secret, "s3cret-value");
+  assert.equal(config.component.secret.reveal(), "s3cret-value");
 });
 
 Deno.test("a missing secret is reported with the environment variable as an alternative", () => {
@@ -280,6 +315,17 @@ Deno.test("a value outside a fixed set lists the choices", () => {
   );
   const b = fail(`${MINIMAL}[messenger]\nbackend = "whatsapp"\n`);
   assert.match(b.message, /^"messenger\.backend" in .* must be one of "facebook", "simulated"/);
+});
+
+Deno.test("messenger.user_agent is kept trimmed; an empty, multi-line or huge one is refused", () => {
+  const agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0 Safari/537.36";
+  const config = parse(`${MINIMAL}[messenger]\nuser_agent = "  ${agent} "\n`);
+  assert.deepEqual(config.messenger, { backend: "facebook", userAgent: agent });
+  for (const bad of ['""', '"Mozilla\\nInjected: header"', `"${"x".repeat(513)}"`, "5"]) {
+    const e = fail(`${MINIMAL}[messenger]\nuser_agent = ${bad}\n`);
+    assert.equal(e.key, "messenger.user_agent", bad);
+    assert.match(e.message, /^"messenger\.user_agent" in .* must be a browser user agent/, bad);
+  }
 });
 
 Deno.test("a component jid that is a JID rather than a domain is refused", () => {
@@ -464,7 +510,7 @@ Deno.test("loadConfig reads a file and resolves paths next to it", async () => {
   const config = await loadConfig(file, { [SECRET_ENV]: "env-secret" });
   assert.equal(config.file, file);
   assert.equal(config.gateway.data, join(dir, "gw.kv"));
-  assert.equal(config.component.secret, "env-secret");
+  assert.equal(config.component.secret.reveal(), "env-secret");
   await Deno.remove(dir, { recursive: true });
 });
 

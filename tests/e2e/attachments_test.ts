@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { xml, type XmlElement } from "./_harness/client.ts";
 import type { TomlTable } from "./_harness/gateway.ts";
 import { freePorts, type ProsodyOptions } from "./_harness/prosody.ts";
-import { registeredAlice } from "./_harness/registered_alice.ts";
+import { chat, registeredAlice } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const MiB = 1024 * 1024;
@@ -223,7 +223,13 @@ Deno.test({
   ...e2e,
   async fn() {
     await using uploads = userUploads();
-    await using t = await setup({ messages: { send_max_size: 1 } });
+    // The users' upload server is on loopback here: the admin lists it (and a closed port, for
+    // the unreachable case), as for an upload service on the LAN.
+    const [closedPort] = freePorts(1);
+    const closed = `http://127.0.0.1:${closedPort}`;
+    await using t = await setup({
+      messages: { send_max_size: 1, private_file_origins: [uploads.base, closed] },
+    });
     const { alice, control, bob, echo } = t;
 
     // Conversations' way: body = URL and OOB, plus a receipt request.
@@ -309,8 +315,7 @@ Deno.test({
     });
 
     // Unreachable: remote-server-timeout, saying it could not be downloaded.
-    const [closedPort] = freePorts(1);
-    const unreachable = `http://127.0.0.1:${closedPort}/up/gone.pdf`;
+    const unreachable = `${closed}/up/gone.pdf`;
     await alice.send(
       xml(
         "message",
@@ -334,5 +339,56 @@ Deno.test({
     );
     await alice.send(xml("message", { type: "chat", to: bob, id: "f-6" }, xml("body", {}, "ok")));
     await control.waitOperation("a text after the failures", (op) => op.text === "ok");
+  },
+});
+
+Deno.test({
+  name: "a link to a private address is refused whatever the backend: the control API stays out",
+  ...e2e,
+  async fn() {
+    await using uploads = userUploads();
+    // Not even the simulated network's own file server is fetched for a user's link.
+    await using t = await setup();
+    const { alice, control, bob } = t;
+    const base = control.base;
+    const links = [
+      `${base}/accounts/100001/operations`,
+      `${base}/accounts`,
+      `${uploads.base}/up/k3y/Report%202024.pdf`,
+      "http://localhost:1/x.pdf",
+      "http://[::1]:1/x.pdf",
+      "http://169.254.169.254/latest/meta-data/",
+    ];
+    // Something for the control API to leak: a text Alice sent.
+    await alice.send(chat(bob, "secret-1", "the secret text"));
+    await control.waitOperation("the secret text", (op) => op.text === "the secret text");
+    for (const [n, url] of links.entries()) {
+      await alice.send(
+        xml(
+          "message",
+          { type: "chat", to: bob, id: `ssrf-${n}` },
+          xml("body", {}, url),
+          xml("x", { xmlns: "jabber:x:oob" }, xml("url", {}, url)),
+        ),
+      );
+      const refused = await alice.waitFor(
+        (s) => s.attrs.id === `ssrf-${n}` && s.attrs.type === "error",
+        10_000,
+        `the error for ${url}`,
+      );
+      assert.equal(errorOf(refused).condition, "not-acceptable", url);
+      assert.match(
+        errorOf(refused).text,
+        /^Not delivered: the gateway does not download files from local or private addresses/,
+      );
+    }
+    await alice.send(chat(bob, "after", "still working"));
+    await control.waitOperation("the text after", (op) => op.text === "still working");
+    const operations = await control.operations();
+    assert.deepEqual(
+      operations.filter((op) => (op.attachments?.length ?? 0) > 0),
+      [],
+      "nothing was sent as an attachment",
+    );
   },
 });

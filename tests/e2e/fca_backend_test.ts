@@ -3,6 +3,7 @@
  * the gateway runs in-process with the fca network pointed at the loopback fake of Facebook
  * (the only part that cannot be real here), and a real XMPP client sees the result.
  */
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
@@ -31,7 +32,7 @@ Deno.test({
         jid: "alice@localhost",
         registeredAt: Date.now(),
         preferences: {},
-        messengerSession: JSON.stringify(cookies),
+        messengerSession: new Secret(JSON.stringify(cookies)),
       });
       kv.close();
 

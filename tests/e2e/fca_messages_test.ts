@@ -7,12 +7,14 @@
  * Ids: the registered user alice@localhost is Messenger account 100001; their friend is 100002
  * (the recorded deltas' sender), whose contact JID is `100002@<gateway>`.
  */
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { FcaNetwork } from "../../src/messenger/fca/fca_network.ts";
 import { putUser } from "../../src/store/user_records.ts";
 import { FakeFacebook, type RecordedRequest } from "../messenger/fca/_fake_edge/fake_facebook.ts";
+import type { PageStyle } from "../messenger/fca/_fake_edge/pages.ts";
 import { TEST_TIMINGS, waitFor } from "../messenger/fca/_harness.ts";
 import { wire } from "../messenger/fca/recorded/deltas.ts";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
@@ -29,11 +31,15 @@ const NS_REACTIONS = "urn:xmpp:reactions:0";
 const NS_RETRACT = "urn:xmpp:message-retract:1";
 const NS_RECEIPTS = "urn:xmpp:receipts";
 
-/** A real Prosody, the fake Facebook, the gateway with fca, and alice's client. */
-async function setup() {
+/**
+ * A real Prosody, the fake Facebook (serving the home page in `pageStyle`), the gateway with fca,
+ * and alice's client.
+ */
+async function setup(options: { pageStyle?: PageStyle } = {}) {
   const server = await startProsody();
   await server.register("alice", "alicepw");
   const fake = new FakeFacebook();
+  fake.pageStyle = options.pageStyle ?? "2020";
   await fake.start();
   const dir = await Deno.makeTempDir({ prefix: "e2e-fca-messages-" });
   const cookies = fake.addAccount({ id: SELF, xs: "xs-100001-fca-messages" });
@@ -42,7 +48,7 @@ async function setup() {
     jid: "alice@localhost",
     registeredAt: Date.now(),
     preferences: {},
-    messengerSession: JSON.stringify(cookies),
+    messengerSession: new Secret(JSON.stringify(cookies)),
   });
   kv.close();
   const config = parseConfig(
@@ -131,6 +137,44 @@ Deno.test({
       (s) => s.getChild("received", NS_RECEIPTS)?.attrs.id === "x-1",
     );
     assert.ok(receipt);
+  },
+});
+
+Deno.test({
+  name: "through fca with Facebook's 2026 page and deltas: a message each way, with receipt",
+  ...e2e,
+  async fn() {
+    await using t = await setup({ pageStyle: "2026" });
+    const { alice, fake, friend } = t;
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: friend, id: "x-2026" },
+        xml("body", {}, "Hello, 2026"),
+        xml("request", { xmlns: NS_RECEIPTS }),
+      ),
+    );
+    // The send carries the tokens of the 2026 page, which fca 1.3.10 cannot read by itself.
+    const send = await requestTo(fake, "/messaging/send/");
+    const tokens = fake.tokensOf(SELF);
+    assert.equal(send.form.body, "Hello, 2026");
+    assert.equal(send.form.fb_dtsg, tokens.fbDtsg);
+    assert.equal(send.headers["x-fb-lsd"], tokens.lsd);
+    await waitFrom(
+      alice,
+      friend,
+      "the receipt",
+      (s) => s.getChild("received", NS_RECEIPTS)?.attrs.id === "x-2026",
+    );
+    // A NewMessage without an attachments list: fca 1.3.10 alone would crash on it.
+    assert.equal(fake.publishDeltas(SELF, [wire("message_without_attachments_2026")]), 1);
+    const message = await waitFrom(
+      alice,
+      friend,
+      "the friend's 2026 message",
+      (s) => s.getChildText("body") === "No attachments list at all",
+    );
+    assert.equal(message.attrs.id, "mid.$noattach2026");
   },
 });
 

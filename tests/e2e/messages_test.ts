@@ -387,7 +387,9 @@ Deno.test({
     );
 
     assert.match(t.gateway.output(), /Reconnecting/, "the outage was not seen by the gateway");
-    // An outage longer than reconnect_wait: the sender gets an error, not silence.
+    // An outage longer than reconnect_wait: the sender gets an error, not silence. (The
+    // "Connected as" presence after the short outage must not pass for the next one.)
+    alice.clearPending();
     await control.faults({ kind: "drop_connection", downMs: 6000 });
     await alice.send(chat(bob, "b-7", "sent during a long outage"));
     const timedOut = await alice.waitFor(

@@ -10,6 +10,7 @@ import { connectClient, xml } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import {
   AdhocRun,
+  credentialsForm,
   errorCondition,
   errorText,
   gatewayStatus,
@@ -18,7 +19,6 @@ import {
   messageContactBounce,
   NS_COMMANDS,
   NS_REGISTER,
-  submitForm,
 } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import { slixmppIq } from "./_harness/slixmpp.ts";
@@ -63,10 +63,6 @@ checkpoint = true
 `;
 
 const PASSWORDS = ["correct horse", "battery staple", "bob secret pw", "hunter22", "wrong horse"];
-
-function credentials(email: string, password: string) {
-  return submitForm({ FORM_TYPE: NS_REGISTER, email, password });
-}
 
 Deno.test({
   name: "in-band registration: success with two clients, every refusal, restart, and <remove/>",
@@ -113,7 +109,7 @@ Deno.test({
         alice,
         gw,
         "set",
-        credentials("alice@example.com", "correct horse"),
+        credentialsForm("alice@example.com", "correct horse"),
       );
       assert.equal(done.attrs.type, "result", done.toString());
       await gatewayStatus(alice, gw, /^Connected as Alice Example$/);
@@ -146,7 +142,7 @@ Deno.test({
         frank,
         gw,
         "set",
-        credentials("alice@example.com", "wrong horse"),
+        credentialsForm("alice@example.com", "wrong horse"),
       );
       assert.equal(errorCondition(wrong), "not-authorized", wrong.toString());
       assert.match(errorText(wrong), /^Messenger refused these credentials/);
@@ -158,7 +154,7 @@ Deno.test({
         dave,
         gw,
         "set",
-        credentials("dave@example.com", "hunter22"),
+        credentialsForm("dave@example.com", "hunter22"),
       );
       assert.equal(errorCondition(locked), "not-authorized");
       assert.match(errorText(locked), /security check: log in at facebook\.com in a browser/);
@@ -169,7 +165,7 @@ Deno.test({
         bob,
         gw,
         "set",
-        credentials("bob@example.com", "bob secret pw"),
+        credentialsForm("bob@example.com", "bob secret pw"),
       );
       assert.equal(errorCondition(twoFactor), "not-acceptable");
       assert.match(errorText(twoFactor), /'Register' \(ad-hoc command jabber:iq:register/);
@@ -180,7 +176,7 @@ Deno.test({
         eve,
         gw,
         "set",
-        credentials("alice@example.com", "correct horse"),
+        credentialsForm("alice@example.com", "correct horse"),
       );
       assert.equal(errorCondition(eveIbr), "not-allowed", eveIbr.toString());
       assert.match(errorText(eveIbr), /not open to your address/);

@@ -52,6 +52,10 @@ async function setup(
     world: world({ avatarUrl: options.avatarUrl }),
     config: {
       gateway: { data: kv.path, ...options.gateway },
+      // An avatar server on loopback is private: the admin must list it to have it fetched.
+      ...(options.avatarUrl
+        ? { messages: { private_file_origins: [new URL(options.avatarUrl).origin] } }
+        : {}),
       ...(options.control ? { simulated: { control: "127.0.0.1:0" } } : {}),
     },
   });

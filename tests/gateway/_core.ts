@@ -16,6 +16,7 @@ import type { ConversationRef } from "../../src/messenger/events.ts";
 import { asThreadId } from "../../src/messenger/ids.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 import { waitUntil } from "../_wait.ts";
+import { Secret } from "../../src/secret.ts";
 import { NULL_PORT_DOMAIN } from "./_null_port.ts";
 
 /** The gateway's domain in core tests. */
@@ -102,7 +103,11 @@ export async function testCore(port: XmppPort, options: TestCoreOptions): Promis
     kv,
     network,
     async registerUser(jid, email, password) {
-      const step = await core.gateway.register(jid, { kind: "password", email, password });
+      const step = await core.gateway.register(jid, {
+        kind: "password",
+        email,
+        password: new Secret(password),
+      });
       assert.equal(step.kind, "registered");
       const session = core.gateway.session(jid)!;
       assert.ok(await session.whenConnected(10_000), `${jid} did not connect`);

@@ -2,6 +2,7 @@
  * Logins are the one thing that gets Facebook accounts locked: the session never stacks logins,
  * never lets a stale login undo a newer one, and only retries passing trouble, a few times.
  */
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { ALICE, BOB, gatewayFixture, PASSWORDS, waitUntil } from "./commands/_fixture.ts";
 
@@ -41,7 +42,7 @@ Deno.test("a stale login that fails after a newer registration does not undo it"
   const step = await f.gateway.register(ALICE, {
     kind: "password",
     email: "alice@example.com",
-    password: PASSWORDS.alice,
+    password: new Secret(PASSWORDS.alice),
   });
   assert.equal(step.kind, "registered");
   await waitUntil(() => f.gateway.session(ALICE)?.state.status === "connected");
@@ -73,7 +74,7 @@ Deno.test("a registration waiting for a code is replaced by a new attempt, never
   const credentials = {
     kind: "password" as const,
     email: "bob@example.com",
-    password: PASSWORDS.bob,
+    password: new Secret(PASSWORDS.bob),
   };
   const first = await f.gateway.register(BOB, credentials);
   assert.equal(first.kind, "two_factor_required");
@@ -100,7 +101,7 @@ Deno.test("while a registration is logging in, a second one is refused", async (
   const credentials = {
     kind: "password" as const,
     email: "bob@example.com",
-    password: PASSWORDS.bob,
+    password: new Secret(PASSWORDS.bob),
   };
   const first = f.gateway.register(BOB, credentials);
   await new Promise((resolve) => setTimeout(resolve, 20));

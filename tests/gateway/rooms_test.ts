@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { asThreadId } from "../../src/messenger/ids.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
 import { putUser } from "../../src/store/user_records.ts";
+import { Secret } from "../../src/secret.ts";
 import { ALICE, testCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 
@@ -39,7 +40,7 @@ function core(kv: Deno.Kv | undefined, before?: Parameters<typeof testCore>[1]["
         jid: ALICE,
         registeredAt: 1,
         preferences: {},
-        messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
+        messengerSession: new Secret(JSON.stringify(parseCookies("c_user=100001; xs=abc"))),
       }),
     ...(before ? { beforeStart: before } : {}),
   });

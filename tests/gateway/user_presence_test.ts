@@ -2,6 +2,7 @@
  * The offline policy with a real gateway core on the simulated network: the Messenger session
  * really ends and really comes back.
  */
+import { Secret } from "../../src/secret.ts";
 import assert from "node:assert/strict";
 import { NullXmppPort } from "./_null_port.ts";
 import { UserPresence } from "../../src/gateway/user_presence.ts";
@@ -45,7 +46,7 @@ async function fixture(keepSessionsWhenOffline: boolean, port = new QuietPort())
         jid: ALICE,
         registeredAt: Date.now(),
         preferences: {},
-        messengerSession: JSON.stringify(parseCookies("c_user=100001; xs=abc")),
+        messengerSession: new Secret(JSON.stringify(parseCookies("c_user=100001; xs=abc"))),
       }),
   });
   const { gateway, network } = core;

@@ -419,6 +419,25 @@ export function describeMessengerContract(
     if (hasCapability(session, "unsend")) await capability(session, "unsend")(sent.id);
   });
 
+  test("restartListener, when offered, reconnects the same login and events flow again", async ({ fixture, session, events }) => {
+    if (!hasCapability(session, "restartListener")) return;
+    const statesBefore = events.ofType("connection").length;
+    await capability(session, "restartListener")();
+    assert.equal(session.state.status, "connected");
+    assert.equal(session.self.id, fixture.account, "the same login");
+    const id = await fixture.remote.sendMessage("After the restart");
+    assert.equal(
+      (await events.next("message", (event) => event.id === id)).text,
+      "After the restart",
+    );
+    // Events are delivered in order: the connection changes came before that message.
+    const states = events.ofType("connection").slice(statesBefore).map((event) =>
+      event.state.status
+    );
+    assert.ok(states.includes("transient_disconnect"), `it went down: ${states}`);
+    assert.equal(states.at(-1), "connected", `and came back: ${states}`);
+  });
+
   test("exported cookies name the account and log in again", async ({ fixture, session }) => {
     const cookies = await session.exportCookies();
     assert.equal(cookies.find((cookie) => cookie.key === "c_user")?.value, fixture.account);

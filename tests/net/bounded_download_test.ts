@@ -44,6 +44,10 @@ function fileServer() {
         return Response.redirect(new URL("/report", req.url), 302);
       case "/loop":
         return Response.redirect(new URL("/loop", req.url), 302);
+      case "/elsewhere": {
+        const target = new URL(req.url).searchParams.get("to")!;
+        return Response.redirect(target, 302);
+      }
       case "/slow":
         await new Promise((resolve) => setTimeout(resolve, 300));
         return new Response(BYTES);
@@ -55,7 +59,8 @@ function fileServer() {
   return { base, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
-const LOCAL = { timeoutMs: 2000, maxBytes: 1024, allowPrivateHosts: true };
+/** Limits for the tests' loopback servers: any private origin allowed. */
+const LOCAL = { timeoutMs: 2000, maxBytes: 1024, privateOriginAllowed: () => true };
 
 async function failure(promise: Promise<unknown>): Promise<DownloadError> {
   try {
@@ -115,7 +120,7 @@ Deno.test("an unreachable server is a network failure, not a crash", async () =>
 
 Deno.test("private destinations are refused unless allowed, also after resolving", async () => {
   await using server = fileServer();
-  const strict = { ...LOCAL, allowPrivateHosts: false };
+  const strict = { ...LOCAL, privateOriginAllowed: undefined };
   for (const url of [`${server.base}/plain`, "http://localhost/a", "http://[::1]/a"]) {
     const error = await failure(boundedDownload(url, strict));
     assert.equal(error.failure.reason, "private_address", url);
@@ -136,6 +141,27 @@ Deno.test("private destinations are refused unless allowed, also after resolving
   assert.equal(unknown.failure.reason, "unresolvable");
 });
 
+Deno.test("only the exact allowed private origin is fetched, at every hop", async () => {
+  await using allowed = fileServer();
+  await using other = fileServer();
+  const only = { ...LOCAL, privateOriginAllowed: (origin: string) => origin === allowed.base };
+  assert.deepEqual((await boundedDownload(`${allowed.base}/plain`, only)).data, BYTES);
+  // The same host on another port (as the simulated network's control API is), a redirect
+  // there from the allowed origin, or the same port under another name: all refused.
+  const port = new URL(allowed.base).port;
+  for (
+    const url of [
+      `${other.base}/plain`,
+      `${allowed.base}/elsewhere?to=${encodeURIComponent(`${other.base}/plain`)}`,
+      `http://localhost:${port}/plain`,
+      `http://[::1]:${port}/plain`,
+    ]
+  ) {
+    const error = await failure(boundedDownload(url, only));
+    assert.equal(error.failure.reason, "private_address", url);
+  }
+});
+
 Deno.test("a plain-http request goes to the address that was checked (no DNS rebinding)", async () => {
   await using server = fileServer();
   const port = new URL(server.base).port;
@@ -144,7 +170,7 @@ Deno.test("a plain-http request goes to the address that was checked (no DNS reb
   // rebinding DNS server could answer 169.254.169.254) the system resolver would fail on it.
   const pinned = {
     ...LOCAL,
-    allowPrivateHosts: false,
+    privateOriginAllowed: undefined,
     resolve: (host: string) => {
       lookups.push(host);
       return Promise.resolve(["127.0.0.1"]);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Secret } from "../../src/secret.ts";
 import { userPrefix } from "../../src/store/keys.ts";
 import {
   deleteUserData,
@@ -47,11 +48,15 @@ async function allKeys(kv: Deno.Kv): Promise<string[]> {
 Deno.test("a stored user record reads back as written and unknown users read as null", async () => {
   await withKv(async (kv) => {
     const alice = record("alice@example.org", {
-      messengerSession: "cookie-jar",
+      messengerSession: new Secret("cookie-jar"),
+      savedLogin: { email: "alice@example.com", password: new Secret("pw") },
       preferences: { typing: true, nick: "Alice", limit: 3 },
     });
     await putUser(kv, alice);
-    assert.deepEqual(await getUser(kv, "alice@example.org"), alice);
+    const read = await getUser(kv, "alice@example.org");
+    assert.deepEqual(read, alice);
+    assert.equal(read?.messengerSession?.reveal(), "cookie-jar");
+    assert.equal(read?.savedLogin?.password.reveal(), "pw");
     assert.equal(await getUser(kv, "nobody@example.org"), null);
   });
 });
@@ -162,10 +167,13 @@ Deno.test("updating a user changes their record atomically and never creates one
         ...r,
         preferences: { ...r.preferences, a: true },
       })),
-      updateUser(kv, "alice@example.org", (r) => ({ ...r, messengerSession: "cookies" })),
+      updateUser(kv, "alice@example.org", (r) => ({
+        ...r,
+        messengerSession: new Secret("cookies"),
+      })),
     ]);
     const stored = await getUser(kv, "alice@example.org");
     assert.deepEqual(stored?.preferences, { a: true });
-    assert.equal(stored?.messengerSession, "cookies");
+    assert.equal(stored?.messengerSession?.reveal(), "cookies");
   });
 });

@@ -56,7 +56,7 @@ function rehoster(s: ReturnType<typeof servers>, maxBytes = 1024) {
     call: s.call,
     maxBytes,
     timeoutMs: 2000,
-    allowPrivateHosts: true,
+    privateOriginAllowed: () => true,
   });
 }
 

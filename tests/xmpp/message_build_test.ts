@@ -21,6 +21,10 @@ const USER = "alice@example.org";
 const route = { from: CONTACT, to: USER };
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
+function codePoints(text: string): number {
+  return [...text].length;
+}
+
 Deno.test("a contact's plain message: markable, origin-id, store hint, no delay when fresh", () => {
   const message = buildChatMessage(
     { ...route, id: "mid.$1", body: "hello 👋", timestamp: NOW - 1000 },
@@ -164,6 +168,40 @@ Deno.test("a message with neither text nor attachments is still one (empty) mess
   const stanzas = buildContactMessages({ ...route, id: "m", text: "" });
   assert.equal(stanzas.length, 1);
   assert.equal(stanzas[0].getChildText("body"), "");
+});
+
+Deno.test("a text too long for one stanza becomes several messages, mentions kept in place", () => {
+  const text = `${"a".repeat(2990)} Bob ${"b".repeat(3000)} Carl end`;
+  const carl = text.indexOf("Carl");
+  const stanzas = buildContactMessages({
+    ...route,
+    id: "mid.$5",
+    text,
+    maxTextLength: 3000,
+    reply: { id: "mid.$1", quote: { author: "Bob", text: "x".repeat(5000) } },
+    mentions: [
+      { jid: "100002@facebook.example.org", offset: 2991, length: 3 },
+      { jid: "100003@facebook.example.org", offset: carl, length: 4 },
+    ],
+    attachments: [{ url: "https://cdn.example/a.jpg" }],
+  });
+  assert.deepEqual(stanzas.map((s) => s.attrs.id), ["mid.$5", "mid.$5#1", "mid.$5#2", "mid.$5#3"]);
+  const bodies = stanzas.slice(0, 3).map((s) => s.getChildText("body")!);
+  // The quote only on the first piece, cut short; the pieces give the text back.
+  const quote = replyFallbackQuote("Bob", "x".repeat(999) + "…");
+  assert.ok(bodies[0].startsWith(quote));
+  assert.equal(bodies[0].slice(quote.length) + bodies[1] + bodies[2], text);
+  assert.equal(stanzas[1].getChild("reply", "urn:xmpp:reply:0"), undefined);
+  const begins = stanzas.slice(0, 3).map((s) =>
+    s.getChildren("reference", "urn:xmpp:reference:0").map((r) => r.attrs.begin)
+  );
+  const firstLength = bodies[0].length - quote.length;
+  assert.deepEqual(begins, [
+    [String(codePoints(quote) + 2991)],
+    [],
+    [String(carl - firstLength - bodies[1].length)],
+  ]);
+  assert.equal(stanzas[3].getChildText("body"), "https://cdn.example/a.jpg");
 });
 
 Deno.test("a reaction update lists the sender's current reactions; none removes them", () => {

@@ -252,3 +252,60 @@ Deno.test("closing the router rejects the iqs still waiting for a reply", async 
   router.close();
   await assert.rejects(reply, /stopping/);
 });
+
+Deno.test("an error reply never copies a large payload: a shallow iq payload, a cut body", async () => {
+  const { router, sent } = recordingRouter({ isRegistered: () => false });
+  // Quotes cost 6 bytes each once the server escapes them: this body would come back at ~1.2 MB.
+  const huge = "'".repeat(200_000);
+  await router.handle(
+    parse(
+      `<message type="chat" id="big1" from="${USER}" to="1@${GW}"><body>${huge}</body></message>`,
+    ),
+  );
+  await router.handle(
+    parse(
+      `<iq type="get" id="big2" from="${USER}" to="${GW}"><query xmlns="urn:x:nope" node="n" ` +
+        `junk="${"j".repeat(5000)}"><item>${huge}</item></query></iq>`,
+    ),
+  );
+  assert.equal(sent.length, 2);
+  const [message, iq] = sent;
+  assert.equal(errorCondition(message), "registration-required");
+  assert.equal(message.attrs.id, "big1");
+  const body = message.getChildText("body")!;
+  assert.ok(body.length <= 1024 && body.endsWith("…") && body.startsWith("''''"), `${body.length}`);
+  assert.equal(errorCondition(iq), "service-unavailable");
+  const payload = iq.getChild("query", "urn:x:nope")!;
+  assert.deepEqual(payload.attrs, { xmlns: "urn:x:nope", node: "n" });
+  assert.equal(payload.getChildElements().length, 0);
+  for (const stanza of sent) assert.ok(stanza.toString().length < 8 * 1024);
+});
+
+Deno.test("an answer above the stanza cap becomes a resource-constraint error", async () => {
+  const { router, sent } = recordingRouter({ maxStanzaBytes: 16 * 1024 });
+  router.iq(
+    "gateway",
+    "get",
+    "urn:x:test",
+    "query",
+    () => xml("query", { xmlns: "urn:x:test" }, xml("item", {}, "x".repeat(20_000))),
+  );
+  router.iq(
+    "gateway",
+    "set",
+    "urn:x:test",
+    "query",
+    () => xml("query", { xmlns: "urn:x:test" }, xml("item", {}, "small")),
+  );
+  await router.handle(
+    parse(`<iq type="get" id="r1" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  await router.handle(
+    parse(`<iq type="set" id="r2" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.equal(sent.length, 2);
+  assert.equal(errorCondition(sent[0]), "resource-constraint");
+  assert.match(errorText(sent[0])!, /too large for the XMPP server \(20 KiB, at most 16 KiB\)/);
+  assert.equal(sent[0].getChild("error")?.attrs.type, "cancel");
+  assert.equal(sent[1].attrs.type, "result");
+});

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Secret } from "../../secret.ts";
 import { type Credentials, parseCookies } from "../../messenger/credentials.ts";
 import { isMessengerError } from "../../messenger/errors.ts";
 import { CommandError, type Field, type FieldValue, type FormValues } from "../command.ts";
@@ -80,5 +81,5 @@ export function credentialsFrom(values: FormValues): Credentials {
         : "Password: give your Facebook password (or cookies instead)",
     );
   }
-  return { kind: "password", email, password };
+  return { kind: "password", email, password: new Secret(password) };
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { registerSecret } from "../../log.ts";
+import { Secret } from "../../secret.ts";
 import { getUser } from "../../store/user_records.ts";
 import {
   type Command,
@@ -87,7 +87,6 @@ export async function preferencesStep(
       const changes = changedPreferences(values);
       let login = options.knownLogin;
       if (changes.save_password && askLogin) login = loginFrom(values);
-      if (login) registerSecret(login.password);
       const saved = await savePreferences(ctx.kv, jid, changes, login);
       if (!saved) {
         throw new CommandError("registration_required", "You are not registered any more");
@@ -148,5 +147,5 @@ function loginFrom(values: FormValues): SavedLogin {
       "To keep your password, also give your Facebook email and password",
     );
   }
-  return { email, password };
+  return { email, password: new Secret(password) };
 }

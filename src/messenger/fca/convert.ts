@@ -24,6 +24,7 @@ import type {
 import { asMessageId, asThreadId, asUserId, type UserId } from "../ids.ts";
 import { idText, list, numeric, record, text } from "./_narrow.ts";
 import { attachmentFromDelta, attachmentsFromFca } from "./convert_attachment.ts";
+import { mentionsFromDelta } from "./delta_mentions.ts";
 
 /** What a conversion needs to know about the session. */
 export interface ConversionContext {
@@ -33,6 +34,11 @@ export interface ConversionContext {
   selfListen: boolean;
   /** The clock for events fca delivers without a timestamp. */
   now: () => number;
+  /**
+   * The kind of a thread as Messenger itself named it (a raw delta's thread key, a typing
+   * topic, a thread list): beats anything an event suggests.
+   */
+  exactKindOf?: (thread: string) => ConversationKind | undefined;
   /** The kind of a thread already known to the session (from messages, thread lists, info). */
   kindOf?: (thread: string) => ConversationKind | undefined;
   /**
@@ -44,9 +50,11 @@ export interface ConversionContext {
 }
 
 /**
- * The conversation a thread event happened in. fca names a 1:1 thread after the other person, so
- * an act by someone other than the account in a thread not named after them happened in a group;
- * `evidence` is what the event itself says (fca's `isGroup`, or an event only groups have).
+ * The conversation a thread event happened in. What Messenger named exactly comes first (see
+ * {@link ConversionContext.exactKindOf}); then `evidence`, what the event itself suggests (fca's
+ * `isGroup`, or an event only groups have); then what the session learned before. Last, fca names
+ * a 1:1 thread after the other person, so an act by someone other than the account in a thread
+ * not named after them happened in a group.
  */
 export function conversationOf(
   thread: string,
@@ -54,7 +62,7 @@ export function conversationOf(
   context: ConversionContext,
   evidence?: ConversationKind,
 ): ConversationRef {
-  let kind = evidence ?? context.kindOf?.(thread) ??
+  let kind = context.exactKindOf?.(thread) ?? evidence ?? context.kindOf?.(thread) ??
     (actor === thread ? "direct" : actor !== context.selfId ? "group" : undefined);
   if (kind === undefined) {
     context.undecided?.(thread);
@@ -63,16 +71,23 @@ export function conversationOf(
   return { thread: asThreadId(thread), kind };
 }
 
-/** Converts one event from fca's listener data channel, or returns `null` (logged) if unusable. */
-export function remoteEventFromFca(raw: unknown, context: ConversionContext): RemoteEvent | null {
+/**
+ * Converts one event from fca's listener data channel, or returns `null` (logged) if unusable.
+ * `delta` is a message's raw delta when the Worker kept it: its mentions beat fca's.
+ */
+export function remoteEventFromFca(
+  raw: unknown,
+  context: ConversionContext,
+  delta?: unknown,
+): RemoteEvent | null {
   const event = record(raw);
   const type = text(event?.type);
   if (event === undefined || type === undefined) return reject("an event without a type");
   switch (type) {
     case "message":
-      return messageFrom(event, context, false);
+      return messageFrom(event, context, false, delta);
     case "message_reply":
-      return messageFrom(event, context, true);
+      return messageFrom(event, context, true, delta);
     case "message_reaction":
       return reactionFrom(event, context);
     case "message_unsend":
@@ -128,7 +143,7 @@ export function messageFromParseError(
     id: asMessageId(id),
     text: body,
     attachments: list(delta.attachments).map(attachmentFromDelta),
-    mentions: mentionsFromDeltaData(body, delta.data),
+    mentions: mentionsFromDelta(delta) ?? [],
     timestamp: numeric(metadata?.timestamp) ?? context.now(),
     fromSelf,
   };
@@ -184,32 +199,11 @@ export function mentionsFromFca(body: string, raw: unknown): Mention[] {
   return mentions.sort((a, b) => a.offset - b.offset);
 }
 
-function mentionsFromDeltaData(body: string, data: unknown): Mention[] {
-  const prng = text(record(data)?.prng);
-  if (prng === undefined) return [];
-  let ranges: unknown;
-  try {
-    ranges = JSON.parse(prng);
-  } catch {
-    return [];
-  }
-  const mentions: Mention[] = [];
-  for (const range of list(ranges)) {
-    const fields = record(range);
-    const user = idText(fields?.i);
-    const offset = numeric(fields?.o);
-    const length = numeric(fields?.l);
-    if (user === undefined || offset === undefined || length === undefined) continue;
-    if (offset < 0 || length <= 0 || offset + length > body.length) continue;
-    mentions.push({ user: asUserId(user), offset, length });
-  }
-  return mentions;
-}
-
 function messageFrom(
   event: Record<string, unknown>,
   context: ConversionContext,
   isReply: boolean,
+  delta: unknown,
 ): MessageEvent | null {
   const thread = idText(event.threadID);
   const id = idText(event.messageID);
@@ -230,7 +224,8 @@ function messageFrom(
     id: asMessageId(id),
     text: body,
     attachments,
-    mentions: mentionsFromFca(body, mentionMap),
+    // The raw delta's mentions have exact offsets and every shape; fca's map only the 2020 one.
+    mentions: mentionsFromDelta(delta) ?? mentionsFromFca(body, mentionMap),
     timestamp: numeric(event.timestamp) ?? context.now(),
     fromSelf: sender === context.selfId,
   };

@@ -10,7 +10,13 @@
 
 import { MessengerError } from "../errors.ts";
 import { asMessageId, asThreadId, asUserId, type ThreadId, type UserId } from "../ids.ts";
-import type { HistoryMessage, SentMessage, ThreadInfo, UserInfo } from "../session.ts";
+import type {
+  HistoryMessage,
+  LastMessageSummary,
+  SentMessage,
+  ThreadInfo,
+  UserInfo,
+} from "../session.ts";
 import { idText, list, numeric, record, text } from "./_narrow.ts";
 import { attachmentsFromFca } from "./convert_attachment.ts";
 
@@ -175,8 +181,18 @@ function threadInfo(id: string, fields: Record<string, unknown>, name?: string):
   if (admins.length > 0) info.admins = admins;
   const imageUrl = text(fields.imageSrc);
   if (imageUrl !== undefined && imageUrl !== "") info.imageUrl = imageUrl;
-  const lastActivity = numeric(fields.lastMessageTimestamp) ?? numeric(fields.timestamp);
+  const lastMessageAt = numeric(fields.lastMessageTimestamp);
+  const lastActivity = lastMessageAt ?? numeric(fields.timestamp);
   if (lastActivity !== undefined) info.lastActivity = lastActivity;
+  // getThreadList's summary of the newest message (getThreadInfo gives none).
+  if (lastMessageAt !== undefined) {
+    const lastMessage: LastMessageSummary = { timestamp: lastMessageAt };
+    const sender = idText(fields.snippetSender);
+    if (sender !== undefined) lastMessage.sender = asUserId(sender);
+    const snippet = text(fields.snippet);
+    if (snippet !== undefined) lastMessage.snippet = snippet;
+    info.lastMessage = lastMessage;
+  }
   const unread = numeric(fields.unreadCount);
   if (unread !== undefined) info.unreadCount = unread;
   const folder = text(fields.folder);

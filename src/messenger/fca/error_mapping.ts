@@ -9,8 +9,7 @@
  * @module
  */
 
-import { redactSecrets } from "../../log.ts";
-import { MessengerError, type MessengerErrorCode } from "../errors.ts";
+import { MessengerError, type MessengerErrorCode, type MessengerErrorDetail } from "../errors.ts";
 import type { WireError } from "./protocol.ts";
 
 const NETWORK_CODES = new Set([
@@ -49,6 +48,9 @@ export function toWireError(raw: unknown): WireError {
   if (typeof record.name === "string") wire.name = record.name;
   if (typeof record.message === "string") wire.message = truncate(record.message);
   if (typeof record.statusCode === "number") wire.statusCode = record.statusCode;
+  // A checkpoint (facebook_problems.ts) names the page the user must open.
+  if (typeof record.url === "string" && /^https:\/\//.test(record.url)) wire.url = record.url;
+  if (record.suspended === true) wire.suspended = true;
   // bluebird wraps Node errors: the code sits on `cause`.
   const cause = record.cause;
   if (wire.code === undefined && typeof cause === "object" && cause !== null) {
@@ -107,21 +109,34 @@ const SENTENCE: Record<MessengerErrorCode, string> = {
 
 /**
  * Turns a {@link WireError} into a {@link MessengerError}. The message names the operation and
- * fca's own short error text (redacted of registered secrets), never a response body.
+ * fca's own short error text, passed through `redact` (the session's own secrets, which fca may
+ * quote), never a response body.
  */
-export function messengerErrorFromWire(operation: string, wire: WireError): MessengerError {
+export function messengerErrorFromWire(
+  operation: string,
+  wire: WireError,
+  redact: (text: string) => string = (text) => text,
+): MessengerError {
   const code = errorCodeOf(wire);
   const detail = [wire.code, wire.error, wire.errorDescription ?? wire.message]
     .filter((part) => part !== undefined && part !== "")
     .map(String)
     .join(": ");
   const message = `${SENTENCE[code]}: ${operation}${detail === "" ? "" : ` (${detail})`}`;
-  return new MessengerError(code, redactSecrets(message));
+  if (code !== "checkpoint") return new MessengerError(code, redact(message));
+  const checkpoint: MessengerErrorDetail = {};
+  if (wire.url !== undefined) checkpoint.url = wire.url;
+  if (wire.suspended === true) checkpoint.suspended = true;
+  return new MessengerError(code, redact(message), { detail: checkpoint });
 }
 
 /** Maps any raw fca failure (main-side convenience: reduce, then map). */
-export function messengerErrorFromFca(operation: string, raw: unknown): MessengerError {
-  return messengerErrorFromWire(operation, toWireError(raw));
+export function messengerErrorFromFca(
+  operation: string,
+  raw: unknown,
+  redact?: (text: string) => string,
+): MessengerError {
+  return messengerErrorFromWire(operation, toWireError(raw), redact);
 }
 
 function truncate(text: string): string {

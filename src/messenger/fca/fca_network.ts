@@ -8,25 +8,36 @@
  * @module
  */
 
-import { registerSecret } from "../../log.ts";
-import { type Credentials, secretCookieValues } from "../credentials.ts";
+import type { Credentials } from "../credentials.ts";
 import { MessengerError } from "../errors.ts";
 import type { LoginOptions, LoginResult, MessengerNetwork } from "../session.ts";
 import { FcaSession, type LoginStep } from "./fca_session.ts";
+import type { SupervisorClock } from "./listener_supervisor.ts";
 import type { EndpointOverride, WireCredentials } from "./protocol.ts";
 import { DEFAULT_FCA_TIMINGS, type FcaTimings } from "./timings.ts";
 
 /** Logins (Workers starting fca) running at once; more wait their turn. */
 export const MAX_CONCURRENT_LOGINS = 4;
 
-/** Construction options. Only `timings` is meant for production configuration. */
+/**
+ * The browser fca claims to be unless `messenger.user_agent` says otherwise: a current desktop
+ * Chrome (December 2026). fca's own default is Safari 8 from 2015, which Facebook may well treat
+ * as suspicious. Update it with Chrome's releases; admins can override it without a new version.
+ */
+export const DEFAULT_USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+  "Chrome/149.0.0.0 Safari/537.36";
+
+/** Construction options. `timings` and `userAgent` are meant for production configuration. */
 export interface FcaNetworkOptions {
   timings?: Partial<FcaTimings>;
+  /** The browser fca claims to be ({@link DEFAULT_USER_AGENT} when absent or empty). */
+  userAgent?: string;
   /**
    * For tests only, never wired to the configuration file: run fca against a loopback fake of
-   * Facebook, and allow the test-only failure operations.
+   * Facebook, allow the test-only failure operations, and drive the sessions' timers.
    */
-  testOnly?: { endpointOverride?: EndpointOverride; workerUrl?: URL };
+  testOnly?: { endpointOverride?: EndpointOverride; workerUrl?: URL; clock?: SupervisorClock };
 }
 
 /** {@link MessengerNetwork} over fca-unofficial. */
@@ -34,11 +45,13 @@ export class FcaNetwork implements MessengerNetwork {
   /** Shown in logs and the version reply. */
   readonly name = "fca-unofficial 1.3.10";
   readonly #timings: FcaTimings;
+  readonly #userAgent: string;
   readonly #testOnly: FcaNetworkOptions["testOnly"];
   readonly #sessions = new Set<FcaSession>();
 
   constructor(options: FcaNetworkOptions = {}) {
     this.#timings = { ...DEFAULT_FCA_TIMINGS, ...options.timings };
+    this.#userAgent = options.userAgent?.trim() || DEFAULT_USER_AGENT;
     this.#testOnly = options.testOnly;
   }
 
@@ -76,10 +89,12 @@ export class FcaNetwork implements MessengerNetwork {
     const session = new FcaSession({
       timings: this.#timings,
       selfListen: options.selfListen ?? false,
+      userAgent: this.#userAgent,
       ...(this.#testOnly?.endpointOverride === undefined
         ? {}
         : { endpointOverride: this.#testOnly.endpointOverride }),
       ...(this.#testOnly?.workerUrl === undefined ? {} : { workerUrl: this.#testOnly.workerUrl }),
+      ...(this.#testOnly?.clock === undefined ? {} : { clock: this.#testOnly.clock }),
     });
     this.#sessions.add(session);
     session.onEvent((event) => {
@@ -139,16 +154,15 @@ export class FcaNetwork implements MessengerNetwork {
 
 function wireCredentials(credentials: Credentials): WireCredentials {
   if (credentials.kind === "password") {
-    if (credentials.email === "" || credentials.password === "") {
+    const password = credentials.password.reveal();
+    if (credentials.email === "" || password === "") {
       throw new MessengerError("bad_request", "Email and password are both needed");
     }
-    registerSecret(credentials.password);
-    return { kind: "password", email: credentials.email, password: credentials.password };
+    return { kind: "password", email: credentials.email, password };
   }
   if (credentials.cookies.length === 0) {
     throw new MessengerError("bad_request", "No cookies given");
   }
-  for (const secret of secretCookieValues(credentials.cookies)) registerSecret(secret);
   return {
     kind: "cookies",
     appState: credentials.cookies.map((cookie) => ({

@@ -8,10 +8,17 @@
  * most once per `reloginCooldownMs`); if that fails, or the budget is spent, the state becomes
  * `bad_credentials` and nothing is retried: looping logins gets accounts checkpointed.
  *
+ * Before that, a refused session (1357001, 1357004: often only stale request tokens) gets one
+ * token refresh in the same Worker and the call is tried once more; the tokens are also
+ * refreshed every ~2 hours (`tokenRefreshMs`, jittered). A checkpoint ends the session at once,
+ * with the page the user must open (`bad_credentials`, reason `checkpoint` or
+ * `account_suspended`): no login can get past it.
+ *
  * @module
  */
 
-import { messengerLog, registerSecret } from "../../log.ts";
+import { messengerLog } from "../../log.ts";
+import { redactValues } from "../../secret.ts";
 import type { ConnectionState } from "../connection_state.ts";
 import { type Cookie, secretCookieValues } from "../credentials.ts";
 import { isMessengerError, MessengerError } from "../errors.ts";
@@ -39,7 +46,7 @@ import {
   usersFromSearch,
   usersFromUserInfo,
 } from "./convert_info.ts";
-import { errorCodeOf } from "./error_mapping.ts";
+import { errorCodeOf, messengerErrorFromWire } from "./error_mapping.ts";
 import { ListenerSupervisor, type SupervisorClock, SYSTEM_CLOCK } from "./listener_supervisor.ts";
 import type {
   EndpointOverride,
@@ -54,7 +61,7 @@ import type {
 } from "./protocol.ts";
 import { RecentIds } from "./recent_ids.ts";
 import { ThreadKinds } from "./thread_kinds.ts";
-import type { FcaTimings } from "./timings.ts";
+import { type FcaTimings, TOKEN_REFRESH_JITTER } from "./timings.ts";
 import { FCA_WORKER_URL, WorkerClient } from "./worker_client.ts";
 
 /** Everything a session is configured with (built by {@link FcaNetwork}). */
@@ -62,6 +69,8 @@ export interface FcaSessionSettings {
   timings: FcaTimings;
   /** Deliver the account's own messages sent from other devices. */
   selfListen: boolean;
+  /** The browser fca claims to be. */
+  userAgent: string;
   /** Test-only: where the Worker sends Facebook traffic. */
   endpointOverride?: EndpointOverride;
   /** The Worker script (tests of crash handling may substitute one). */
@@ -78,6 +87,9 @@ export type LoginStep = "logged_in" | "two_factor_required";
  * in again (at most this many more logins per lost session).
  */
 export const MAX_RELOGIN_NETWORK_RETRIES = 4;
+
+/** Secrets of one account kept for redacting fca's texts (cookies rotate: the oldest go). */
+const MAX_KEPT_SECRETS = 200;
 
 /** The fca implementation of {@link MessengerSession}; see the module documentation. */
 export class FcaSession implements MessengerSession {
@@ -96,12 +108,20 @@ export class FcaSession implements MessengerSession {
   #state: ConnectionState = { status: "connecting" };
   #worker: WorkerClient | undefined;
   #cookies: Cookie[] = [];
+  /**
+   * This account's secrets (password, two-factor codes, cookie values, newest last), hidden in
+   * what fca says: its log lines and error texts may quote them. Bounded: cookies rotate.
+   */
+  #secrets = new Set<string>();
   #closed = false;
   #listening = false;
   #recovering = false;
   #lastReloginAt: number | undefined;
   #reloginNetworkFailures = 0;
   #retryTimer: unknown;
+  #tokenTimer: unknown;
+  /** The token refresh under way, shared by every call that needs it. */
+  #refreshing: Promise<void> | undefined;
   #abandonedReason: string | undefined;
 
   constructor(settings: FcaSessionSettings) {
@@ -140,6 +160,11 @@ export class FcaSession implements MessengerSession {
 
   /** First login step in a fresh Worker. The Worker is freed when this throws. */
   async begin(credentials: WireCredentials, timeoutMs: number): Promise<LoginStep> {
+    this.#keepSecret(
+      ...(credentials.kind === "password"
+        ? [credentials.password]
+        : secretCookieValues(credentials.appState)),
+    );
     const outcome = await this.#spawnAndLogin(credentials, timeoutMs);
     return outcome.kind;
   }
@@ -153,6 +178,7 @@ export class FcaSession implements MessengerSession {
       throw new MessengerError("timeout", this.#abandonedReason);
     }
     const worker = this.#requireWorker("submit a two-factor code");
+    this.#keepSecret(code);
     try {
       const outcome = await worker.call("submit_code", { code }, timeoutMs);
       this.#adopt(outcome);
@@ -167,6 +193,7 @@ export class FcaSession implements MessengerSession {
   abandon(reason = "The login was cancelled"): void {
     this.#abandonedReason ??= reason;
     this.#closed = true;
+    this.#stopTokenRefresh();
     this.#worker?.terminate();
     this.#worker = undefined;
   }
@@ -191,6 +218,25 @@ export class FcaSession implements MessengerSession {
       throw error;
     }
     const state = await outcome.state;
+    if (state.status === "bad_credentials") {
+      throw new MessengerError("not_logged_in", state.message);
+    }
+    if (state.status === "logged_out") throw new MessengerError("disconnected", state.message);
+  }
+
+  /**
+   * Drops the MQTT connection and opens a fresh one in the same Worker (no new login): for a
+   * listener that is connected but brings nothing. Resolves like {@link listen}.
+   */
+  async restartListener(): Promise<void> {
+    this.#assertOpen("restart the listener");
+    if (this.#state.status === "bad_credentials") {
+      throw new MessengerError("not_logged_in", this.#state.message);
+    }
+    if (!this.#listening) return await this.listen();
+    if (this.#recovering) return; // A new login is under way; it starts a fresh listener.
+    this.#supervisor.restart("Restarting the Messenger listener on request");
+    const state = await this.#nextSettledState().state;
     if (state.status === "bad_credentials") {
       throw new MessengerError("not_logged_in", state.message);
     }
@@ -267,6 +313,7 @@ export class FcaSession implements MessengerSession {
     this.#supervisor.stop();
     if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#stopTokenRefresh();
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker?.alive === true) {
@@ -307,14 +354,16 @@ export class FcaSession implements MessengerSession {
   /** Recent inbox threads. */
   async getThreads(limit: number): Promise<ThreadInfo[]> {
     const threads = threadsFromThreadList(await this.#call("get_thread_list", { limit }));
-    for (const thread of threads) this.#kinds.learn(thread.id, thread.isGroup ? "group" : "direct");
+    for (const thread of threads) {
+      this.#kinds.learn(thread.id, thread.isGroup ? "group" : "direct", true);
+    }
     return threads;
   }
 
   /** One thread's details. */
   async getThreadInfo(thread: ThreadId): Promise<ThreadInfo> {
     const info = threadFromThreadInfo(thread, await this.#call("get_thread_info", { thread }));
-    this.#kinds.learn(info.id, info.isGroup ? "group" : "direct");
+    this.#kinds.learn(info.id, info.isGroup ? "group" : "direct", true);
     return info;
   }
 
@@ -399,13 +448,102 @@ export class FcaSession implements MessengerSession {
         `The Messenger session is not usable now: ${op}`,
       );
     }
-    const worker = this.#requireWorker(op);
+    const attempt = () =>
+      this.#requireWorker(op).call(op, params, this.#settings.timings.callTimeoutMs);
+    let refused: MessengerError;
     try {
-      return await worker.call(op, params, this.#settings.timings.callTimeoutMs);
+      return await attempt();
     } catch (error) {
-      if (isMessengerError(error, "not_logged_in")) this.#sessionLost("expired");
+      if (isMessengerError(error, "checkpoint")) this.#accountBlocked(error);
+      if (!isMessengerError(error, "not_logged_in")) throw error;
+      refused = error;
+    }
+    // Refused: often only stale request tokens. Fresh ones, then one more try. When the
+    // refresh itself could not be done (network), that is the failure to report: the session
+    // may well be fine.
+    const failure = await this.#refreshTokens(`a refused ${op}`);
+    if (failure !== undefined) throw failure.code === "not_logged_in" ? refused : failure;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (isMessengerError(error, "checkpoint")) this.#accountBlocked(error);
+      else if (isMessengerError(error, "not_logged_in")) this.#sessionLost("expired");
       throw error;
     }
+  }
+
+  /**
+   * Fetches fresh request tokens in the current Worker (one refresh at a time, shared).
+   * Resolves with nothing when it worked, else with why not: Facebook logged the session out
+   * (`not_logged_in`: a re-login from cookies is under way) or put it behind a checkpoint (the
+   * session is ended), or the refresh could not be done now (network, timeout: left alone, the
+   * next call or timer tries again).
+   */
+  async #refreshTokens(why: string): Promise<MessengerError | undefined> {
+    const worker = this.#worker;
+    if (worker === undefined || !worker.alive || this.#recovering || this.#closed) {
+      return new MessengerError("disconnected", "The Messenger connection is being replaced");
+    }
+    this.#refreshing ??= (async () => {
+      try {
+        const found = await worker.call("refresh_tokens", {}, this.#settings.timings.callTimeoutMs);
+        messengerLog.info("Refreshed the Messenger request tokens after {why} (LSD: {lsd})", {
+          why,
+          lsd: found.lsd ? "yes" : "no",
+        });
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    try {
+      await this.#refreshing;
+      return undefined;
+    } catch (error) {
+      const failure = isMessengerError(error)
+        ? error
+        : new MessengerError("internal", "The token refresh failed", { cause: error });
+      if (this.#worker !== worker) return failure;
+      if (failure.code === "checkpoint") this.#accountBlocked(failure);
+      else if (failure.code === "not_logged_in") this.#sessionLost("expired");
+      else {
+        messengerLog.warning("Could not refresh the Messenger request tokens: {reason}", {
+          reason: failure.message,
+        });
+      }
+      return failure;
+    }
+  }
+
+  /** (Re)arms the periodic token refresh: `tokenRefreshMs`, ±{@link TOKEN_REFRESH_JITTER}. */
+  #scheduleTokenRefresh(): void {
+    this.#stopTokenRefresh();
+    if (this.#closed) return;
+    const base = this.#settings.timings.tokenRefreshMs;
+    const delay = Math.round(base * (1 + (this.#clock.random() * 2 - 1) * TOKEN_REFRESH_JITTER));
+    this.#tokenTimer = this.#clock.setTimeout(() => {
+      this.#tokenTimer = undefined;
+      this.#refreshTokens("the periodic timer").finally(() => {
+        if (!this.#closed && this.#state.status !== "bad_credentials") this.#scheduleTokenRefresh();
+      });
+    }, delay);
+  }
+
+  #stopTokenRefresh(): void {
+    if (this.#tokenTimer !== undefined) this.#clock.clearTimeout(this.#tokenTimer);
+    this.#tokenTimer = undefined;
+  }
+
+  /**
+   * Facebook put the account behind a checkpoint: nothing works until the user passes it in a
+   * browser, and logging in again would only make things worse. Ends the session with the page.
+   */
+  #accountBlocked(error: MessengerError): void {
+    if (this.#closed || this.#state.status === "bad_credentials") return;
+    this.#supervisor.stop();
+    this.#stopTokenRefresh();
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#setState(blockedState(error));
   }
 
   #assertOpen(what: string): void {
@@ -426,13 +564,14 @@ export class FcaSession implements MessengerSession {
         if (this.#worker === worker) this.#onNotice(notice);
       },
       onCrash: (reason) => {
-        if (this.#worker === worker) this.#onWorkerFailure(reason);
+        if (this.#worker === worker) this.#onWorkerFailure(this.#redact(reason));
       },
+      redact: (text) => this.#redact(text),
     }, this.#settings.workerUrl ?? FCA_WORKER_URL);
     this.#worker = worker;
     const params: WorkerOps["login"]["params"] = {
       credentials,
-      options: { selfListen: this.#settings.selfListen },
+      options: { selfListen: this.#settings.selfListen, userAgent: this.#settings.userAgent },
     };
     if (this.#settings.endpointOverride !== undefined) {
       params.endpointOverride = this.#settings.endpointOverride;
@@ -455,11 +594,26 @@ export class FcaSession implements MessengerSession {
     }
     this.#self ??= { id: asUserId(outcome.userId) };
     this.#rememberCookies(outcome.cookies);
+    this.#scheduleTokenRefresh();
+  }
+
+  #keepSecret(...values: string[]): void {
+    for (const value of values) {
+      this.#secrets.delete(value);
+      this.#secrets.add(value);
+    }
+    while (this.#secrets.size > MAX_KEPT_SECRETS) {
+      this.#secrets.delete(this.#secrets.values().next().value!);
+    }
+  }
+
+  #redact(text: string): string {
+    return redactValues(text, this.#secrets);
   }
 
   #rememberCookies(cookies: WireCookie[]): void {
     if (cookies.length === 0) return;
-    for (const secret of secretCookieValues(cookies)) registerSecret(secret);
+    this.#keepSecret(...secretCookieValues(cookies));
     this.#cookies = cookies.map((cookie) => ({ ...cookie }));
   }
 
@@ -480,7 +634,7 @@ export class FcaSession implements MessengerSession {
       case "log":
         messengerLog[notice.level === "warning" ? "warning" : notice.level](
           "fca Worker: {message}",
-          { message: notice.message },
+          { message: this.#redact(notice.message) },
         );
         return;
       case "mqtt":
@@ -490,9 +644,14 @@ export class FcaSession implements MessengerSession {
         return;
       case "listener_event": {
         this.#supervisor.traffic();
-        this.#convertAndDeliver((context) => remoteEventFromFca(notice.event, context));
+        this.#convertAndDeliver((context) =>
+          remoteEventFromFca(notice.event, context, notice.delta)
+        );
         return;
       }
+      case "thread_kinds":
+        for (const [thread, kind] of notice.kinds) this.#kinds.learn(thread, kind, true);
+        return;
       case "listener_error":
         this.#onListenerError(notice.error);
         return;
@@ -517,8 +676,17 @@ export class FcaSession implements MessengerSession {
       default: {
         const wire = (record(fields?.error) ?? {}) as WireError;
         const code = errorCodeOf(wire);
+        if (code === "checkpoint") {
+          this.#accountBlocked(messengerErrorFromWire("listen", wire));
+          return;
+        }
         if (code === "not_logged_in") {
-          this.#sessionLost("expired");
+          // Often stale tokens (the sequence-id query was refused): fresh ones, then a new
+          // listener (with backoff). A session really logged out or behind a checkpoint is
+          // handled by the refresh's failure, which also stops the supervisor.
+          this.#refreshTokens("a refused listener").then(() => {
+            this.#supervisor.lost("network", "Messenger refused the listener");
+          });
           return;
         }
         const detail = text(wire.error) ?? text(wire.code) ?? code;
@@ -537,6 +705,7 @@ export class FcaSession implements MessengerSession {
       selfId: this.self.id,
       selfListen: this.#settings.selfListen,
       now: this.#now,
+      exactKindOf: (thread) => this.#kinds.exact(thread),
       kindOf: (thread) => this.#kinds.get(thread),
       undecided: (thread) => (undecided = thread),
     });
@@ -616,6 +785,7 @@ export class FcaSession implements MessengerSession {
     if (this.#self === undefined) return;
     this.#recovering = true;
     this.#supervisor.stop();
+    this.#stopTokenRefresh();
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#recover(kind, reason).finally(() => {
@@ -676,12 +846,8 @@ export class FcaSession implements MessengerSession {
         }, delay);
         return;
       }
-      if (code === "checkpoint") {
-        this.#setState({
-          status: "bad_credentials",
-          reason: "checkpoint",
-          message: "Facebook wants the account confirmed in a browser; then log in again",
-        });
+      if (code === "checkpoint" && isMessengerError(error)) {
+        this.#setState(blockedState(error));
         return;
       }
       this.#giveUp(kind);
@@ -690,6 +856,7 @@ export class FcaSession implements MessengerSession {
 
   #giveUp(kind: "expired" | "crashed"): void {
     this.#supervisor.stop();
+    this.#stopTokenRefresh();
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#setState(
@@ -706,4 +873,21 @@ export class FcaSession implements MessengerSession {
         },
     );
   }
+}
+
+/** The state of an account Facebook put behind a checkpoint (`error.code` is `checkpoint`). */
+function blockedState(error: MessengerError): ConnectionState {
+  const state: ConnectionState = error.detail.suspended === true
+    ? {
+      status: "bad_credentials",
+      reason: "account_suspended",
+      message: "Facebook suspended or disabled the account",
+    }
+    : {
+      status: "bad_credentials",
+      reason: "checkpoint",
+      message: "Facebook wants the account confirmed in a browser; then log in again",
+    };
+  if (error.detail.url !== undefined) state.url = error.detail.url;
+  return state;
 }

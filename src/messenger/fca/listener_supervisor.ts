@@ -123,6 +123,20 @@ export class ListenerSupervisor {
     }, delay);
   }
 
+  /**
+   * Restarts the listener now, without backoff: for a connection that looks alive but is not
+   * (told by someone watching the content, not the traffic). Ignored when not running.
+   */
+  restart(message: string): void {
+    if (!this.#running) return;
+    this.#clearStall();
+    if (this.#restartTimer !== undefined) this.#clock.clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    this.#ready = false;
+    this.#listener.setState({ status: "transient_disconnect", reason: "stalled", message });
+    this.#restart();
+  }
+
   /** Stops all timers; signals after this are ignored. */
   stop(): void {
     this.#running = false;

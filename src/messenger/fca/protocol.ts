@@ -9,6 +9,7 @@
  */
 
 import type { Cookie } from "../credentials.ts";
+import type { ConversationKind } from "../events.ts";
 
 /**
  * One cookie as fca's appState wants it (`key`, not `name`): the same shape as the interface's
@@ -24,6 +25,8 @@ export type WireCredentials =
 /** The fca options the adapter controls (the rest are fixed inside the Worker). */
 export interface WireLoginOptions {
   selfListen: boolean;
+  /** The browser fca claims to be, on every request and the MQTT websocket. */
+  userAgent: string;
 }
 
 /**
@@ -94,6 +97,12 @@ export interface WorkerOps {
   rename_group: { params: { thread: string; name: string }; result: null };
   handle_message_request: { params: { threads: string[]; accept: boolean }; result: null };
   export_cookies: { params: Record<never, never>; result: WireCookie[] };
+  /**
+   * Loads the home page again for fresh request tokens (fb_dtsg, LSD). Fails `not_logged_in` when
+   * Facebook logged the session out, `checkpoint` when the page is one. Says which tokens it
+   * found, never their values.
+   */
+  refresh_tokens: { params: Record<never, never>; result: { fbDtsg: boolean; lsd: boolean } };
   /** Test-only (refused unless an endpoint override is active): kills the Worker for real. */
   test_crash: { params: Record<never, never>; result: null };
   /** Test-only (refused unless an endpoint override is active): throws and rejects, uncaught. */
@@ -123,6 +132,10 @@ export interface WireError {
   name?: string;
   message?: string;
   statusCode?: number;
+  /** For a checkpoint: the page the user must open in a browser. */
+  url?: string;
+  /** For a checkpoint: Facebook says the account is suspended or disabled. */
+  suspended?: boolean;
 }
 
 /** Why the Worker posted a log line. */
@@ -132,8 +145,13 @@ export type WireLogLevel = "debug" | "info" | "warning" | "error";
 export type WorkerNotice =
   | { kind: "response"; id: number; ok: true; value: unknown }
   | { kind: "response"; id: number; ok: false; error: WireError }
-  /** A message/event delivered on fca's listener data channel, as JSON. */
-  | { kind: "listener_event"; event: unknown }
+  /**
+   * A message/event delivered on fca's listener data channel, as JSON; for a message, its raw
+   * delta as Facebook sent it (what fca dropped, such as mentions in the 2026 shapes).
+   */
+  | { kind: "listener_event"; event: unknown; delta?: unknown }
+  /** Threads whose kind a raw delta or typing notification named exactly (delta_tap.ts). */
+  | { kind: "thread_kinds"; kinds: [thread: string, kind: ConversationKind][] }
   /** Something on fca's listener error channel (`ready`, `stop_listen`, `parse_error`, errors). */
   | { kind: "listener_error"; error: unknown }
   /** The MQTT connection opened, closed, or received a packet (throttled). */

@@ -25,6 +25,11 @@ export interface FcaTimings {
   backoff: BackoffPolicy;
   /** How many recent message ids are remembered to drop duplicates. */
   dedupeCapacity: number;
+  /**
+   * The request tokens (fb_dtsg, LSD) are fetched again about this often (±15 % at random, so
+   * accounts do not refresh in step), as current web clients do.
+   */
+  tokenRefreshMs: number;
 }
 
 /** Production defaults. */
@@ -36,4 +41,8 @@ export const DEFAULT_FCA_TIMINGS: FcaTimings = {
   reloginCooldownMs: 3_600_000,
   backoff: DEFAULT_BACKOFF,
   dedupeCapacity: 2_000,
+  tokenRefreshMs: 2 * 3_600_000,
 };
+
+/** How far one token refresh may land from {@link FcaTimings.tokenRefreshMs}, as a fraction. */
+export const TOKEN_REFRESH_JITTER = 0.15;

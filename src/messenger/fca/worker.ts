@@ -7,8 +7,11 @@
  * accounts must never share a module instance; a Worker each also contains fca's crashes. This
  * file is thin glue: it turns {@link WorkerRequest}s into fca calls (always callback style, each
  * settled once), posts raw listener events as JSON, and reports MQTT connection life so the main
- * side can supervise. Uncaught errors and rejections are contained here and logged; timeouts,
- * conversions and reconnection policy live on the main side.
+ * side can supervise. What makes fca work against today's Facebook is plugged in here from its
+ * own modules: the hooks into fca's request helpers (fca_hooks.ts), the HTTP interception
+ * (http_interception.ts) and the tap on raw MQTT payloads (delta_tap.ts). Uncaught errors and
+ * rejections are contained here and logged; timeouts, conversions and reconnection policy live
+ * on the main side.
  *
  * @module
  */
@@ -17,8 +20,10 @@ import "./_worker_preamble.ts";
 import { Buffer } from "node:buffer";
 import { PassThrough } from "node:stream";
 import fcaLogin from "fca-unofficial";
-import { installEndpointOverride } from "./endpoint_override.ts";
+import { tapSyncPayload, typingThreadKind } from "./delta_tap.ts";
 import { toWireError } from "./error_mapping.ts";
+import { FcaHooks } from "./fca_hooks.ts";
+import { installHttpInterception } from "./http_interception.ts";
 import type {
   WireCookie,
   WireLoginOutcome,
@@ -41,6 +46,11 @@ let pendingLoginId: number | null = null;
 let continueTwoFactor: ((code: string) => void) | null = null;
 const typingEnders = new Map<string, (callback: (error?: unknown) => void) => void>();
 let lastTrafficPost = 0;
+/** Raw message deltas by message id, until fca emits the message (bounded: fca may drop some). */
+const rawDeltas = new Map<string, Record<string, unknown>>();
+const MAX_RAW_DELTAS = 500;
+const hooks = new FcaHooks((message) => log("debug", message));
+hooks.install();
 
 function post(notice: WorkerNotice): void {
   try {
@@ -152,9 +162,14 @@ function watchMqttClients(): void {
       if (client === undefined || client === null) return;
       // The main side reconnects, with backoff; fca's MQTT client would retry every second.
       client.options.reconnectPeriod = 0;
-      containMessageHandlerThrows(client);
+      tapMessages(client);
       client.on("connect", () => {
-        if (client === current) post({ kind: "mqtt", what: "connected" });
+        if (client !== current) return;
+        post({ kind: "mqtt", what: "connected" });
+        // After fca's own connect handler (subscriptions, sync queue), as current clients do.
+        queueMicrotask(() => {
+          if (client === current) publishForeground(client);
+        });
       });
       client.on("close", () => {
         if (client === current) post({ kind: "mqtt", what: "closed" });
@@ -171,22 +186,75 @@ function watchMqttClients(): void {
 }
 
 /**
- * fca's MQTT "message" handler throws on unexpected delta shapes; uncaught, that would also
- * leave the MQTT parser waiting forever (a silent stall). Catch it where it happens: the bad
- * delta is lost, the connection goes on.
+ * Runs every MQTT message through the delta tap (delta_tap.ts) before fca's handler: a `/t_ms`
+ * batch is repaired and handed to fca one delta at a time, the exact thread kinds go to the main
+ * side, and message deltas are kept for their mentions. fca's handler still throws on shapes it
+ * cannot read; uncaught, that would also leave the MQTT parser waiting forever (a silent stall).
+ * It is caught per delta: only that delta is lost, and a message is rescued from its raw delta.
  */
-function containMessageHandlerThrows(client: Fca): void {
+function tapMessages(client: Fca): void {
   const emit = client.emit;
-  client.emit = function (this: unknown, name: string, ...args: unknown[]) {
-    if (name !== "message") return emit.call(this, name, ...args);
+  const deliver = (args: unknown[], delta?: Record<string, unknown>) => {
     try {
-      return emit.call(this, name, ...args);
+      emit.call(client, "message", ...args);
     } catch (error) {
       const wire = toWireError(error);
       log("warning", `fca failed on a message from ${String(args[0])}: ${wire.message ?? "?"}`);
-      return true;
+      if (delta?.class === "NewMessage") {
+        post({
+          kind: "listener_error",
+          error: { type: "parse_error", res: { delta: plain(delta) } },
+        });
+      }
     }
   };
+  client.emit = function (this: unknown, name: string, ...args: unknown[]) {
+    if (name !== "message") return emit.call(this, name, ...args);
+    const [topic, message, ...rest] = args;
+    const payload = String(message ?? "");
+    if (topic === "/t_ms") {
+      const tapped = tapSyncPayload(payload);
+      if (tapped !== undefined) {
+        for (const note of tapped.notes) log("debug", note);
+        if (tapped.kinds.length > 0) post({ kind: "thread_kinds", kinds: tapped.kinds });
+        for (const [id, delta] of tapped.messages) rememberDelta(id, delta);
+        if (typeof tapped.parts !== "string") {
+          for (const part of tapped.parts) {
+            deliver([topic, Buffer.from(part.payload), ...rest], part.delta);
+          }
+          return true;
+        }
+      }
+    } else if (topic === "/thread_typing" || topic === "/orca_typing_notifications") {
+      const kind = typingThreadKind(topic, payload);
+      if (kind !== undefined) post({ kind: "thread_kinds", kinds: [kind] });
+    }
+    deliver(args);
+    return true;
+  };
+}
+
+function rememberDelta(id: string, delta: Record<string, unknown>): void {
+  rawDeltas.delete(id);
+  rawDeltas.set(id, delta);
+  if (rawDeltas.size > MAX_RAW_DELTAS) {
+    const oldest = rawDeltas.keys().next().value;
+    if (oldest !== undefined) rawDeltas.delete(oldest);
+  }
+}
+
+/** Tells Facebook the client is in the foreground, as current web clients do after connecting. */
+function publishForeground(client: Fca): void {
+  try {
+    client.publish("/foreground_state", JSON.stringify({ foreground: true }), { qos: 1 });
+    client.publish(
+      "/set_client_settings",
+      JSON.stringify({ make_user_available_when_in_foreground: true }),
+      { qos: 1 },
+    );
+  } catch (error) {
+    log("warning", `Could not publish the foreground state: ${toWireError(error).message ?? "?"}`);
+  }
 }
 
 function endQuietly(client: Fca): void {
@@ -208,7 +276,14 @@ function onListenerCallback(error: unknown, event: unknown): void {
     }
     return;
   }
-  post({ kind: "listener_event", event: plain(event) });
+  const id = (event as Fca)?.messageID;
+  const delta = typeof id === "string" ? rawDeltas.get(id) : undefined;
+  if (delta === undefined) {
+    post({ kind: "listener_event", event: plain(event) });
+    return;
+  }
+  rawDeltas.delete(id);
+  post({ kind: "listener_event", event: plain(event), delta: plain(delta) });
 }
 
 function onLoginCallback(error: Fca, loggedIn: Fca): void {
@@ -222,7 +297,8 @@ function onLoginCallback(error: Fca, loggedIn: Fca): void {
     return;
   }
   if (error !== null && error !== undefined) {
-    if (id !== null) respondError(id, error);
+    // Whatever fca says, a login that ended on a checkpoint page failed because of it.
+    if (id !== null) respondError(id, hooks.lastPageProblem() ?? error);
     return;
   }
   if (id === null) return;
@@ -257,10 +333,11 @@ const handlers: Handlers = {
     if (api !== null || pendingLoginId !== null) {
       return respondError(id, "Already logged in in this Worker");
     }
-    if (endpointOverride !== undefined) {
-      installEndpointOverride(endpointOverride);
-      testMode = true;
-    }
+    installHttpInterception({
+      headers: () => hooks.headers(),
+      ...(endpointOverride === undefined ? {} : { override: endpointOverride }),
+    });
+    testMode = endpointOverride !== undefined;
     const fcaCredentials = credentials.kind === "cookies"
       ? { appState: credentials.appState.map((cookie) => ({ path: "/", ...cookie })) }
       : { email: credentials.email, password: credentials.password };
@@ -277,6 +354,7 @@ const handlers: Handlers = {
       autoMarkRead: false,
       online: true,
       forceLogin: false,
+      userAgent: options.userAgent,
     }, onLoginCallback);
   },
   submit_code(id, { code }) {
@@ -316,7 +394,8 @@ const handlers: Handlers = {
       params.thread,
       settleOnce(id),
       params.replyTo,
-      params.isGroup,
+      // Always a boolean: anything else makes fca look the thread up first (/chat/user_info/).
+      params.isGroup === true,
     );
   },
   react(id, { messageId, reaction }) {
@@ -333,8 +412,9 @@ const handlers: Handlers = {
       (error: unknown) => settle(error ?? "markAsRead failed"),
     );
   },
-  typing(id, { thread, typing, isGroup }) {
+  typing(id, { thread, typing, isGroup: group }) {
     const settle = settleOnce(id, () => null);
+    const isGroup = group === true; // a boolean, or fca looks the thread up (/chat/user_info/)
     const ender = typingEnders.get(thread);
     typingEnders.delete(thread);
     if (typing) {
@@ -398,6 +478,13 @@ const handlers: Handlers = {
   },
   export_cookies(id) {
     respondOk(id, exportCookies());
+  },
+  refresh_tokens(id) {
+    requireApi();
+    hooks.refresh(ctx).then(
+      (outcome) => respondOk(id, outcome),
+      (error: unknown) => respondError(id, error),
+    );
   },
   test_crash(id) {
     if (!testMode) return respondError(id, "Test operations are disabled");

@@ -19,6 +19,8 @@ export interface WorkerClientHandlers {
   onNotice(notice: Exclude<WorkerNotice, { kind: "response" }>): void;
   /** The Worker died on its own; it is already terminated and pending calls rejected. */
   onCrash(reason: string): void;
+  /** Hides the account's secrets in fca's error texts (default: texts kept as they are). */
+  redact?(text: string): string;
 }
 
 interface Pending {
@@ -141,6 +143,14 @@ export class WorkerClient {
     this.#pending.delete(notice.id);
     clearTimeout(pending.timer);
     if (notice.ok) pending.resolve(notice.value);
-    else pending.reject(messengerErrorFromWire(pending.op, notice.error));
+    else {
+      pending.reject(
+        messengerErrorFromWire(
+          pending.op,
+          notice.error,
+          (text) => this.#handlers.redact?.(text) ?? text,
+        ),
+      );
+    }
   }
 }

@@ -127,6 +127,8 @@ export class SimulatedControl {
         }
       } else if (fault.kind === "expire_session") {
         for (const port of [...target.sessions]) port.expire();
+      } else if (fault.kind === "silent") {
+        for (const port of [...target.sessions]) port.silence();
       } else {
         target.faults.add(fault);
       }

@@ -4,8 +4,8 @@
  * disconnected" without a real outage.
  *
  * Call faults (`fail`, `latency`, `hang`) wait in a per-account plan and hit the next matching
- * calls; connection faults (`drop_connection`, `expire_session`) act at once on the account's
- * sessions.
+ * calls; connection faults (`drop_connection`, `expire_session`, `silent`) act at once on the
+ * account's sessions.
  *
  * @module
  */
@@ -42,7 +42,11 @@ export type Fault =
   | { kind: "drop_connection"; downMs?: number; loseEvents?: boolean }
   /** Sessions go `bad_credentials` (reason `session_expired`); calls reject with
    * `not_logged_in` from then on. */
-  | { kind: "expire_session" };
+  | { kind: "expire_session" }
+  /** Listening sessions stay `connected` and calls keep working, but no event reaches them (they
+   * are lost, as with a listener that died silently; the messages stay in the threads' history)
+   * until `restartListener` or a reconnection. */
+  | { kind: "silent" };
 
 /** A call fault still waiting in the plan. */
 export type PendingFault = Extract<Fault, { kind: "fail" | "latency" | "hang" }> & {
@@ -136,7 +140,14 @@ export const FAULTABLE_METHODS = [
 const _allMethodsListed: FaultableMethod extends (typeof FAULTABLE_METHODS)[number] ? true
   : never = true;
 
-const FAULT_KINDS = ["fail", "latency", "hang", "drop_connection", "expire_session"] as const;
+const FAULT_KINDS = [
+  "fail",
+  "latency",
+  "hang",
+  "drop_connection",
+  "expire_session",
+  "silent",
+] as const;
 
 /** Validates one fault given as JSON (`path` names it in messages). */
 export function parseFault(value: unknown, path: string): Fault {
@@ -180,6 +191,7 @@ export function parseFault(value: unknown, path: string): Fault {
       };
     }
     case "expire_session":
+    case "silent":
       fields.only(["kind"]);
       return { kind };
   }

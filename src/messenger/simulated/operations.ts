@@ -55,7 +55,8 @@ export type OperationDetails =
   | { method: "addToGroup"; thread: ThreadId; user: UserId }
   | { method: "removeFromGroup"; thread: ThreadId; user: UserId }
   | { method: "renameGroup"; thread: ThreadId; name: string }
-  | { method: "handleMessageRequest"; threads: ThreadId[]; accept: boolean };
+  | { method: "handleMessageRequest"; threads: ThreadId[]; accept: boolean }
+  | { method: "restartListener" };
 
 /** Names of recorded operations. */
 export type OperationMethod = OperationDetails["method"];

@@ -23,6 +23,8 @@ type StreamPhase =
   | "delivering"
   /** Connection briefly down: events are held for later. */
   | "held"
+  /** Connected but silently dead: events are lost (the `silent` fault). */
+  | "silenced"
   /** Finished: nothing more is accepted (what is queued still goes out). */
   | "ended";
 
@@ -50,9 +52,19 @@ export class SessionEventStream {
     if (this.#phase === "idle") this.#phase = "delivering";
   }
 
-  /** Holds events from now on (the connection dropped). */
+  /** Holds events from now on (the connection dropped; a reconnection ends any silence). */
   hold(): void {
-    if (this.#phase === "delivering") this.#phase = "held";
+    if (this.#phase === "delivering" || this.#phase === "silenced") this.#phase = "held";
+  }
+
+  /** Loses every event from now on while seeming connected, until {@link unsilence}. */
+  silence(): void {
+    if (this.#phase === "delivering") this.#phase = "silenced";
+  }
+
+  /** Delivers again after {@link silence} (what was lost stays lost). */
+  unsilence(): void {
+    if (this.#phase === "silenced") this.#phase = "delivering";
   }
 
   /** Delivers `first`, then the held events unless `dropHeld` (the connection is back). */
@@ -81,6 +93,9 @@ export class SessionEventStream {
   push(event: RemoteEvent): void {
     if (this.#phase === "held") this.#held.push(event);
     else if (this.#phase === "delivering") this.#enqueue(event);
+    else if (this.#phase === "silenced") {
+      messengerLog.debug("A silenced session lost a {type} event", { type: event.type });
+    }
   }
 
   #enqueue(event: RemoteEvent): void {

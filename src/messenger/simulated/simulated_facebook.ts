@@ -51,6 +51,8 @@ export interface SessionPort {
   dropConnection(downMs: number, loseEvents: boolean): void;
   /** Simulates Facebook ending the session (the `expire_session` fault). */
   expire(): void;
+  /** Simulates a listener that stays connected but brings nothing (the `silent` fault). */
+  silence(): void;
 }
 
 /** Who caused a change: a gateway session (not told about its own act) or the control API. */
@@ -646,6 +648,10 @@ export class SimulatedFacebook {
     if (name !== undefined) info.name = name;
     if (imageUrl !== undefined) info.imageUrl = imageUrl;
     if (thread.lastActivity !== undefined) info.lastActivity = thread.lastActivity;
+    const last = thread.messages.findLast((message) => !message.unsent);
+    if (last !== undefined) {
+      info.lastMessage = { timestamp: last.timestamp, sender: last.sender, snippet: last.text };
+    }
     const view = this.#viewOf(thread, viewer);
     info.unreadCount = view?.unread ?? 0;
     info.isMessageRequest = view?.messageRequest ?? false;

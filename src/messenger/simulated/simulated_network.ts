@@ -74,6 +74,11 @@ export class SimulatedNetwork implements MessengerNetwork {
     });
   }
 
+  /** The file server's origin once it runs (on loopback): see MessengerNetwork. */
+  get privateMediaOrigin(): string | undefined {
+    return this.#files.baseUrl;
+  }
+
   /** The control API's base URL while it runs. */
   get controlUrl(): string | undefined {
     return this.#controlServer?.url;
@@ -166,7 +171,9 @@ export class SimulatedNetwork implements MessengerNetwork {
   }
 
   async #credentialsMatch(account: SimAccount, credentials: Credentials): Promise<boolean> {
-    if (credentials.kind === "password") return credentials.password === account.world.password;
+    if (credentials.kind === "password") {
+      return credentials.password.reveal() === account.world.password;
+    }
     const xs = credentials.cookies.find((cookie) => cookie.key === "xs")?.value;
     if (xs === undefined) return false;
     const configured = account.world.cookies?.find((cookie) => cookie.key === "xs")?.value;

@@ -90,6 +90,9 @@ export class SimulatedSession implements MessengerSession {
       deliver: (event) => this.#deliver(event),
       dropConnection: (downMs, loseEvents) => this.#dropConnection(downMs, loseEvents),
       expire: () => this.#expire(),
+      silence: () => {
+        if (!this.#closed && this.#listening) this.#events.silence();
+      },
     };
     context.facebook.attach(this.#port);
   }
@@ -323,6 +326,28 @@ export class SimulatedSession implements MessengerSession {
   handleMessageRequest(threads: ThreadId[], accept: boolean): Promise<void> {
     return this.#call({ method: "handleMessageRequest", threads: [...threads], accept }, () => {
       this.context.facebook.handleMessageRequest(this.self.id, threads, accept);
+    });
+  }
+
+  /**
+   * Reconnects at once (listening first if not yet): briefly `transient_disconnect`, then back,
+   * ending a `silent` fault; what a silenced listener lost is not replayed.
+   */
+  restartListener(): Promise<void> {
+    return this.#call({ method: "restartListener" }, () => {
+      if (!this.#listening) {
+        this.#listening = true;
+        this.#events.start();
+      } else {
+        this.#events.unsilence();
+        this.#setState({
+          status: "transient_disconnect",
+          reason: "stalled",
+          message: "Restarting the Messenger listener on request",
+          retryInMs: 0,
+        });
+      }
+      this.#setState(CONNECTED);
     });
   }
 

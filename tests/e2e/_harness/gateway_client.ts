@@ -36,6 +36,11 @@ export function submitForm(fields: Submission): XmlElement {
   );
 }
 
+/** The registration form (XEP-0077 with a data form) submitted with an email and password. */
+export function credentialsForm(email: string, password: string): XmlElement {
+  return submitForm({ FORM_TYPE: NS_REGISTER, email, password });
+}
+
 /** The defined condition of an error reply, or undefined. */
 export function errorCondition(stanza: XmlElement): string | undefined {
   return stanza.getChild("error")?.getChildElements().find((c) => c.name !== "text")?.name;

@@ -11,6 +11,7 @@ import { connectClient, type TestClient, xml, type XmlElement } from "./client.t
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 import { seededKv } from "./seeded_user.ts";
+import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 import { AccountControl } from "../../../dev/simulated_control.ts";
 
 export { AccountControl, type Operation } from "../../../dev/simulated_control.ts";
@@ -45,6 +46,8 @@ export interface RegisteredAlice extends AsyncDisposable {
   echo: string;
   bob: string;
   control: AccountControl;
+  /** The proxy the component connects through, when asked for (`viaProxy`). */
+  proxy?: TcpProxy;
 }
 
 /** Starts the arrangement; `config` is merged over the gateway's test config. */
@@ -54,16 +57,22 @@ export async function registeredAlice(
     config?: TomlTable;
     prosody?: ProsodyOptions;
     resource?: string;
+    /** Connect the component through a {@link TcpProxy} the test can cut. */
+    viaProxy?: boolean;
   } = {},
 ): Promise<RegisteredAlice> {
   const server = await startProsody(options.prosody ?? {});
   await server.register("alice", "alicepw");
   const kv = await seededKv();
+  const proxy = options.viaProxy ? startTcpProxy(server.componentPort) : undefined;
   const config = options.config ?? {};
   const gateway = await startGateway(server, {
     world: options.world ?? aliceWorld(),
     config: {
       ...config,
+      ...(proxy
+        ? { component: { port: proxy.port, ...(config.component as TomlTable | undefined) } }
+        : {}),
       gateway: { data: kv.path, ...(config.gateway as TomlTable | undefined) },
       simulated: { control: "127.0.0.1:0" },
     },
@@ -89,10 +98,12 @@ export async function registeredAlice(
     gw,
     echo: `200001@${gw}`,
     bob: `200002@${gw}`,
-    control: new AccountControl(await gateway.controlUrl(), "100001"),
+    control: new AccountControl(await gateway.controlUrl()),
+    ...(proxy ? { proxy } : {}),
     async [Symbol.asyncDispose]() {
       await alice.close();
       await gateway[Symbol.asyncDispose]();
+      await proxy?.[Symbol.asyncDispose]();
       await server[Symbol.asyncDispose]();
       await kv[Symbol.asyncDispose]();
     },

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Secret } from "../../../src/secret.ts";
 import { join } from "node:path";
 import { parseCookies } from "../../../src/messenger/credentials.ts";
 import { putUser } from "../../../src/store/user_records.ts";
@@ -28,7 +29,7 @@ export async function seededKv(
       jid,
       registeredAt: Date.now(),
       preferences: {},
-      messengerSession: JSON.stringify(parseCookies(cookies)),
+      messengerSession: new Secret(JSON.stringify(parseCookies(cookies))),
     });
   } finally {
     kv.close();

@@ -11,6 +11,8 @@ import type { ConnectionState } from "../../../src/messenger/connection_state.ts
 import type { RemoteEvent } from "../../../src/messenger/events.ts";
 import type { MessengerSession } from "../../../src/messenger/session.ts";
 import { type FakeAccount, FakeFacebook } from "./_fake_edge/fake_facebook.ts";
+import type { PageStyle } from "./_fake_edge/pages.ts";
+import type { SupervisorClock } from "../../../src/messenger/fca/listener_supervisor.ts";
 
 /** The logged-in test account and its friends (ids used by the recorded deltas). */
 export const SELF = "100001";
@@ -29,6 +31,57 @@ export const TEST_TIMINGS: Partial<FcaTimings> = {
   backoff: { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0.5 },
   dedupeCapacity: 100,
 };
+
+/**
+ * How long a multi-step recovery (refresh, reconnect, re-login) may take in a test: generous,
+ * for a loaded 2-core machine running several suites.
+ */
+export const RECOVERY_MS = 30_000;
+
+/** Both home page styles, for tests that must pass on each. */
+export const PAGE_STYLES: readonly PageStyle[] = ["2020", "2026"];
+
+/**
+ * A clock whose timers fire only when a test says so (for the sessions' long timers: the token
+ * refresh every ~2 hours). `random()` is fixed, so jittered delays are known.
+ */
+export class ManualClock implements SupervisorClock {
+  readonly timers = new Map<number, { callback: () => void; ms: number }>();
+  #next = 1;
+
+  constructor(private readonly fixedRandom = 0.5) {}
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle = this.#next++;
+    this.timers.set(handle, { callback, ms });
+    return handle;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  random(): number {
+    return this.fixedRandom;
+  }
+
+  /** The pending timers' delays. */
+  pending(): number[] {
+    return [...this.timers.values()].map((timer) => timer.ms);
+  }
+
+  /** Fires (once) every pending timer whose delay `which` accepts; returns how many. */
+  fire(which: (ms: number) => boolean): number {
+    let fired = 0;
+    for (const [handle, timer] of [...this.timers]) {
+      if (!which(timer.ms)) continue;
+      this.timers.delete(handle);
+      timer.callback();
+      fired++;
+    }
+    return fired;
+  }
+}
 
 /** Polls `condition` every 20 ms until true, or fails after `timeoutMs` naming `what`. */
 export async function waitFor(
@@ -73,12 +126,24 @@ export class FcaTestBed {
   readonly fake = new FakeFacebook();
   network!: FcaNetwork;
 
-  /** Starts the fake and builds the network (timings overridable). */
-  async start(timings: Partial<FcaTimings> = {}): Promise<this> {
+  /**
+   * Starts the fake and builds the network: timings overridable, the fake's home page in the
+   * 2020 or the 2026 style, a user agent as `messenger.user_agent` would set it, and a clock
+   * driving the sessions' timers.
+   */
+  async start(
+    timings: Partial<FcaTimings> = {},
+    options: { pageStyle?: PageStyle; userAgent?: string; clock?: SupervisorClock } = {},
+  ): Promise<this> {
     await this.fake.start();
+    this.fake.pageStyle = options.pageStyle ?? "2020";
     this.network = new FcaNetwork({
       timings: { ...TEST_TIMINGS, ...timings },
-      testOnly: { endpointOverride: { origin: this.fake.origin } },
+      ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+      testOnly: {
+        endpointOverride: { origin: this.fake.origin },
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      },
     });
     return this;
   }

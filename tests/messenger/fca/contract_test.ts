@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Secret } from "../../../src/secret.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { asMessageId, asThreadId, asUserId, type MessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
@@ -143,7 +144,11 @@ describeMessengerContract("fca adapter", async () => {
         }),
       ),
     twoFactor: {
-      credentials: { kind: "password", email: "carol@example.org", password: "battery staple" },
+      credentials: {
+        kind: "password",
+        email: "carol@example.org",
+        password: new Secret("battery staple"),
+      },
       code: "654321",
     },
     close: async () => {

@@ -1,7 +1,7 @@
 /** fca's error shapes map to MessengerError codes, and messages never carry response bodies. */
 
 import assert from "node:assert/strict";
-import { registerSecret } from "../../../src/log.ts";
+import { redactValues } from "../../../src/secret.ts";
 import {
   errorCodeOf,
   messengerErrorFromFca,
@@ -52,13 +52,16 @@ Deno.test("session, network, rate-limit and other failures", () => {
   assert.equal(code(undefined), "internal");
 });
 
-Deno.test("error messages keep fca's short text but drop bodies and registered secrets", () => {
-  registerSecret("s3cr3t-cookie-value");
-  const error = messengerErrorFromFca("login", {
-    error: "Not logged in. s3cr3t-cookie-value",
-    res: "<html>xs=s3cr3t-cookie-value</html>",
-    detail: { body: "secret body" },
-  });
+Deno.test("error messages keep fca's short text but drop bodies and the session's secrets", () => {
+  const error = messengerErrorFromFca(
+    "login",
+    {
+      error: "Not logged in. s3cr3t-cookie-value",
+      res: "<html>xs=s3cr3t-cookie-value</html>",
+      detail: { body: "secret body" },
+    },
+    (text) => redactValues(text, ["s3cr3t-cookie-value"]),
+  );
   assert.equal(error.code, "not_logged_in");
   assert.ok(error.message.includes("login"));
   assert.ok(!error.message.includes("s3cr3t-cookie-value"));

@@ -310,3 +310,111 @@ Deno.test("with selfListen, the account's own messages arrive marked fromSelf", 
     await bed.close();
   }
 });
+
+Deno.test("2026 delta shapes: no crash, real mentions, and what fca ignores is ignored", async (t) => {
+  const bed = await new FcaTestBed().start({}, { pageStyle: "2026" });
+  try {
+    const account = await bed.connect({ id: SELF });
+    const BOB = "100003";
+    const CAROL = "100004";
+    const deliver = async (name: RecordedName) => {
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [wire(name)]);
+      return await nextEvent(account, seen);
+    };
+    const mentionsOf = async (name: RecordedName) => {
+      const event = await deliver(name);
+      assert.equal(event.type, "message", name);
+      return event.type === "message" ? event.mentions : [];
+    };
+
+    await t.step(
+      "a NewMessage without attachments arrives (fca 1.3.10 crashes on it)",
+      async () => {
+        assert.deepEqual(await deliver("message_without_attachments_2026"), {
+          type: "message",
+          conversation: { thread: ALICE, kind: "direct" },
+          actor: ALICE,
+          id: "mid.$noattach2026",
+          text: "No attachments list at all",
+          attachments: [],
+          mentions: [],
+          timestamp: 1700000100001,
+          fromSelf: false,
+        });
+      },
+    );
+
+    await t.step("mentions as comma lists, ranges, profileRanges and a typed map", async () => {
+      assert.deepEqual(await mentionsOf("mention_comma_lists_2026"), [
+        { user: BOB, offset: 3, length: 4 },
+        { user: CAROL, offset: 12, length: 6 },
+      ]);
+      assert.deepEqual(await mentionsOf("mention_ranges_2026"), [
+        { user: ALICE, offset: 5, length: 13 },
+      ]);
+      assert.deepEqual(await mentionsOf("mention_profile_ranges_2026"), [
+        { user: BOB, offset: 0, length: 4 },
+      ]);
+      assert.deepEqual(await mentionsOf("mention_typed_metadata_2026"), [
+        { user: CAROL, offset: 7, length: 6 },
+      ]);
+    });
+
+    await t.step("a reply with comma-list mentions keeps both", async () => {
+      const event = await deliver("reply_with_comma_mentions_2026");
+      assert.equal(event.type, "message");
+      if (event.type !== "message") return;
+      assert.deepEqual(event.conversation, { thread: GROUP, kind: "group" });
+      assert.equal(event.text, "@Bob ça marche");
+      assert.deepEqual(event.mentions, [{ user: BOB, offset: 0, length: 4 }]);
+      assert.deepEqual(event.replyTo, {
+        id: "mid.$commas2026",
+        actor: ALICE,
+        text: "Hi @Bob and @Carol",
+      });
+    });
+
+    await t.step(
+      "unknown classes, admin texts and payloads are ignored; what follows arrives",
+      async () => {
+        const seen = account.remote().length;
+        const connections = bed.fake.connections.length;
+        bed.fake.publishDeltas(SELF, [
+          wire("unknown_class_2026"),
+          wire("unknown_admin_text_2026"),
+          wire("unknown_client_payload_2026"),
+          wire("text_message"),
+        ]);
+        const next = await nextEvent(account, seen);
+        assert.equal(next.type === "message" && next.id, "mid.$text1", "nothing came before it");
+        assert.equal(bed.fake.connections.length, connections, "no reconnection was needed");
+      },
+    );
+
+    await t.step("a delta fca throws on costs only itself; its message is rescued", async () => {
+      const seen = account.remote().length;
+      const after = wire("text_message");
+      (after.messageMetadata as Record<string, unknown>).messageId = "mid.$afterCrash";
+      bed.fake.publishDeltas(SELF, [wire("attachment_without_mercury_2026"), after]);
+      await waitFor("two messages", () => account.remote().length >= seen + 2);
+      const [rescued, next] = account.remote().slice(seen);
+      assert.equal(rescued.type === "message" && rescued.id, "mid.$nomercury2026");
+      assert.deepEqual(rescued.type === "message" && rescued.attachments, [{ kind: "unknown" }]);
+      assert.equal(next.type === "message" && next.id, "mid.$afterCrash");
+      assert.equal(account.session.state.status, "connected");
+    });
+
+    await t.step("1:1 typing on its own topic is a direct chat", async () => {
+      const seen = account.remote().length;
+      bed.fake.publish(SELF, "/orca_typing_notifications", wire("typing_direct_2026"));
+      const event = await nextEvent(account, seen);
+      assert.deepEqual(event.type === "typing" && event.conversation, {
+        thread: ALICE,
+        kind: "direct",
+      });
+    });
+  } finally {
+    await bed.close();
+  }
+});

@@ -249,11 +249,16 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
           name: "Alice Martin",
           participants: ids(SELF, ALICE),
           lastActivity: 1_700_000_060_000,
+          // What a watchdog compares with what the listener delivered.
+          lastMessage: { timestamp: 1_700_000_060_000, sender: asUserId(ALICE), snippet: "Hello" },
           unreadCount: 0,
           isMessageRequest: false,
         },
         // lastActivity is the last message's time, not the later rename.
-        hikingClub,
+        {
+          ...hikingClub,
+          lastMessage: { timestamp: 1_700_000_040_000, sender: asUserId(SELF), snippet: "Yes!" },
+        },
       ]);
       assert.deepEqual(threads.slice(2).map((thread) => [thread.id, thread.isMessageRequest]), [
         [DAVE, true],

@@ -182,3 +182,25 @@ Deno.test("a first start that fails rejects and leaves the supervisor stopped", 
   assert.equal(supervisor.running, false);
   assert.equal(clock.pending, 0);
 });
+
+Deno.test("a restart on request reconnects at once, without backoff, and cancels a pending one", async () => {
+  const { clock, states, supervisor, starts } = setup();
+  await supervisor.start();
+  supervisor.ready();
+  supervisor.lost("network", "gone"); // A restart is now pending, after a backoff delay.
+  supervisor.restart("Restarting the Messenger listener on request");
+  assert.equal(starts(), 2, "restarted at once");
+  assert.deepEqual(states.slice(-2), [
+    {
+      status: "transient_disconnect",
+      reason: "stalled",
+      message: "Restarting the Messenger listener on request",
+    },
+    { status: "connecting" },
+  ]);
+  await clock.advance(8_000); // Past the backoff (at most 1 s), before the 10 s stall timeout.
+  assert.equal(starts(), 2, "the cancelled restart did not run");
+  supervisor.stop();
+  supervisor.restart("ignored");
+  assert.equal(starts(), 2, "ignored when stopped");
+});

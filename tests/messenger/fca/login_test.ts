@@ -4,11 +4,13 @@
  * freed each time.
  */
 
+import { Secret } from "../../../src/secret.ts";
 import assert from "node:assert/strict";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
-import { FcaTestBed, SELF } from "./_harness.ts";
+import { asThreadId } from "../../../src/messenger/ids.ts";
+import { ALICE, FcaTestBed, PAGE_STYLES, SELF } from "./_harness.ts";
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -69,10 +71,10 @@ Deno.test("password login succeeds; a wrong password fails as auth_failed", asyn
     bed.fake.addAccount({ id: SELF, xs: "pw-xs", email: "me@example.org", password: "right" });
     const credentials = { kind: "password" as const, email: "me@example.org" };
     await rejectsWithCode(
-      bed.network.login({ ...credentials, password: "wrong" }),
+      bed.network.login({ ...credentials, password: new Secret("wrong") }),
       "auth_failed",
     );
-    const result = await bed.network.login({ ...credentials, password: "right" });
+    const result = await bed.network.login({ ...credentials, password: new Secret("right") });
     assert.equal(result.kind, "logged_in");
     if (result.kind === "logged_in") assert.equal(result.session.self.id, SELF);
   } finally {
@@ -80,48 +82,49 @@ Deno.test("password login succeeds; a wrong password fails as auth_failed", asyn
   }
 });
 
-Deno.test("two-factor login: a wrong code is refused, then the right one logs in", async () => {
-  const bed = await new FcaTestBed().start();
-  try {
-    bed.fake.addAccount({
-      id: SELF,
-      xs: "2fa-xs",
-      email: "me@example.org",
-      password: "right",
-      twoFactorCode: "123456",
-    });
-    const first = await bed.network.login({
-      kind: "password",
-      email: "me@example.org",
-      password: "right",
-    });
-    assert.equal(first.kind, "two_factor_required");
-    if (first.kind !== "two_factor_required") return;
-    await rejectsWithCode(first.submitCode("000000"), "two_factor_failed");
-    const second = await first.submitCode("123456");
-    assert.equal(second.kind, "logged_in");
-    if (second.kind === "logged_in") assert.equal(second.session.self.id, SELF);
-  } finally {
-    await bed.close();
-  }
-});
+/** Adds an account with two-factor login to the fake and starts its password login. */
+function startTwoFactorLogin(bed: FcaTestBed) {
+  bed.fake.addAccount({
+    id: SELF,
+    xs: "2fa-xs",
+    email: "me@example.org",
+    password: "right",
+    twoFactorCode: "123456",
+  });
+  return bed.network.login({
+    kind: "password",
+    email: "me@example.org",
+    password: new Secret("right"),
+  });
+}
+
+for (const style of PAGE_STYLES) {
+  Deno.test(`${style} page: two-factor login: a wrong code is refused, then the right one logs in`, async () => {
+    const bed = await new FcaTestBed().start({}, { pageStyle: style });
+    try {
+      const first = await startTwoFactorLogin(bed);
+      assert.equal(first.kind, "two_factor_required");
+      if (first.kind !== "two_factor_required") return;
+      await rejectsWithCode(first.submitCode("000000"), "two_factor_failed");
+      const second = await first.submitCode("123456");
+      assert.equal(second.kind, "logged_in");
+      if (second.kind !== "logged_in") return;
+      assert.equal(second.session.self.id, SELF);
+      // The session works: its requests carry the home page's tokens.
+      await second.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false });
+      const send = bed.fake.requestsTo("/messaging/send/").at(-1);
+      assert.equal(send?.form.fb_dtsg, bed.fake.tokensOf(SELF).fbDtsg);
+    } finally {
+      await bed.close();
+    }
+  });
+}
 
 Deno.test("a cancelled two-factor login frees its Worker", async () => {
   const bed = await new FcaTestBed().start();
   try {
-    bed.fake.addAccount({
-      id: SELF,
-      xs: "2fa-xs",
-      email: "me@example.org",
-      password: "right",
-      twoFactorCode: "123456",
-    });
     const before = WorkerClient.liveCount;
-    const result = await bed.network.login({
-      kind: "password",
-      email: "me@example.org",
-      password: "right",
-    });
+    const result = await startTwoFactorLogin(bed);
     assert.equal(WorkerClient.liveCount, before + 1);
     if (result.kind !== "two_factor_required") throw new Error("expected 2FA");
     result.cancel();

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { Secret } from "../../../src/secret.ts";
 import assert from "node:assert/strict";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
 import {
@@ -81,7 +82,7 @@ export async function loginAlice(
   options: { listen?: boolean; selfListen?: boolean } = {},
 ): Promise<SimulatedSession> {
   const result = await network.login(
-    { kind: "password", email: "alice@example.com", password: "correct horse" },
+    { kind: "password", email: "alice@example.com", password: new Secret("correct horse") },
     { selfListen: options.selfListen ?? true },
   );
   assert.equal(result.kind, "logged_in");

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { Secret } from "../../../src/secret.ts";
 import { asMessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
 import { ALICE, BOB, HIKING, testNetwork } from "./_world.ts";
@@ -16,9 +17,17 @@ describeMessengerContract("simulated network", () => {
   };
   return Promise.resolve({
     network,
-    credentials: { kind: "password", email: "alice@example.com", password: "correct horse" },
+    credentials: {
+      kind: "password",
+      email: "alice@example.com",
+      password: new Secret("correct horse"),
+    },
     account: ALICE,
-    badCredentials: { kind: "password", email: "alice@example.com", password: "wrong horse" },
+    badCredentials: {
+      kind: "password",
+      email: "alice@example.com",
+      password: new Secret("wrong horse"),
+    },
     friend: BOB,
     remote: {
       sendMessage: async (text) => {
@@ -63,7 +72,11 @@ describeMessengerContract("simulated network", () => {
         ),
       ),
     twoFactor: {
-      credentials: { kind: "password", email: "carol@example.com", password: "battery staple" },
+      credentials: {
+        kind: "password",
+        email: "carol@example.com",
+        password: new Secret("battery staple"),
+      },
       code: "654321",
     },
     close: () => network.close(),

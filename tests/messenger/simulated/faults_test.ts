@@ -156,3 +156,26 @@ Deno.test("invalid faults are bad_request naming the field", async () => {
   }
   await network.close();
 });
+
+Deno.test("a silent session stays connected but loses events; restartListener ends it", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const events = new EventRecorder(alice);
+  await network.control.idle();
+  network.control.addFaults(ALICE, { kind: "silent" });
+  await network.control.inject(ALICE, { type: "message", sender: BOB, text: "lost in silence" });
+  await network.control.idle();
+  assert.equal(events.ofType("message").length, 0);
+  assert.equal(alice.state.status, "connected", "it looks healthy");
+  await alice.sendMessage(BOB_THREAD, hi, direct); // Calls still work.
+  // What a watchdog compares: Messenger has the message, the listener never brought it.
+  const thread = (await alice.getThreads(10)).find((entry) => entry.id === BOB_THREAD);
+  assert.equal(thread?.lastMessage?.snippet, "hi");
+  const history = await alice.getHistory(BOB_THREAD, 2);
+  assert.deepEqual(history.map((message) => message.text), ["lost in silence", "hi"]);
+  await alice.restartListener();
+  await network.control.inject(ALICE, { type: "message", sender: BOB, text: "heard again" });
+  const message = await events.next("message");
+  assert.equal(message.text, "heard again", "the lost one was not replayed");
+  await network.close();
+});

@@ -1,3 +1,4 @@
+import { Secret } from "../../../src/secret.ts";
 import assert from "node:assert/strict";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import { assertRejectsWith } from "../_contract.ts";
@@ -6,7 +7,7 @@ import { ALICE, CAROL, loginAlice, testNetwork } from "./_world.ts";
 const carolPassword = {
   kind: "password",
   email: "carol@example.com",
-  password: "battery staple",
+  password: new Secret("battery staple"),
 } as const;
 
 Deno.test("a password login gives a session that is connecting until it listens", async () => {
@@ -24,7 +25,7 @@ Deno.test("the email is matched case-insensitively", async () => {
   const result = await network.login({
     kind: "password",
     email: " ALICE@Example.com",
-    password: "correct horse",
+    password: new Secret("correct horse"),
   });
   assert.equal(result.kind, "logged_in");
   await network.close();
@@ -34,8 +35,8 @@ Deno.test("a wrong password or unknown email is auth_failed without echoing the 
   const network = testNetwork();
   for (
     const credentials of [
-      { kind: "password", email: "alice@example.com", password: "Correct horse" },
-      { kind: "password", email: "nobody@example.com", password: "correct horse" },
+      { kind: "password", email: "alice@example.com", password: new Secret("Correct horse") },
+      { kind: "password", email: "nobody@example.com", password: new Secret("correct horse") },
     ] as const
   ) {
     await assert.rejects(network.login(credentials), (error: unknown) => {
@@ -125,11 +126,15 @@ Deno.test("cookies exported by a session still log in on a new network (a gatewa
 Deno.test("a checkpointed account is refused with checkpoint, but a wrong password still with auth_failed", async () => {
   const network = testNetwork();
   await assertRejectsWith(
-    network.login({ kind: "password", email: "dave@example.com", password: "hunter22" }),
+    network.login({
+      kind: "password",
+      email: "dave@example.com",
+      password: new Secret("hunter22"),
+    }),
     "checkpoint",
   );
   await assertRejectsWith(
-    network.login({ kind: "password", email: "dave@example.com", password: "hunter2" }),
+    network.login({ kind: "password", email: "dave@example.com", password: new Secret("hunter2") }),
     "auth_failed",
   );
   await network.close();
@@ -139,7 +144,11 @@ Deno.test("an injected login failure is thrown once, then login works", async ()
   const network = testNetwork();
   network.control.addFaults(ALICE, { kind: "fail", method: "login", code: "network" });
   await assertRejectsWith(
-    network.login({ kind: "password", email: "alice@example.com", password: "correct horse" }),
+    network.login({
+      kind: "password",
+      email: "alice@example.com",
+      password: new Secret("correct horse"),
+    }),
     "network",
   );
   const session = await loginAlice(network);
@@ -153,7 +162,7 @@ Deno.test("a login slower than timeoutMs is rejected with timeout", async () => 
   const started = performance.now();
   await assertRejectsWith(
     network.login(
-      { kind: "password", email: "alice@example.com", password: "correct horse" },
+      { kind: "password", email: "alice@example.com", password: new Secret("correct horse") },
       { timeoutMs: 20 },
     ),
     "timeout",
@@ -166,7 +175,11 @@ Deno.test("login after close is rejected with disconnected", async () => {
   const network = testNetwork();
   await network.close();
   await assertRejectsWith(
-    network.login({ kind: "password", email: "alice@example.com", password: "correct horse" }),
+    network.login({
+      kind: "password",
+      email: "alice@example.com",
+      password: new Secret("correct horse"),
+    }),
     "disconnected",
   );
 });

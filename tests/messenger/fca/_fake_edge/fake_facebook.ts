@@ -4,8 +4,14 @@
  * One HTTP server plays www.facebook.com / upload.facebook.com (fca's HTTPS is routed here by
  * the Worker's test-only endpoint override, the `Host` header kept) and Messenger's edge: an
  * MQTT 3.1-over-WebSocket broker at `/chat`. Tests configure accounts, flip failure modes
- * (hanging home page, refused websocket, silent broker, expired session) and publish deltas to
- * an account's live connections; they read back what fca sent.
+ * (hanging home page, refused websocket, silent broker, silenced connections, expired session,
+ * checkpoints, rotated tokens) and publish deltas to an account's live connections; they read
+ * back what fca sent, headers included.
+ *
+ * Like Facebook, every POST must carry the account's current `fb_dtsg` (else error 1357004, what
+ * a stale token gets); with the 2026 home page ({@link FakeFacebook.pageStyle}) also its LSD
+ * token, as form field `lsd` and header `x-fb-lsd` — stricter than Facebook is known to be, so
+ * that every test proves the adapter sends them.
  *
  * Queries and group changes (friends, search, thread list / info / history, create / add /
  * remove / rename) answer from {@link FakeFacebook.people} and {@link FakeFacebook.threads} in
@@ -41,7 +47,13 @@ import {
   typeahead,
   userInfoAll,
 } from "./graph.ts";
-import { checkpointPage, homePage, loginPage } from "./pages.ts";
+import {
+  accountCheckpointPage,
+  checkpointPage,
+  homePage,
+  loginPage,
+  type PageStyle,
+} from "./pages.ts";
 
 export type { FakeMessage, FakePerson, FakeThread } from "./graph.ts";
 
@@ -56,7 +68,15 @@ export interface FakeAccount {
   twoFactorCode?: string;
   /** The session was revoked: home page clears c_user, API calls answer "Not logged in". */
   expired?: boolean;
+  /**
+   * Facebook put the account behind a checkpoint: its pages redirect there and its API calls
+   * answer with a redirect to it. `suspended`: the page says the account is suspended.
+   */
+  checkpoint?: { suspended?: boolean };
 }
+
+/** The checkpoint an account lands on (a well-known identity-check id). */
+export const CHECKPOINT_PATH = "/checkpoint/828281030927956/";
 
 /** Something fca sent to the fake. */
 export interface RecordedRequest {
@@ -64,6 +84,8 @@ export interface RecordedRequest {
   host: string;
   path: string;
   form: Record<string, string>;
+  /** Request headers, names in lower case. */
+  headers: Record<string, string>;
   user?: string;
 }
 
@@ -84,6 +106,18 @@ interface BrokerConnection {
   user: string;
   topics: Set<string>;
   published: { topic: string; payload: string }[];
+  /** The websocket upgrade's headers, names in lower case. */
+  headers: Record<string, string>;
+  /** Keeps answering pings and subscriptions, but gets no deltas (see {@link FakeFacebook.silence}). */
+  silenced: boolean;
+  /** Keepalives (PINGREQ) answered on this connection. */
+  pingsAnswered: number;
+}
+
+/** The request tokens of an account's current page. */
+interface PageTokens {
+  fbDtsg: string;
+  lsd: string;
 }
 
 /** Facebook's "not a member of this conversation" (fca's setTitle names it so). */
@@ -97,6 +131,8 @@ export class FakeFacebook {
   readonly connections: BrokerConnection[] = [];
   /** GET / answered with a logged-in home page, per user id: counts logins. */
   readonly homePageLogins = new Map<string, number>();
+  /** GET /home.php answered with a logged-in page, per user id: counts token refreshes. */
+  readonly tokenRefreshes = new Map<string, number>();
   /**
    * 1:1 threads (by the other user's id) that are pending message requests: getThreadInfo puts
    * them in the PENDING folder (others in INBOX) until move_thread.php moves them.
@@ -117,6 +153,8 @@ export class FakeFacebook {
   refuseWebsocket = false;
   /** The broker accepts and acknowledges but never sends /t_ms nor answers pings. */
   silentBroker = false;
+  /** The home page's shape: what fca 1.3.10 knows (2020) or what Facebook serves now (2026). */
+  pageStyle: PageStyle = "2020";
 
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #releaseHanging: (() => void)[] = [];
@@ -125,6 +163,8 @@ export class FakeFacebook {
   #nextGroup = 1;
   #seq = 100;
   #replies: PendingReply[] = [];
+  readonly #tokens = new Map<string, PageTokens>();
+  #tokenGeneration = 0;
 
   /** Starts listening on a random loopback port. */
   start(): Promise<void> {
@@ -145,6 +185,7 @@ export class FakeFacebook {
   /** Adds an account; returns cookies that log it in. */
   addAccount(account: FakeAccount): { key: string; value: string; domain: string }[] {
     this.accounts.set(account.id, account);
+    this.rotateTokens(account.id);
     return [
       { key: "c_user", value: account.id, domain: "facebook.com" },
       { key: "xs", value: account.xs, domain: "facebook.com" },
@@ -159,10 +200,88 @@ export class FakeFacebook {
     );
   }
 
+  /** The account's current request tokens (what its pages carry). */
+  tokensOf(user: string): PageTokens {
+    const tokens = this.#tokens.get(user);
+    if (tokens === undefined) throw new Error(`No account ${user}`);
+    return tokens;
+  }
+
+  /** Issues new request tokens for an account: requests with the old ones get error 1357004. */
+  rotateTokens(user: string): PageTokens {
+    const generation = ++this.#tokenGeneration;
+    const tokens = {
+      fbDtsg: `AQH${user}:dtsg-${generation}`,
+      lsd: `AVq${user}lsd${generation}`,
+    };
+    this.#tokens.set(user, tokens);
+    return tokens;
+  }
+
+  /**
+   * Makes a user's live connections go silent the way listeners die in the wild: they stay
+   * connected and keep answering pings, but no delta reaches them. New connections are healthy.
+   */
+  silence(user: string): number {
+    const live = this.liveConnections(user);
+    for (const connection of live) connection.silenced = true;
+    return live.length;
+  }
+
+  /**
+   * Someone writes in a conversation: the message is stored in the thread (created if new; its
+   * history and the thread list show it) and published to the account's listening connections,
+   * `NewMessage` shaped the 2020 way or the 2026 way (no `attachments` list). Returns how many
+   * connections it was published to (silenced ones get nothing).
+   */
+  deliverMessage(
+    user: string,
+    message: { thread: string; isGroup: boolean; sender: string; text: string; id?: string },
+    shape: "2020" | "2026" = "2020",
+  ): { id: string; timestamp: number; published: number } {
+    const id = message.id ?? `mid.$fakeIncoming${this.#nextMessage++}`;
+    let thread = this.threads.get(message.thread);
+    const timestamp = Math.max(1_700_000_300_000, (thread?.updatedAt ?? 0) + 1_000);
+    if (thread === undefined) {
+      thread = {
+        id: message.thread,
+        isGroup: message.isGroup,
+        participants: message.isGroup ? [user, message.sender] : [user, message.thread],
+        updatedAt: timestamp,
+      };
+      this.threads.set(message.thread, thread);
+    }
+    thread.messages = [...(thread.messages ?? []), {
+      id,
+      sender: message.sender,
+      text: message.text,
+      timestamp,
+    }];
+    thread.updatedAt = timestamp;
+    thread.unread = (thread.unread ?? 0) + 1;
+    const delta: Record<string, unknown> = {
+      class: "NewMessage",
+      body: message.text,
+      irisSeqId: String(this.#seq + 1),
+      messageMetadata: {
+        actorFbId: message.sender,
+        messageId: id,
+        offlineThreadingId: String(6_900_000_000_000_000_000n + BigInt(this.#nextMessage)),
+        tags: [],
+        threadKey: message.isGroup
+          ? { threadFbId: message.thread }
+          : { otherUserFbId: message.thread },
+        timestamp: String(timestamp),
+      },
+    };
+    if (shape === "2020") delta.attachments = [];
+    return { id, timestamp, published: this.publishDeltas(user, [delta]) };
+  }
+
   /** Publishes `payload` (JSON-encoded unless a string) on `topic` to a user's live connections. */
   publish(user: string, topic: string, payload: unknown): number {
     const text = typeof payload === "string" ? payload : JSON.stringify(payload);
-    const live = this.liveConnections(user);
+    const live = this.liveConnections(user).filter((connection) => !connection.silenced);
     for (const connection of live) connection.socket.send(encodePublish(topic, text));
     return live.length;
   }
@@ -221,19 +340,25 @@ export class FakeFacebook {
     if (url.pathname === "/chat") return this.#upgrade(request);
     const cookies = parseCookieHeader(request.headers.get("cookie") ?? "");
     const form = await readForm(request, url);
-    const user = this.#authenticated(cookies)?.id;
+    const account = this.#authenticated(cookies);
+    const user = account?.id;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
     const recorded: RecordedRequest = {
       method: request.method,
       host,
       path: url.pathname,
       form,
+      headers,
       user,
     };
     this.requests.push(recorded);
     const route = `${request.method} ${url.pathname}`;
     switch (route) {
       case "GET /":
-        return await this.#home(cookies);
+        return await this.#home(cookies, "login");
+      case "GET /home.php":
+        return await this.#home(cookies, "refresh");
       case "POST /login/device-based/regular/login/":
         return this.#passwordLogin(form);
       case "GET /checkpoint/":
@@ -241,8 +366,22 @@ export class FakeFacebook {
       case "POST /checkpoint/":
         return this.#checkpoint(form, cookies);
     }
-    if (this.#authenticated(cookies) === undefined) {
+    if (request.method === "GET" && url.pathname.startsWith(CHECKPOINT_PATH)) {
+      return html(accountCheckpointPage(account?.checkpoint?.suspended === true));
+    }
+    if (account === undefined) {
       return fbJson({ error: 1357001, errorSummary: "Not logged in", errorDescription: "" });
+    }
+    if (account.checkpoint !== undefined) {
+      // What a locked account's API calls get: a redirect to the page to pass.
+      return fbJson({ __ar: 1, redirect: checkpointUrl(), payload: null });
+    }
+    if (request.method === "POST" && !this.#validTokens(account.id, form, headers)) {
+      return raw(facebookError(
+        1357004,
+        "Sorry, something went wrong",
+        "Please try closing and re-opening your browser window.",
+      ));
     }
     const canned = this.#takeReply(route, recorded);
     if (canned !== undefined) {
@@ -307,12 +446,23 @@ export class FakeFacebook {
     return cookies.get("xs") === account.xs ? account : undefined;
   }
 
-  async #home(cookies: Map<string, string>): Promise<Response> {
+  /** Whether a POST carries the account's current tokens (LSD only with the 2026 page). */
+  #validTokens(user: string, form: Record<string, string>, headers: Record<string, string>) {
+    const tokens = this.tokensOf(user);
+    if (form.fb_dtsg !== tokens.fbDtsg) return false;
+    if (this.pageStyle !== "2026") return true;
+    return form.lsd === tokens.lsd && headers["x-fb-lsd"] === tokens.lsd;
+  }
+
+  async #home(cookies: Map<string, string>, purpose: "login" | "refresh"): Promise<Response> {
     if (this.hangHomePage) {
       await new Promise<void>((resolve) => this.#releaseHanging.push(resolve));
       return new Response("Too late", { status: 503 });
     }
     const account = this.#authenticated(cookies);
+    if (account?.checkpoint !== undefined) {
+      return new Response(null, { status: 302, headers: { location: checkpointUrl() } });
+    }
     if (account === undefined) {
       const headers = new Headers({ "content-type": "text/html; charset=utf-8" });
       if (cookies.has("c_user")) {
@@ -324,10 +474,16 @@ export class FakeFacebook {
       }
       return new Response(loginPage(), { headers });
     }
-    this.homePageLogins.set(account.id, (this.homePageLogins.get(account.id) ?? 0) + 1);
-    const page = homePage({
-      mqttEndpoint: `ws://127.0.0.1:${this.#port()}/chat?region=prn`,
+    const counts = purpose === "login" ? this.homePageLogins : this.tokenRefreshes;
+    counts.set(account.id, (counts.get(account.id) ?? 0) + 1);
+    const tokens = this.tokensOf(account.id);
+    // The 2026 page names another region, so a test can tell the adapter took it from the page.
+    const region = this.pageStyle === "2026" ? "atn" : "prn";
+    const page = homePage(this.pageStyle, {
+      user: account.id,
+      mqttEndpoint: `ws://127.0.0.1:${this.#port()}/chat?region=${region}`,
       seqId: String(this.#seq),
+      ...tokens,
     });
     return html(page);
   }
@@ -565,10 +721,20 @@ export class FakeFacebook {
     if (this.refuseWebsocket || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("Forbidden", { status: 403 });
     }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
     const { socket, response } = Deno.upgradeWebSocket(request);
     socket.binaryType = "arraybuffer";
     const parser = new MqttParser();
-    const connection: BrokerConnection = { socket, user: "", topics: new Set(), published: [] };
+    const connection: BrokerConnection = {
+      socket,
+      user: "",
+      topics: new Set(),
+      published: [],
+      headers,
+      silenced: false,
+      pingsAnswered: 0,
+    };
     this.connections.push(connection);
     socket.onmessage = (event) => {
       const data = event.data instanceof ArrayBuffer
@@ -620,7 +786,9 @@ export class FakeFacebook {
         return;
       }
       case "pingreq":
-        if (!this.silentBroker) send(encodePingresp());
+        if (this.silentBroker) return;
+        send(encodePingresp());
+        connection.pingsAnswered++;
         return;
       case "disconnect":
         connection.socket.close();
@@ -629,6 +797,11 @@ export class FakeFacebook {
         return;
     }
   }
+}
+
+/** Where a checkpointed account is sent. */
+function checkpointUrl(): string {
+  return `https://www.facebook.com${CHECKPOINT_PATH}?next=https%3A%2F%2Fwww.facebook.com%2F`;
 }
 
 function loggedInRedirect(account: FakeAccount): Response {
