@@ -1,5 +1,5 @@
 /**
- * Helpers of the resilience tests (resilience_test.ts and the Worker crash cases run by
+ * Helpers of the resilience and account-state tests (and of the Worker crash cases run by
  * worker_crash_test.ts): a second account, state checks, and delivery checks that re-send until a
  * live connection takes the message.
  *
@@ -7,7 +7,8 @@
  */
 
 import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
-import { type FcaTestBed, type RecordedSession, waitFor } from "./_harness.ts";
+import { CHECKPOINT_PATH } from "./_fake_edge/fake_facebook.ts";
+import { type FcaTestBed, type RecordedSession, RECOVERY_MS, waitFor } from "./_harness.ts";
 import { wire } from "./recorded/deltas.ts";
 
 /** A second account, to show one account's trouble leaves the others alone. */
@@ -46,4 +47,15 @@ export async function receives(
 export function homeLoads(bed: FcaTestBed): number {
   return bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
     .length;
+}
+
+/** The checkpoint page the fake Facebook sends users to, as the session reports it. */
+export const CHECKPOINT_URL =
+  `https://www.facebook.com${CHECKPOINT_PATH}?next=https%3A%2F%2Fwww.facebook.com%2F`;
+
+/** Waits until the session needs the user (re-authentication, a checkpoint); returns the state. */
+export async function needsUser(account: RecordedSession): Promise<ConnectionState> {
+  const session = account.session;
+  await waitFor("bad_credentials", () => session.state.status === "bad_credentials", RECOVERY_MS);
+  return session.state;
 }

@@ -1,6 +1,7 @@
 /**
  * The fca Worker crashing for real (an uncaught error with containment off): the session reports
- * it, re-logs in once, and other accounts go on. Not a test module of its own: Deno prints every
+ * it, re-logs in once (and a re-login that lands on a checkpoint ends the session with its URL),
+ * and other accounts go on. Not a test module of its own: Deno prints every
  * uncaught Worker error with its stack trace to stderr, unconditionally, so worker_crash_test.ts
  * runs these cases in a child `deno test` whose output it checks instead of letting the expected
  * trace scare a green run.
@@ -9,11 +10,12 @@
  */
 
 import assert from "node:assert/strict";
+import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asUserId } from "../../../src/messenger/ids.ts";
 import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
-import { hasState, homeLoads, OTHER, receives } from "./_resilience.ts";
+import { CHECKPOINT_URL, hasState, homeLoads, needsUser, OTHER, receives } from "./_resilience.ts";
 
 Deno.test("a crashed Worker leaves other accounts alone and re-logs in once", async () => {
   const bed = await new FcaTestBed().start();
@@ -53,6 +55,27 @@ Deno.test("a re-login that times out is not repeated: the user is asked to log i
     assert.equal(homeLoads(bed), 2, "and no login loop");
   } finally {
     bed.fake.hangHomePage = false;
+    await bed.close();
+  }
+});
+
+Deno.test("a re-login that lands on a checkpoint ends the session with its URL", async () => {
+  const bed = await new FcaTestBed().start({}, { pageStyle: "2026" });
+  try {
+    const account = await bed.connect({ id: SELF });
+    bed.fake.accounts.get(SELF)!.checkpoint = { suspended: true };
+    // The Worker dies: the session logs in once more from the saved cookies.
+    await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
+    assert.deepEqual(
+      await needsUser(account),
+      {
+        status: "bad_credentials",
+        reason: "account_suspended",
+        message: "Facebook suspended or disabled the account",
+        url: CHECKPOINT_URL,
+      } satisfies ConnectionState,
+    );
+  } finally {
     await bed.close();
   }
 });
