@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "./src/config/config_error.ts";
 import { loadConfig } from "./src/config/load.ts";
+import { configWarnings } from "./src/config/warnings.ts";
 import { configureLogging, mainLog } from "./src/log.ts";
 import { WorldError } from "./src/messenger/simulated/world_error.ts";
 import { StoreOpenError } from "./src/store/open_store.ts";
@@ -99,6 +100,7 @@ async function main(args: string[]): Promise<number> {
       return EXIT.config;
     }
     console.log(`Configuration ${config.file} is valid`);
+    for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
     return EXIT.ok;
   }
 
@@ -109,6 +111,7 @@ async function main(args: string[]): Promise<number> {
     version: VERSION,
     jid: config.component.jid,
   });
+  for (const warning of configWarnings(config)) mainLog.warn("{warning}", { warning });
 
   // Listening from before the start: a SIGTERM while starting must still stop cleanly (after the
   // start completes), not kill the process half-way through with the default action.
@@ -128,6 +131,10 @@ async function main(args: string[]): Promise<number> {
     }
     if (error instanceof WorldError) {
       console.error(`${PROGRAM_NAME}: invalid simulated world:\n${error.message}`);
+      return EXIT.config;
+    }
+    if (error instanceof ConfigError) {
+      console.error(`${PROGRAM_NAME}: invalid configuration:\n${error.message}`);
       return EXIT.config;
     }
     throw error;

@@ -13,7 +13,7 @@ import type { ContactCard } from "./gateway/xmpp_port.ts";
 import type { Element } from "./xmpp/xml.ts";
 import {
   CREDENTIAL_FIELDS,
-  REGISTRATION_INSTRUCTIONS,
+  IN_BAND_REGISTRATION_INSTRUCTIONS,
   REGISTRATION_TITLE,
 } from "./gateway/commands/credentials_form.ts";
 import { createCore } from "./gateway/core.ts";
@@ -206,7 +206,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     domain,
     form: {
       title: REGISTRATION_TITLE,
-      instructions: REGISTRATION_INSTRUCTIONS,
+      instructions: IN_BAND_REGISTRATION_INSTRUCTIONS,
       fields: CREDENTIAL_FIELDS,
     },
     isRegistered: (jid) => gateway.isRegistered(jid),

@@ -147,3 +147,59 @@ Deno.test("a store that cannot be opened exits 4 with a message naming it", asyn
     },
   );
 });
+
+Deno.test("a taken simulated.control port is a configuration error naming the key, exit code 2", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  await withConfig(
+    `[component]\njid = "facebook.example.org"\nsecret = "s3cret-value"\nport = 1\n` +
+      `[gateway]\ndata = ":memory:"\n[messenger]\nbackend = "simulated"\n` +
+      `[simulated]\nworld = "world.toml"\ncontrol = "127.0.0.1:${port}"\n`,
+    async (path, dir) => {
+      await Deno.writeTextFile(
+        `${dir}/world.toml`,
+        `[[account]]\nemail = "a@example.com"\npassword = "pw"\nuser_id = "1"\nname = "A"\n`,
+      );
+      const result = await run(["--config", path]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /invalid configuration:/);
+      assert.match(
+        result.stderr,
+        new RegExp(`simulated\\.control in ${path}: 127\\.0\\.0\\.1:${port} is already in use`),
+      );
+      assert.doesNotMatch(result.stderr, /internal error|AddrInUse|at .*\.ts:\d+/);
+    },
+  );
+});
+
+Deno.test("--check-config warns, without failing, about the example's placeholder secret and admin", async () => {
+  const example = await Deno.readTextFile(
+    fileURLToPath(new URL("../config.example.toml", import.meta.url)),
+  );
+  await withConfig(example, async (path) => {
+    const result = await run(["--check-config", "--config", path]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /is valid/);
+    assert.match(
+      result.stderr,
+      new RegExp(`warning: component\\.secret in ${path} is still the example's placeholder`),
+    );
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `warning: gateway\\.admins in ${path} lists admin@example\\.org, the example's placeholder`,
+      ),
+    );
+    assert.ok(!result.stderr.includes("change-me-to-the-component-secret"), result.stderr);
+  });
+  // Own values: no warning.
+  await withConfig(
+    `[component]\njid = "facebook.example.org"\nsecret = "s3cret-value"\n` +
+      `[gateway]\nadmins = ["me@my.domain"]\ndata = "g.kv"\n`,
+    async (path) => {
+      const result = await run(["--check-config", "--config", path]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, "");
+    },
+  );
+});

@@ -56,20 +56,40 @@ export function parseConfig(
 ): Config {
   const abs = resolve(file);
   let doc: Record<string, unknown>;
+  const toml = text.replace(/^\uFEFF/, "");
   try {
-    doc = parse(text.replace(/^\uFEFF/, ""), {
-      integersAsBigInt: true,
-      unsafeKeyBehaviour: "throw",
-    });
+    doc = parse(toml, { integersAsBigInt: true, unsafeKeyBehaviour: "throw" });
   } catch (e) {
     if (!(e instanceof TomlError)) throw e;
-    // Only the first line: smol-toml appends a snippet of the file, which could show the secret.
-    const reason = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
     throw new ConfigError(abs, [{
-      message: `Invalid TOML in ${abs} at line ${e.line}, column ${e.column}: ${reason}`,
+      message: `Invalid TOML in ${abs} at ${syntaxProblem(toml, e)}`,
     }]);
   }
   return validate(doc, abs, env);
+}
+
+/**
+ * Where and what a TOML syntax error is, in words an admin recognises. smol-toml calls a string
+ * that runs into the end of its line "control characters are not allowed" (the newline): that is
+ * a missing closing quote. Only smol-toml's first line is kept: it appends a snippet of the file,
+ * which could show the secret.
+ */
+function syntaxProblem(toml: string, e: TomlError): string {
+  const reason = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+  const at = (toml.split("\n")[e.line - 1] ?? "").slice(e.column - 1);
+  const endOfLine = at === "" || at.startsWith("\r");
+  if (reason.startsWith("control characters") && endOfLine) return unterminated(e.line);
+  if (reason === "unfinished string") {
+    return /^("""|''')/.test(at)
+      ? `line ${e.line}: a multi-line string has no closing quotes`
+      : unterminated(e.line);
+  }
+  return `line ${e.line}, column ${e.column}: ${reason}`;
+}
+
+function unterminated(line: number): string {
+  return `line ${line}: a string has no closing quote ` +
+    "(a quoted string must end on the line where it starts)";
 }
 
 function readFailure(e: unknown): string {

@@ -37,6 +37,12 @@ export interface Field {
   value?: FieldValue;
   /** Choices for list fields. */
   options?: { value: string; label?: string }[];
+  /**
+   * When the field matters only given other answers (cookies instead of email and password, a
+   * password only to keep it): true when it is needed with the values given so far. A form
+   * shows every field anyway; a chat dialogue, which asks one field at a time, skips it.
+   */
+  neededWhen?(values: FormValues): boolean;
 }
 
 /** Submitted values by field name, already checked against the form's fields. */

@@ -39,8 +39,8 @@ export class UserPresence {
   }
 
   /**
-   * A resource of a user is available; true when it was not known online (the caller then
-   * tells it the current presences). Logs the user in again if their session was suspended.
+   * A resource of a user is available; true when it was not known online. Logs the user in
+   * again if their session was suspended.
    */
   available(jid: string, resource: string): boolean {
     const bare = jid.toLowerCase();

@@ -6,18 +6,40 @@
  */
 
 import type { Config } from "../config/config.ts";
+import { ConfigError } from "../config/config_error.ts";
 import { FcaNetwork } from "./fca/fca_network.ts";
 import type { MessengerNetwork } from "./session.ts";
 import { loadWorld } from "./simulated/parse_world.ts";
 import { createSimulatedNetwork } from "./simulated/simulated_network.ts";
 
-/** Builds the network `config.messenger.backend` names. */
+/**
+ * Builds the network `config.messenger.backend` names. A control API address that cannot be
+ * bound (taken, or not ours to use) is a {@link ConfigError} naming `simulated.control`.
+ */
 export async function createNetwork(config: Config): Promise<MessengerNetwork> {
   if (config.messenger.backend === "simulated") {
-    if (!config.simulated) {
+    const simulated = config.simulated;
+    if (!simulated) {
       throw new Error("messenger.backend is simulated but [simulated] is missing");
     }
-    return await createSimulatedNetwork(config.simulated);
+    try {
+      return await createSimulatedNetwork(simulated);
+    } catch (error) {
+      const why = error instanceof Deno.errors.AddrInUse
+        ? "is already in use (is another gateway or demo running?)"
+        : error instanceof Deno.errors.AddrNotAvailable
+        ? "is not an address of this machine"
+        : error instanceof Deno.errors.PermissionDenied
+        ? "may not be used by this user (ports below 1024 need privileges)"
+        : undefined;
+      if (why === undefined || simulated.control === undefined) throw error;
+      const { hostname, port } = simulated.control;
+      throw new ConfigError(config.file, [{
+        key: "simulated.control",
+        message: `simulated.control in ${config.file}: ${hostname}:${port} ${why}: choose ` +
+          "another port, or 0 to let the system pick a free one",
+      }]);
+    }
   }
   return new FcaNetwork(
     config.messenger.userAgent === undefined ? {} : { userAgent: config.messenger.userAgent },

@@ -168,15 +168,27 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
       return;
     }
     xmppLog.debug("Chat command {node} started by {jid}", { node: command.node, jid: owner });
-    await present(owner, command, step, undefined);
+    // The words after the command word answer its first question: "find Bob".
+    const rest = text.trim().slice(firstWord.length).trim();
+    await present(
+      owner,
+      command,
+      step,
+      undefined,
+      rest === "" ? undefined : { text: rest, caller },
+    );
   }
 
-  /** Shows a step: a result ends the dialogue, a form (re)starts asking its fields. */
+  /**
+   * Shows a step: a result ends the dialogue, a form (re)starts asking its fields. With
+   * `firstAnswer`, that answers the first question at once (the step's intro still shown).
+   */
   async function present(
     owner: string,
     command: Command,
     step: CommandStep,
     previous: Dialogue | undefined,
+    firstAnswer?: { text: string; caller: CommandCaller },
   ): Promise<void> {
     if (step.kind === "result") {
       dialogues.end(owner);
@@ -192,11 +204,22 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
       position: 0,
       answers: {},
     };
+    skipUnneeded(next);
     dialogues.open(owner, next);
+    if (firstAnswer && next.questions[next.position]) {
+      await answer(next, firstAnswer.text, firstAnswer.caller, stepIntro(step));
+      return;
+    }
     await reply(owner, [stepIntro(step), question(next)].join("\n\n"));
   }
 
-  async function answer(dialogue: Dialogue, text: string, caller: CommandCaller): Promise<void> {
+  /** Takes `text` as the answer to the current question; `intro` heads a reply that asks more. */
+  async function answer(
+    dialogue: Dialogue,
+    text: string,
+    caller: CommandCaller,
+    intro?: string,
+  ): Promise<void> {
     const { owner } = dialogue;
     const refused = refusal(dialogue.command, caller);
     if (refused) {
@@ -205,6 +228,7 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
       await reply(owner, refused);
       return;
     }
+    const ask = (text: string) => reply(owner, intro ? `${intro}\n\n${text}` : text);
     dialogues.touch(owner);
     const field = dialogue.questions[dialogue.position];
     if (field) {
@@ -213,14 +237,15 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
         value = readAnswer(field, text, currentValue(dialogue, field));
       } catch (error) {
         if (!(error instanceof FieldValueError)) throw error;
-        await reply(owner, `${error.message}\n\n${question(dialogue)}`);
+        await ask(`${error.message}\n\n${question(dialogue)}`);
         return;
       }
       if (value === undefined) delete dialogue.answers[field.name];
       else dialogue.answers[field.name] = value;
       dialogue.position++;
+      skipUnneeded(dialogue);
       if (dialogue.position < dialogue.questions.length) {
-        await reply(owner, question(dialogue));
+        await ask(question(dialogue));
         return;
       }
     }
@@ -244,6 +269,7 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
       const failure = failureText(error, dialogue.command, owner);
       if (failure.kind === "bad_input") {
         dialogue.position = 0;
+        skipUnneeded(dialogue);
         dialogues.touch(owner);
         await reply(owner, `${failure.sentence}\n\n${question(dialogue)}`);
       } else {
@@ -300,6 +326,25 @@ export function registerChatCommands(router: Router, options: ChatCommandsOption
       await Promise.all(dialogues.closeAll().map(cancelStep));
     },
   };
+}
+
+/**
+ * Moves past the questions not needed with the answers given so far (see `Field.neededWhen`):
+ * cookies after email and password, a password only wanted to keep it.
+ */
+function skipUnneeded(dialogue: Dialogue): void {
+  const values = (): FormValues => {
+    const known: FormValues = {};
+    for (const field of dialogue.step.fields) {
+      const value = currentValue(dialogue, field);
+      if (value !== undefined) known[field.name] = value;
+    }
+    return known;
+  };
+  while (dialogue.questions[dialogue.position]?.neededWhen?.(values()) === false) {
+    delete dialogue.answers[dialogue.questions[dialogue.position].name];
+    dialogue.position++;
+  }
 }
 
 /** The value shown and kept by 'skip': this step's earlier answer, else the form's value. */

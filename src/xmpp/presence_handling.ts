@@ -1,10 +1,9 @@
 /**
  * Presences users send to the gateway JID and to contact JIDs (RFC 6121), and what they get back.
  *
- * - available from a resource the gateway did not know: that resource is told the gateway's
- *   presence (the login state) and every contact's; with the roster privilege the user's server
- *   broadcasts one presence to the gateway and to each contact, so only the first one of a
- *   resource is answered;
+ * - available: the resource is known online (not answered: its server probes the gateway and
+ *   each contact it is subscribed to when the resource comes online, RFC 6121 §4.2.2, and the
+ *   probes are answered; answering the presence too sent every presence twice);
  * - unavailable: the resource is forgotten (the offline policy of {@link UserPresence} may end
  *   the Messenger session);
  * - probe: answered from stored state (by `contacts.presence`: by default contacts are available
@@ -59,18 +58,9 @@ export function registerPresenceHandling(
   const presence = core.resources;
   const unregistering = new Set<string>();
 
-  async function announce(to: string, session: RegisteredUser): Promise<void> {
-    await senders.sendGatewayPresence(to, session.presence());
-    for (const card of session.contacts) {
-      await senders.sendContactPresence(to, session.jid, card.id, session.contactPresence(card.id));
-    }
-  }
-
-  async function userPresence(from: Jid, type: string | undefined, session: RegisteredUser) {
+  function userPresence(from: Jid, type: string | undefined): void {
     if (type === undefined) {
-      if (from.resource && presence.available(from.bare, from.resource)) {
-        await announce(from.full, session);
-      }
+      if (from.resource) presence.available(from.bare, from.resource);
     } else if (type === "unavailable") {
       presence.unavailable(from.bare, from.resource);
     }
@@ -98,7 +88,7 @@ export function registerPresenceHandling(
     switch (type) {
       case undefined:
       case "unavailable":
-        await userPresence(from, type, session);
+        userPresence(from, type);
         return;
       case "probe":
         await senders.sendGatewayPresence(from.full, session.presence());
@@ -142,7 +132,7 @@ export function registerPresenceHandling(
     switch (type) {
       case undefined:
       case "unavailable":
-        await userPresence(from, type, session);
+        userPresence(from, type);
         return;
       case "probe": {
         const known = id !== null && session.contact(id) !== undefined;

@@ -88,9 +88,11 @@ const ECHOED_ATTRIBUTE_MAX = 256;
 /**
  * Builds the error reply to a stanza: same name, swapped addresses, same id, and a small part of
  * the original (RFC 6120 §8.3.1 allows it; clients match on the id): an iq's payload element
- * without its children, a message's body cut to {@link ECHOED_BODY_MAX}. Never the whole payload,
- * which a user can make as large as their server lets through — and escaping makes it larger
- * still on the way back, past what the server accepts from the component.
+ * without its children, and a message's body cut to {@link ECHOED_BODY_MAX}, only when the message
+ * was for a contact (a chat text the client shows as failed). Never more: a user can make the
+ * payload as large as their server lets through (escaping makes it larger still on the way back),
+ * and it may hold a secret: a registration form with a password or cookies, or, in a message to
+ * the gateway itself, an answer in a chat dialogue such as a password.
  */
 export function errorReply(stanza: Element, error: StanzaError): Element {
   const reply = xml(stanza.name, {
@@ -102,7 +104,7 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
   if (stanza.name === "iq") {
     const [payload] = stanza.getChildElements();
     if (payload) reply.append(emptyCopy(payload));
-  } else if (stanza.name === "message") {
+  } else if (stanza.name === "message" && (stanza.attrs.to ?? "").includes("@")) {
     const body = stanza.getChildText("body");
     if (body !== null) reply.append(xml("body", {}, truncateText(body, ECHOED_BODY_MAX)));
   }

@@ -431,6 +431,26 @@ Deno.test("a TOML syntax error names the file, the line and the column", () => {
   assert.equal(e.key, undefined);
 });
 
+Deno.test("a string without its closing quote is reported as unterminated, at its line", () => {
+  const unterminated = (line: number) =>
+    `Invalid TOML in ${FILE} at line ${line}: a string has no closing quote ` +
+    "(a quoted string must end on the line where it starts)";
+  const basic = fail(`[component]\njid = "facebook.example.org\nsecret = "s3cret-value"\n`);
+  assert.equal(basic.message, unterminated(2));
+  const literal = fail(`[component]\njid = 'facebook.example.org\n`);
+  assert.equal(literal.message, unterminated(2));
+  const atTheEnd = fail(`[component]\njid = "facebook.example.org`);
+  assert.equal(atTheEnd.message, unterminated(2));
+  const multiLine = fail(`[component]\njid = """facebook.example.org\n`);
+  assert.equal(
+    multiLine.message,
+    `Invalid TOML in ${FILE} at line 2: a multi-line string has no closing quotes`,
+  );
+  // A real control character inside a closed string is still called what it is.
+  const control = fail(`[component]\njid = "facebook\u0001example.org"\n`);
+  assert.match(control.message, /at line 2, column \d+: control characters are not allowed/);
+});
+
 Deno.test("every problem is reported, one per line", () => {
   const e = fail(`
 [component]
@@ -476,9 +496,12 @@ Deno.test("the secret is never echoed even when pasted into another key", () => 
 });
 
 Deno.test("the secret is never echoed by a TOML syntax error on its line", () => {
-  const e = fail(`[component]\njid = "facebook.example.org"\nsecret = "hunter2hunter2\n`);
+  const e = fail(`[component]\njid = "facebook.example.org"\nsecret = "hunter2hunter2" x\n`);
   assert.ok(!e.message.includes("hunter2"), e.message);
   assert.match(e.message, /at line 3, column \d+: /);
+  const open = fail(`[component]\njid = "facebook.example.org"\nsecret = "hunter2hunter2\n`);
+  assert.ok(!open.message.includes("hunter2"), open.message);
+  assert.match(open.message, /at line 3: a string has no closing quote/);
 });
 
 Deno.test("an unreadable file is reported with its path", async () => {

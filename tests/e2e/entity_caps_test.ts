@@ -4,7 +4,7 @@
  * Conversations check before they show reactions, replies or the gateway's commands.
  */
 import assert from "node:assert/strict";
-import { xml, type XmlElement } from "./_harness/client.ts";
+import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
 import { registeredAlice } from "./_harness/registered_alice.ts";
 import { capsVerification } from "../../src/xmpp/entity_caps.ts";
 import type { Element } from "../../src/xmpp/xml.ts";
@@ -18,7 +18,10 @@ Deno.test({
   ...e2e,
   async fn() {
     await using t = await registeredAlice();
-    const { alice, gw, bob } = t;
+    const { gw, bob } = t;
+    // A client that comes online now: the presences it hears are the ones clients check caps on
+    // (the first client's gateway presence was taken by the setup).
+    await using alice = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
     const withCaps = (from: string) => (s: XmlElement) =>
       s.is("presence") && s.attrs.from?.split("/")[0] === from && s.attrs.type === undefined &&
       s.getChild("c", NS_CAPS) !== undefined;

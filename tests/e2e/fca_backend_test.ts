@@ -54,7 +54,7 @@ Deno.test({
           (s) =>
             s.is("presence") && s.attrs.from === server.componentDomain &&
             /Connected as/.test(s.getChildText("status") ?? ""),
-          20_000,
+          40_000,
           "the gateway's 'Connected as' presence",
         );
         assert.equal(presence.attrs.type, undefined);

@@ -94,6 +94,7 @@ Deno.test({
       const query = form.getChild("query", NS_REGISTER)!;
       assert.equal(query.getChild("registered"), undefined);
       assert.match(query.getChildText("instructions") ?? "", /email and password/);
+      assert.doesNotMatch(query.getChildText("instructions") ?? "", /next step/);
       assert.ok(query.getChild("username") && query.getChild("password"));
       const fields = query.getChild("x", "jabber:x:data")!.getChildren("field");
       assert.deepEqual(fields.map((f) => f.attrs.var), [
@@ -145,6 +146,7 @@ Deno.test({
       );
       assert.equal(errorCondition(wrong), "not-authorized", wrong.toString());
       assert.match(errorText(wrong), /^Messenger refused these credentials/);
+      assert.doesNotMatch(wrong.toString(), /wrong horse/, "the password was echoed");
 
       // A checkpointed account: explained.
       await using dave = await connectClient(server, "dave", "dave-xmpp-pw");

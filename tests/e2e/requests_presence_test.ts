@@ -19,7 +19,7 @@ import {
   errorText,
   noteOf,
 } from "./_harness/gateway_client.ts";
-import { aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
+import { aliceWorld, bodyFrom, chat, registeredAlice } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 
@@ -209,5 +209,25 @@ Deno.test({
     await using tablet = await connectClient(server, "alice", "alicepw", { resource: "tablet" });
     await tablet.waitFor(isPresenceFrom(bob, "unavailable"), 10_000, "Bob unavailable");
     assert.ok(!tablet.pending().some(isPresenceFrom(bob, undefined)));
+  },
+});
+
+Deno.test({
+  name: "a client coming online hears the gateway's and each contact's presence once",
+  ...e2e,
+  async fn() {
+    await using t = await setup();
+    const { gw, echo, bob } = t;
+    // Profanity showed every presence twice: once answering the new resource's presence, once
+    // answering its server's probes. Only the probes are answered now.
+    await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+    // A positive signal after the presences: the echo of a message sent once online.
+    await phone.send(chat(echo, "p-1", "Are you there?"));
+    await bodyFrom(phone, echo, "Are you there?");
+    const heard = (jid: string) =>
+      phone.pending().filter(isPresenceFrom(jid, undefined)).map((s) => s.toString());
+    assert.equal(heard(gw).length, 1, heard(gw).join("\n"));
+    assert.equal(heard(echo).length, 1, heard(echo).join("\n"));
+    assert.equal(heard(bob).length, 1, heard(bob).join("\n"));
   },
 });

@@ -110,15 +110,20 @@ function summary(stanzas: Element[]): string[] {
   );
 }
 
-Deno.test("a new resource is told the gateway's and the contacts' presences, once", async () => {
-  const { router, take } = setup(fakeSession(CONNECTED));
+Deno.test("a resource coming online hears each presence once: through its server's probes", async () => {
+  const { router, take, presence } = setup(fakeSession(CONNECTED));
+  // What Prosody sends for a new resource: its presence broadcast to the gateway and to each
+  // contact, then a probe to each of them (RFC 6121 §4.2).
   await router.handle(parse(`<presence from="${PHONE}" to="${GW}"/>`));
+  await router.handle(parse(`<presence from="${PHONE}" to="200001@${GW}"/>`));
+  await router.handle(parse(`<presence type="probe" from="${PHONE}" to="${GW}"/>`));
+  await router.handle(parse(`<presence type="probe" from="${PHONE}" to="200001@${GW}"/>`));
   assert.deepEqual(summary(take()), [
     `presence available ${GW} → ${PHONE} "Connected as Alice Example"`,
     `presence available 200001@${GW} → ${PHONE}`,
   ]);
-  // The server's broadcast reaches every contact too: not answered again.
-  await router.handle(parse(`<presence from="${PHONE}" to="200001@${GW}"/>`));
+  assert.deepEqual(presence.resources(ALICE), ["phone"]);
+  // Later presence changes of the resource are not answered either.
   await router.handle(parse(`<presence from="${PHONE}" to="${GW}"><show>away</show></presence>`));
   assert.deepEqual(take(), []);
 });
@@ -149,10 +154,9 @@ Deno.test("contacts' presences are the session's (contacts.presence), status inc
   });
   const { router, take } = setup(session);
   await router.handle(parse(`<presence type="probe" from="${ALICE}" to="200001@${GW}"/>`));
-  await router.handle(parse(`<presence from="${PHONE}" to="${GW}"/>`));
+  await router.handle(parse(`<presence type="probe" from="${PHONE}" to="200001@${GW}"/>`));
   assert.deepEqual(summary(take()), [
     `presence unavailable 200001@${GW} → ${ALICE} "Last active 2023-11-14 22:14 UTC"`,
-    `presence available ${GW} → ${PHONE} "Connected as Alice Example"`,
     `presence unavailable 200001@${GW} → ${PHONE} "Last active 2023-11-14 22:14 UTC"`,
   ]);
 });

@@ -157,6 +157,44 @@ Deno.test("a throwing message handler bounces the message instead of crashing", 
   assert.doesNotMatch(sent[0].toString(), /undefined/);
 });
 
+Deno.test("error replies never echo what was submitted: iq payloads are sent back empty", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "set", "jabber:iq:register", "query", () => {
+    throw new StanzaError("not-authorized", "Messenger refused these credentials");
+  });
+  await router.handle(
+    parse(
+      `<iq type="set" id="q11" from="${USER}" to="${GW}"><query xmlns="jabber:iq:register">` +
+        `<username>alice@example.com</username><password>hunter2hunter2</password></query></iq>`,
+    ),
+  );
+  assert.equal(errorCondition(sent[0]), "not-authorized");
+  const payload = sent[0].getChild("query", "jabber:iq:register");
+  assert.ok(payload, "the payload element stays, so clients can tell what failed");
+  assert.deepEqual(payload.children, []);
+  assert.doesNotMatch(sent[0].toString(), /hunter2|alice@example\.com/);
+});
+
+Deno.test("a bounced message keeps its body only when it was for a contact", async () => {
+  const { router, sent } = recordingRouter({ isRegistered: () => true });
+  const fail = () => {
+    throw new TypeError("boom");
+  };
+  router.onMessage("contact", fail);
+  router.onMessage("gateway", fail);
+  await router.handle(
+    parse(`<message type="chat" id="m3" from="${USER}" to="1@${GW}"><body>Hi Bob</body></message>`),
+  );
+  // To the gateway itself, a message may be an answer in a chat dialogue: a password.
+  await router.handle(
+    parse(`<message type="chat" id="m4" from="${USER}" to="${GW}"><body>hunter2</body></message>`),
+  );
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0].getChildText("body"), "Hi Bob");
+  assert.equal(errorCondition(sent[1]), "internal-server-error");
+  assert.doesNotMatch(sent[1].toString(), /hunter2/);
+});
+
 Deno.test("a failing send never makes handle reject", async () => {
   const { router } = recordingRouter({
     send: () => {

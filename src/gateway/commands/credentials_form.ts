@@ -11,16 +11,26 @@
 import { Secret } from "../../secret.ts";
 import { type Credentials, parseCookies } from "../../messenger/credentials.ts";
 import { isMessengerError } from "../../messenger/errors.ts";
-import { CommandError, type Field, type FormValues } from "../command.ts";
+import { CommandError, type Field, type FieldValue, type FormValues } from "../command.ts";
 
 /** Title of the registration form. */
 export const REGISTRATION_TITLE = "Log in to Facebook Messenger";
 
-/** What the registration form tells the user. */
-export const REGISTRATION_INSTRUCTIONS =
+/** What every registration form asks for. */
+const GIVE_CREDENTIALS =
   "Give the email and password of your Facebook account, or instead your facebook.com session " +
-  "cookies (they work where Facebook blocks password logins). The gateway keeps only the " +
-  "Messenger session, not your password, unless you choose to keep it in the next step.";
+  "cookies (they work where Facebook blocks password logins).";
+
+/** What the register command's credentials form tells the user: the preferences come after it. */
+export const REGISTRATION_INSTRUCTIONS = `${GIVE_CREDENTIALS} The gateway keeps only the ` +
+  "Messenger session, not your password, unless you choose to keep it once you are logged in.";
+
+/**
+ * What the in-band registration form (XEP-0077) tells the user: it is the whole registration, so
+ * it promises no later step; keeping the password is the preferences command's business.
+ */
+export const IN_BAND_REGISTRATION_INSTRUCTIONS = `${GIVE_CREDENTIALS} The gateway keeps only ` +
+  "the Messenger session, not your password (the 'preferences' command can keep it for re-logins).";
 
 /** The registration form's fields. None is required alone: a password or cookies will do. */
 export const CREDENTIAL_FIELDS: readonly Field[] = [
@@ -37,8 +47,13 @@ export const CREDENTIAL_FIELDS: readonly Field[] = [
     label: "Cookies",
     description: "Instead of email and password: your facebook.com cookies, as an appState " +
       "JSON export or as a 'c_user=…; xs=…' string, copied from a logged-in browser",
+    neededWhen: (values) => !(given(values.email) && given(values.password)),
   },
 ];
+
+function given(value: FieldValue | undefined): boolean {
+  return typeof value === "string" && value.trim() !== "";
+}
 
 /** Credentials from a submitted registration form; `bad_input` names what is missing or wrong. */
 export function credentialsFrom(values: FormValues): Credentials {

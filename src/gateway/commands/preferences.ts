@@ -66,12 +66,14 @@ export async function preferencesStep(
         type: "text-single",
         label: "Email (to keep the password)",
         description: "Only needed to turn on keeping your password: your Facebook email",
+        neededWhen: keepsPassword,
       },
       {
         name: "password",
         type: "text-private",
         label: "Password (to keep it)",
         description: "Only needed to turn on keeping your password: your Facebook password",
+        neededWhen: keepsPassword,
       },
     );
   }
@@ -121,6 +123,10 @@ export function summary(preferences: Preferences): string {
       ? "Login problems are explained in a chat message."
       : "Login problems are only shown in the gateway's status.",
   ].join(" ");
+}
+
+function keepsPassword(values: FormValues): boolean {
+  return values.save_password === true;
 }
 
 function changedPreferences(values: FormValues): Partial<Preferences> {

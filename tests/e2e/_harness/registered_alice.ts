@@ -7,12 +7,14 @@
  * @module
  */
 
-import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./client.ts";
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 import { seededKv } from "./seeded_user.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
+import { AccountControl } from "../../../dev/simulated_control.ts";
+
+export { AccountControl, type Operation } from "../../../dev/simulated_control.ts";
 
 /** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
 export function aliceWorld(extra = ""): string {
@@ -32,72 +34,6 @@ echo = true
 id = "200002"
 name = "Bob Builder"
 ${extra}`;
-}
-
-/** One operation the gateway performed on the account, as the control API lists it. */
-export interface Operation {
-  method: string;
-  thread?: string;
-  text?: string;
-  replyTo?: string;
-  messageId?: string;
-  reaction?: string;
-  typing?: boolean;
-  threads?: string[];
-  accept?: boolean;
-  attachments?: { url: string; filename: string; contentType: string; size: number }[];
-}
-
-/** The simulated network's control API, acting on Alice's account (100001). */
-export class AccountControl {
-  constructor(readonly base: string) {}
-
-  /** Makes things happen (as a friend, or as Alice on another device); returns the events. */
-  async inject(events: unknown): Promise<{ id?: string }[]> {
-    const response = await fetch(`${this.base}/accounts/100001/events`, {
-      method: "POST",
-      body: JSON.stringify(events),
-    });
-    const body = await response.json();
-    assert.equal(response.status, 200, JSON.stringify(body));
-    return body.events;
-  }
-
-  /** Makes Messenger misbehave (see docs/simulated-network.md). */
-  async faults(faults: unknown): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/faults`, {
-      method: "POST",
-      body: JSON.stringify(faults),
-    });
-    await response.body?.cancel();
-    assert.equal(response.status, 200);
-  }
-
-  /** Delivers a message again, as Messenger sometimes does. */
-  async redeliver(messageId: string): Promise<void> {
-    const response = await fetch(`${this.base}/accounts/100001/redeliver`, {
-      method: "POST",
-      body: JSON.stringify({ messageId }),
-    });
-    await response.body?.cancel();
-  }
-
-  /** Everything the gateway did on the account so far. */
-  async operations(): Promise<Operation[]> {
-    const response = await fetch(`${this.base}/accounts/100001/operations`);
-    return (await response.json()).operations;
-  }
-
-  /** Waits (10 s at most) for an operation matching `predicate`. */
-  async waitOperation(what: string, predicate: (op: Operation) => boolean): Promise<Operation> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const found = (await this.operations()).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`No ${what} operation: ${JSON.stringify(await this.operations())}`);
-  }
 }
 
 /** What {@link registeredAlice} sets up; dispose it to stop everything. */

@@ -6,11 +6,19 @@ xmpp.js happens to be lenient (namespaces, error shapes, XEP-0077 forms).
 
 Usage: slix_client.py --jid user@localhost --password PW --port C2S_PORT [--timeout S]
        [--presence] [IQ_XML ...]
-With no IQ_XML arguments, one iq is read from stdin. Each iq is sent in order (an id is added if
-missing, the default namespace is jabber:client). For each reply one JSON line is printed:
-{"xml": "<iq .../>", "tree": {"name", "ns", "attrs", "children": [tree | text]}}.
-Error replies are printed like results (tests assert on them). Exit status: 0 when every iq got a
-reply, 1 on login failure or timeout (message on stderr), 2 on bad arguments.
+       slix_client.py --jid … --password … --port … [--timeout S] --actions JSON
+With no IQ_XML arguments (and no --actions), one iq is read from stdin. Each iq is sent in order
+(an id is added if missing, the default namespace is jabber:client). For each reply one JSON line
+is printed: {"xml": "<iq .../>", "tree": {"name", "ns", "attrs", "children": [tree | text]}}.
+Error replies are printed like results (tests assert on them).
+
+--actions runs a chat script after sending presence, in order: {"send": {"to", "body"}} sends a
+chat message; {"expect": {"from", "body"}} waits for a message from that bare JID with that body
+and prints it like a reply; {"post": {"url", "body"}} POSTs the body (JSON) over HTTP, as a curl
+command would (e.g. to the simulated network's control API).
+
+Exit status: 0 when every iq got a reply (every action succeeded), 1 on login failure or timeout
+(message on stderr), 2 on bad arguments.
 """
 
 import argparse
@@ -18,6 +26,7 @@ import asyncio
 import json
 import logging
 import sys
+import urllib.request
 import xml.etree.ElementTree as ET
 
 # Silence the import-time "Using slower stringprep" warning (Debian lacks the cython/libidn one).
@@ -54,12 +63,16 @@ def parse_iq(text):
 
 
 class Runner(ClientXMPP):
-    def __init__(self, jid, password, iqs, timeout, presence):
+    def __init__(self, jid, password, iqs, timeout, presence, actions=None):
         super().__init__(jid, password)
         self.iqs = iqs
+        self.actions = actions
         self.timeout = timeout
-        self.presence = presence
+        self.presence = presence or actions is not None
         self.replies = []
+        self.actions_done = False
+        self.messages = asyncio.Queue()
+        self.add_event_handler("message", self.messages.put_nowait)
         self.failure = None
         self.finished = self.loop.create_future()
         self.add_event_handler("session_start", self.on_start)
@@ -80,10 +93,38 @@ class Runner(ClientXMPP):
         self.failure = "connection failed: %s" % (error,)
         self.finish()
 
+    async def run_actions(self):
+        for action in self.actions:
+            if "send" in action:
+                self.send_message(mto=action["send"]["to"], mbody=action["send"]["body"], mtype="chat")
+            elif "expect" in action:
+                want = action["expect"]
+                while True:
+                    try:
+                        msg = await asyncio.wait_for(self.messages.get(), self.timeout)
+                    except asyncio.TimeoutError:
+                        self.failure = "no message within %ss: %s" % (self.timeout, json.dumps(want))
+                        return
+                    if msg["from"].bare == want["from"] and msg["body"] == want["body"]:
+                        break
+                print(json.dumps({"xml": str(msg), "tree": tree(msg.xml)}), flush=True)
+            elif "post" in action:
+                post = action["post"]
+                request = urllib.request.Request(post["url"], data=post["body"].encode(), method="POST")
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    response.read()
+            else:
+                self.failure = "unknown action: %s" % json.dumps(action)
+                return
+
     async def on_start(self, _event):
         try:
             if self.presence:
                 self.send_presence()
+            if self.actions is not None:
+                await self.run_actions()
+                self.actions_done = self.failure is None
+                return
             for el in self.iqs:
                 iq = Iq(self, xml=el)
                 if not iq["id"]:
@@ -112,26 +153,33 @@ def main():
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--presence", action="store_true")
     ap.add_argument("--debug", action="store_true")
+    ap.add_argument("--actions")
     ap.add_argument("iq", nargs="*")
     args = ap.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, stream=sys.stderr)
 
+    actions = None
     try:
-        iqs = [parse_iq(t) for t in (args.iq or [sys.stdin.read()])]
+        if args.actions is not None:
+            actions = json.loads(args.actions)
+            iqs = []
+        else:
+            iqs = [parse_iq(t) for t in (args.iq or [sys.stdin.read()])]
     except (ET.ParseError, ValueError) as e:
-        print("bad iq: %s" % e, file=sys.stderr)
+        print("bad iq or actions: %s" % e, file=sys.stderr)
         return 2
 
-    xmpp = Runner(args.jid, args.password, iqs, args.timeout, args.presence)
+    xmpp = Runner(args.jid, args.password, iqs, args.timeout, args.presence, actions)
     xmpp.connect(address=(args.host, args.port), use_ssl=False, force_starttls=False,
                  disable_starttls=True)
     # Overall bound: login plus every iq's timeout, plus slack.
-    deadline = 5.0 + args.timeout * (len(iqs) + 1)
+    deadline = 5.0 + args.timeout * (len(iqs) + len(actions or []) + 1)
     try:
         xmpp.loop.run_until_complete(asyncio.wait_for(xmpp.finished, deadline))
     except asyncio.TimeoutError:
         xmpp.failure = xmpp.failure or "gave up after %.1fs (login or disconnect hung)" % deadline
-    if xmpp.failure or len(xmpp.replies) != len(iqs):
+    incomplete = not xmpp.actions_done if actions is not None else len(xmpp.replies) != len(iqs)
+    if xmpp.failure or incomplete:
         print("slix_client: %s" % (xmpp.failure or "session never started"), file=sys.stderr)
         return 1
     return 0

@@ -76,6 +76,9 @@ function fromTree(t: JsonTree, parentNs: string): XmlElement {
   );
 }
 
+/** Where slixmpp logs in: a test's Prosody, or one the demo started (its printed port). */
+export type SlixmppTarget = Pick<ProsodyServer, "domain" | "c2sPort">;
+
 /** Options for {@linkcode slixmppIq}. */
 export interface SlixmppOptions {
   /** Per-iq reply timeout in ms; default 5000. */
@@ -90,14 +93,33 @@ export interface SlixmppOptions {
  * helper's stderr when login fails or an iq gets no reply.
  */
 export async function slixmppIq(
-  server: ProsodyServer,
+  server: SlixmppTarget,
   user: string,
   password: string,
   iqs: Array<string | XmlElement>,
   opts: SlixmppOptions = {},
 ): Promise<XmlElement[]> {
   const timeoutS = (opts.timeoutMs ?? 5000) / 1000;
-  const args = [
+  const res = await runSlixClient(server, user, password, timeoutS, iqs.length, [
+    ...(opts.presence ? ["--presence"] : []),
+    ...iqs.map(String),
+  ]);
+  return parseLines(res.stdout);
+}
+
+/**
+ * Runs slix_client.py as `user` with `args` after the login options, bounded by the helper's own
+ * timeouts plus slack; throws with its stderr when it fails.
+ */
+async function runSlixClient(
+  server: SlixmppTarget,
+  user: string,
+  password: string,
+  timeoutS: number,
+  steps: number,
+  args: string[],
+): Promise<PythonResult> {
+  const res = await runPython(SLIX_CLIENT, [
     "--jid",
     `${user}@${server.domain}`,
     "--password",
@@ -106,20 +128,50 @@ export async function slixmppIq(
     String(server.c2sPort),
     "--timeout",
     String(timeoutS),
-    ...(opts.presence ? ["--presence"] : []),
-    ...iqs.map(String),
-  ];
-  const res = await runPython(SLIX_CLIENT, args, {
-    timeoutMs: (10 + timeoutS * (iqs.length + 2)) * 1000,
-  });
+    ...args,
+  ], { timeoutMs: (10 + timeoutS * (steps + 2)) * 1000 });
   if (res.code !== 0) {
     throw new Error(
       `slixmpp ${user}@${server.domain} failed (code ${res.code}): ${res.stderr.trim()}\n${res.stdout}`,
     );
   }
-  return res.stdout.trim().split("\n").filter((l) => l).map((line) => {
+  return res;
+}
+
+/** The stanzas the helper printed, one JSON line each. */
+function parseLines(stdout: string): XmlElement[] {
+  return stdout.trim().split("\n").filter((l) => l).map((line) => {
     const parsed = JSON.parse(line) as { xml: string; tree: JsonTree };
     // Like @xmpp/client stanzas: the stream namespace (jabber:client) stays implicit.
     return fromTree(parsed.tree, "jabber:client");
   });
+}
+
+/** One step of {@linkcode slixmppChat}. */
+export type SlixmppAction =
+  /** Sends a chat message. */
+  | { send: { to: string; body: string } }
+  /** Waits for a message from this bare JID with this body (returned). */
+  | { expect: { from: string; body: string } }
+  /** POSTs this body over HTTP, as the `curl -d` a user would run. */
+  | { post: { url: string; body: string } };
+
+/**
+ * Logs `user@domain` in with slixmpp, sends presence and runs the actions in order; returns the
+ * messages the `expect` actions waited for. Throws with the helper's stderr when login fails or a
+ * message does not come within `timeoutMs` (default 10 s) per action.
+ */
+export async function slixmppChat(
+  server: SlixmppTarget,
+  user: string,
+  password: string,
+  actions: SlixmppAction[],
+  opts: { timeoutMs?: number } = {},
+): Promise<XmlElement[]> {
+  const timeoutS = (opts.timeoutMs ?? 10_000) / 1000;
+  const res = await runSlixClient(server, user, password, timeoutS, actions.length, [
+    "--actions",
+    JSON.stringify(actions),
+  ]);
+  return parseLines(res.stdout);
 }

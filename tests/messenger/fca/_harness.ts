@@ -21,7 +21,9 @@ export const GROUP = "900001";
 
 /** Timings small enough for tests, large enough for a loaded 2-core machine. */
 export const TEST_TIMINGS: Partial<FcaTimings> = {
-  loginTimeoutMs: 10_000,
+  // A first login starts a Worker that compiles fca-unofficial: in a fresh clone (cold code
+  // cache) on a loaded 2-core machine, logins ran out of 10 s. Tests of the timeout set their own.
+  loginTimeoutMs: 30_000,
   callTimeoutMs: 5_000,
   stallTimeoutMs: 15_000,
   twoFactorTimeoutMs: 20_000,

@@ -1,36 +1,18 @@
 /**
  * What the adapter tells apart when an account cannot go on: a checkpoint (with the page the user
  * must open), a suspended account, a session that needs the user to log in again, and the network
- * — at login and during a session, through fca's real code and the fake Facebook.
+ * — at login and during a session, through fca's real code and the fake Facebook. A re-login after
+ * a Worker crash that lands on a checkpoint is in _worker_crash_cases.ts (see worker_crash_test.ts).
  */
 
 import assert from "node:assert/strict";
 import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
 import { isMessengerError, type MessengerError } from "../../../src/messenger/errors.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
-import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
 import { asThreadId } from "../../../src/messenger/ids.ts";
-import { CHECKPOINT_PATH } from "./_fake_edge/fake_facebook.ts";
-import {
-  ALICE,
-  FcaTestBed,
-  PAGE_STYLES,
-  type RecordedSession,
-  RECOVERY_MS,
-  SELF,
-  waitFor,
-} from "./_harness.ts";
-
-const CHECKPOINT_URL =
-  `https://www.facebook.com${CHECKPOINT_PATH}?next=https%3A%2F%2Fwww.facebook.com%2F`;
-
-/** Waits until the session needs the user (re-authentication, a checkpoint); returns the state. */
-async function needsUser(account: RecordedSession): Promise<ConnectionState> {
-  const session = account.session;
-  await waitFor("bad_credentials", () => session.state.status === "bad_credentials", RECOVERY_MS);
-  return session.state;
-}
+import { ALICE, FcaTestBed, PAGE_STYLES, SELF } from "./_harness.ts";
+import { CHECKPOINT_URL, needsUser } from "./_resilience.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<MessengerError> {
   try {
@@ -155,26 +137,5 @@ Deno.test("cookies refused at login need re-auth (auth_failed); no Facebook is n
     assert.equal(unreachable.code, "network");
   } finally {
     await network.close();
-  }
-});
-
-Deno.test("a re-login that lands on a checkpoint ends the session with its URL", async () => {
-  const bed = await new FcaTestBed().start({}, { pageStyle: "2026" });
-  try {
-    const account = await bed.connect({ id: SELF });
-    bed.fake.accounts.get(SELF)!.checkpoint = { suspended: true };
-    // The Worker dies: the session logs in once more from the saved cookies.
-    await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
-    assert.deepEqual(
-      await needsUser(account),
-      {
-        status: "bad_credentials",
-        reason: "account_suspended",
-        message: "Facebook suspended or disabled the account",
-        url: CHECKPOINT_URL,
-      } satisfies ConnectionState,
-    );
-  } finally {
-    await bed.close();
   }
 });

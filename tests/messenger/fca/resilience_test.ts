@@ -1,39 +1,15 @@
 /**
  * The hangs and crashes from the fca notes, each contained: the process survives, the session
  * reports its state and recovers (or gives up cleanly), and other accounts are not affected.
+ * The real Worker crashes are in _worker_crash_cases.ts (see worker_crash_test.ts).
  */
 
 import assert from "node:assert/strict";
-import type { ConnectionState } from "../../../src/messenger/connection_state.ts";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
-import { ALICE, FcaTestBed, type RecordedSession, SELF, waitFor } from "./_harness.ts";
-import { wire } from "./recorded/deltas.ts";
-
-const OTHER = "100009";
-
-function hasState(recorded: RecordedSession, match: Partial<ConnectionState>): boolean {
-  return recorded.states.some((state) =>
-    Object.entries(match).every(([key, value]) => (state as Record<string, unknown>)[key] === value)
-  );
-}
-
-function textDelta(id: string): Record<string, unknown> {
-  const delta = wire("text_message");
-  (delta.messageMetadata as Record<string, unknown>).messageId = id;
-  return delta;
-}
-
-async function receives(bed: FcaTestBed, user: string, recorded: RecordedSession, id: string) {
-  await waitFor(`message ${id} for ${user}`, () => {
-    if (!recorded.remote().some((event) => event.type === "message" && event.id === id)) {
-      bed.fake.publishDeltas(user, [textDelta(id)]); // Re-sent until a live connection takes it.
-      return false;
-    }
-    return true;
-  });
-}
+import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
+import { hasState, homeLoads, OTHER, receives } from "./_resilience.ts";
 
 Deno.test("a refused websocket is reported as transient_disconnect, then reconnected", async () => {
   const bed = await new FcaTestBed().start();
@@ -91,26 +67,6 @@ Deno.test("errors thrown inside the Worker are contained; the session keeps work
   }
 });
 
-Deno.test("a crashed Worker leaves other accounts alone and re-logs in once", async () => {
-  const bed = await new FcaTestBed().start();
-  try {
-    const crashing = await bed.connect({ id: SELF });
-    const other = await bed.connect({ id: OTHER });
-    const session = crashing.session as FcaSession;
-    await session.testOnlyWorkerFailure({ crash: true });
-    const pending = session.getUserInfo([asUserId(ALICE)]);
-    await assert.rejects(pending, (error: unknown) => isMessengerError(error));
-    await receives(bed, OTHER, other, "mid.$other-during-crash");
-    await waitFor("re-login", () => hasState(crashing, { status: "transient_disconnect" }));
-    await waitFor("connected again", () => session.state.status === "connected");
-    await receives(bed, SELF, crashing, "mid.$after-crash");
-    assert.equal(other.session.state.status, "connected");
-    assert.equal(other.states.filter((state) => state.status !== "connected").length, 0);
-  } finally {
-    await bed.close();
-  }
-});
-
 Deno.test("a hung Worker is detected, replaced, and other accounts go on", async () => {
   const bed = await new FcaTestBed().start({ stallTimeoutMs: 1_000, callTimeoutMs: 1_000 });
   try {
@@ -140,10 +96,7 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
   const bed = await new FcaTestBed().start();
   try {
     const account = await bed.connect({ id: SELF });
-    const homeLoads = () =>
-      bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
-        .length;
-    assert.equal(homeLoads(), 1);
+    assert.equal(homeLoads(bed), 1);
     bed.fake.accounts.get(SELF)!.expired = true;
     bed.fake.dropConnections(SELF);
     await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
@@ -153,39 +106,14 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
       message: "The Messenger session expired: log in again",
     });
     assert.ok(hasState(account, { status: "transient_disconnect", reason: "session_expired" }));
-    assert.equal(homeLoads(), 2, "exactly one re-login");
+    assert.equal(homeLoads(bed), 2, "exactly one re-login");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.equal(homeLoads(), 2, "and no login loop");
+    assert.equal(homeLoads(bed), 2, "and no login loop");
     await assert.rejects(
       account.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false }),
       (error: unknown) => isMessengerError(error, "not_logged_in"),
     );
   } finally {
-    await bed.close();
-  }
-});
-
-Deno.test("a re-login that times out is not repeated: the user is asked to log in again", async () => {
-  // Short enough to keep the test quick; the first login, before the hang, is well within it.
-  const bed = await new FcaTestBed().start({ loginTimeoutMs: 4_000 });
-  try {
-    const account = await bed.connect({ id: SELF });
-    const homeLoads = () =>
-      bed.fake.requests.filter((request) => request.method === "GET" && request.path === "/")
-        .length;
-    assert.equal(homeLoads(), 1);
-    bed.fake.hangHomePage = true; // Facebook gets the login but answers too late
-    await (account.session as FcaSession).testOnlyWorkerFailure({ crash: true });
-    await waitFor(
-      "bad_credentials",
-      () => account.session.state.status === "bad_credentials",
-      20_000,
-    );
-    assert.equal(homeLoads(), 2, "exactly one re-login");
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.equal(homeLoads(), 2, "and no login loop");
-  } finally {
-    bed.fake.hangHomePage = false;
     await bed.close();
   }
 });
