@@ -52,8 +52,8 @@ for (
     });
     await using alice = await connectClient(server, "alice", "alicepw");
     const gw = server.componentDomain;
-    // As a client that has the gateway in its roster does: its presence reaches the gateway.
-    await alice.send(xml("presence", { to: gw }));
+    // As the server of a user who has the gateway in their roster does: it probes the gateway.
+    await alice.send(xml("presence", { to: gw, type: "probe" }));
     await alice.waitFor(
       (s) => s.is("presence") && s.attrs.from === gw && s.getChildText("status") === status,
       15_000,
