@@ -687,3 +687,36 @@ Deno.test("history, stanza-ids and the archive are the same after a gateway rest
   );
   assert.equal(await second.stop(), 0);
 });
+
+Deno.test("at login, the user's groups are put into their XEP-0402 bookmarks (autojoin) through the server", async () => {
+  await using t = await registeredAlice({ world: WORLD });
+  const room = `900001@${t.gw}`;
+  const deadline = Date.now() + 10_000;
+  let item: XmlElement | undefined;
+  while (!item) {
+    const reply = await t.alice.iq(
+      xml(
+        "iq",
+        { type: "get", to: t.alice.bareJid },
+        xml(
+          "pubsub",
+          { xmlns: "http://jabber.org/protocol/pubsub" },
+          xml("items", { node: "urn:xmpp:bookmarks:1" }),
+        ),
+      ),
+    );
+    item = reply.getChild("pubsub")?.getChild("items")?.getChildren("item").find((i) =>
+      i.attrs.id === room
+    );
+    if (!item) {
+      assert.ok(Date.now() < deadline, `no bookmark: ${reply.toString()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const conference = item.getChild("conference", "urn:xmpp:bookmarks:1");
+  assert.equal(conference?.attrs.name, "Hiking club");
+  assert.equal(conference?.attrs.autojoin, "true");
+  assert.equal(conference?.getChildText("nick"), "Alice Example");
+  // Bookmarked, not invited.
+  assert.ok(!t.alice.pending().some((s) => s.getChild("x", "jabber:x:conference")));
+});
