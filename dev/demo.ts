@@ -237,7 +237,7 @@ async function main(args: string[]): Promise<number> {
   await client[Symbol.asyncDispose]();
 
   ready = true;
-  const example = JSON.stringify({ type: "message", sender: "200002", text: "Hi from Bob!" });
+  const example = JSON.stringify({ type: "message", actor: "200002", text: "Hi from Bob!" });
   write(`\nReady in ${seconds(started)}.\n`);
   write(`${
     box([

@@ -292,5 +292,59 @@ const photo: DemoStep = {
   },
 };
 
+/**
+ * The demo account's Messenger group is a room: you join it, Bob writes in it, you answer, and
+ * the echo friend (a member too) answers in the group.
+ */
+const group: DemoStep = {
+  title: "group chat",
+  async run(ctx) {
+    const room = ctx.jid(DEMO_GROUP);
+    const id = `demo-join-${crypto.randomUUID()}`;
+    await ctx.client.send(
+      xml("presence", { to: `${room}/demo`, id }, xml("x", { xmlns: NS_MUC })),
+    );
+    const subject = await ctx.client.waitFor(
+      (s) => s.is("message") && s.attrs.from?.split("/")[0] === room && !!s.getChild("subject"),
+      WAIT_MS,
+      "the group's subject (the end of the join)",
+    );
+    const name = subject.getChildText("subject") || room;
+    ctx.say(`you join the group chat “${name}” (${room})`);
+    await ctx.control.inject({
+      type: "message",
+      sender: DEMO_ACCOUNT.bob,
+      thread: DEMO_GROUP,
+      text: "Who brings the sandwiches?",
+    });
+    const question = await ctx.client.waitFor(
+      (s) =>
+        s.is("message") && s.attrs.type === "groupchat" &&
+        s.getChildText("body") === "Who brings the sandwiches?",
+      WAIT_MS,
+      "Bob's message in the group",
+    );
+    ctx.say(`${question.attrs.from?.split("/")[1]} in “${name}”: Who brings the sandwiches?`);
+    const answer = "I do!";
+    await ctx.client.send(
+      xml("message", { type: "groupchat", to: room, id: "demo-group-1" }, xml("body", {}, answer)),
+    );
+    ctx.say(`you in “${name}”: ${answer}`);
+    const echo = await ctx.client.waitFor(
+      (s) =>
+        s.is("message") && s.attrs.type === "groupchat" &&
+        s.attrs.from === `${room}/${ctx.name(ctx.jid(DEMO_ACCOUNT.echo))}` &&
+        s.getChildText("body") === answer,
+      WAIT_MS,
+      "the echo friend's answer in the group",
+    );
+    ctx.say(`${echo.attrs.from?.split("/")[1]} in “${name}”: ${echo.getChildText("body")}`);
+  },
+};
+
+/** The demo world's group (examples/world.toml): Alice, Echo Bot and Bob. */
+const DEMO_GROUP = "900001";
+const NS_MUC = "http://jabber.org/protocol/muc";
+
 /** The scripted conversation, in order. */
-export const DEMO_STEPS: readonly DemoStep[] = [message, reaction, reply, photo];
+export const DEMO_STEPS: readonly DemoStep[] = [message, reaction, reply, photo, group];

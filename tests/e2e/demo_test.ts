@@ -141,6 +141,7 @@ Deno.test({
           /^ {2}you react 👍 to “.+”\n {2}Echo Bot reacts 👍 to it too$/m,
           /^ {2}Bob Builder → you, replying to “Hiking on Saturday\?”: Sure, I'll bring the map!$/m,
           /^ {2}Bob Builder → you: a photo, http:\/\/127\.0\.0\.1:\d+\/\S+\/trail\.png$/m,
+          /^ {2}you join the group chat “Hiking club” \(900001@[^)]+\)\n {2}Bob Builder in “Hiking club”: Who brings the sandwiches\?\n {2}you in “Hiking club”: I do!\n {2}Echo Bot in “Hiking club”: I do!$/m,
         ]
       ) {
         assert.match(output, line);
