@@ -110,6 +110,12 @@ export interface MessengerConfig {
    * websocket); absent: the adapter's current desktop Chrome.
    */
   userAgent?: string;
+  /**
+   * How many accounts of the real network share one fca Worker: the trade-off between memory
+   * (a Worker costs ≈ 40 MiB, an account in it ≈ 1 MiB) and how many accounts one Worker's
+   * crash or hang takes down together.
+   */
+  accountsPerWorker: number;
 }
 
 /** The simulated network, used when `messenger.backend` is `"simulated"`. */

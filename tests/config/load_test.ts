@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { loadConfig, parseConfig } from "../../src/config/load.ts";
 import { DEFAULT_DATA_PATH, schemaKeys, SECRET_ENV } from "../../src/config/schema.ts";
+import { DEFAULT_ACCOUNTS_PER_WORKER } from "../../src/messenger/fca/worker_pool.ts";
 
 const FILE = "/etc/messenger-gateway/config.toml";
 const MINIMAL = `
@@ -49,7 +50,10 @@ Deno.test("a minimal file gets every default", () => {
   assert.deepEqual(config.gateway.admins, []);
   assert.equal(config.gateway.allowedJids.length, 1);
   assert.equal(config.gateway.data, DEFAULT_DATA_PATH);
-  assert.deepEqual(config.messenger, { backend: "facebook" });
+  assert.deepEqual(config.messenger, {
+    backend: "facebook",
+    accountsPerWorker: DEFAULT_ACCOUNTS_PER_WORKER,
+  });
   assert.equal(config.simulated, undefined);
   assert.deepEqual(config.log, { level: "info" });
 });
@@ -69,6 +73,7 @@ allowed_jids = ['.*@example\\.com', 'carol@elsewhere\\.net']
 data = "https://api.deno.com/databases/abc/connect"
 [messenger]
 backend = "simulated"
+accounts_per_worker = 3
 [simulated]
 world = "worlds/demo.toml"
 control = "127.0.0.1:7777"
@@ -89,7 +94,7 @@ level = "debug"
   assert.ok(config.gateway.allowedJids.some((r) => r.test("dave@example.com")));
   assert.ok(config.gateway.allowedJids.some((r) => r.test("carol@elsewhere.net")));
   assert.ok(!config.gateway.allowedJids.some((r) => r.test("carol@elsewhere.net.evil")));
-  assert.deepEqual(config.messenger, { backend: "simulated" });
+  assert.deepEqual(config.messenger, { backend: "simulated", accountsPerWorker: 3 });
   assert.deepEqual(config.simulated, {
     world: "/etc/messenger-gateway/worlds/demo.toml",
     control: { hostname: "127.0.0.1", port: 7777 },
@@ -320,11 +325,28 @@ Deno.test("a value outside a fixed set lists the choices", () => {
 Deno.test("messenger.user_agent is kept trimmed; an empty, multi-line or huge one is refused", () => {
   const agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0 Safari/537.36";
   const config = parse(`${MINIMAL}[messenger]\nuser_agent = "  ${agent} "\n`);
-  assert.deepEqual(config.messenger, { backend: "facebook", userAgent: agent });
+  assert.deepEqual(config.messenger, {
+    backend: "facebook",
+    userAgent: agent,
+    accountsPerWorker: DEFAULT_ACCOUNTS_PER_WORKER,
+  });
   for (const bad of ['""', '"Mozilla\\nInjected: header"', `"${"x".repeat(513)}"`, "5"]) {
     const e = fail(`${MINIMAL}[messenger]\nuser_agent = ${bad}\n`);
     assert.equal(e.key, "messenger.user_agent", bad);
     assert.match(e.message, /^"messenger\.user_agent" in .* must be a browser user agent/, bad);
+  }
+});
+
+Deno.test("messenger.accounts_per_worker defaults to the fca adapter's default, 1 to 100", () => {
+  assert.equal(parse(MINIMAL).messenger.accountsPerWorker, DEFAULT_ACCOUNTS_PER_WORKER);
+  assert.equal(
+    parse(`${MINIMAL}[messenger]\naccounts_per_worker = 1\n`).messenger.accountsPerWorker,
+    1,
+  );
+  for (const bad of ["0", "101", "2.5", '"10"']) {
+    const e = fail(`${MINIMAL}[messenger]\naccounts_per_worker = ${bad}\n`);
+    assert.equal(e.key, "messenger.accounts_per_worker", bad);
+    assert.match(e.message, /must be an integer from 1 to 100/, bad);
   }
 });
 
