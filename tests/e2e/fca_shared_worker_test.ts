@@ -11,12 +11,11 @@ import { parseConfig } from "../../src/config/load.ts";
 import { FcaNetwork } from "../../src/messenger/fca/fca_network.ts";
 import type { FcaSession } from "../../src/messenger/fca/fca_session.ts";
 import type { MessengerNetwork } from "../../src/messenger/session.ts";
-import { Secret } from "../../src/secret.ts";
-import { putUser } from "../../src/store/user_records.ts";
 import { FakeFacebook } from "../messenger/fca/_fake_edge/fake_facebook.ts";
 import { TEST_TIMINGS, waitFor } from "../messenger/fca/_harness.ts";
 import { connectClient, type TestClient, type XmlElement } from "./_harness/client.ts";
 import { startProsody } from "./_harness/prosody.ts";
+import { seededUsersKv } from "./_harness/seeded_user.ts";
 
 const USERS = [
   { name: "alice", messenger: "100001" },
@@ -33,26 +32,18 @@ Deno.test({
     await using server = await startProsody();
     const fake = new FakeFacebook();
     await fake.start();
-    const dir = await Deno.makeTempDir({ prefix: "e2e-fca-shared-" });
     const clients = new Map<string, TestClient>();
     try {
-      const kv = await Deno.openKv(`${dir}/gateway.kv`);
-      for (const user of USERS) {
-        await server.register(user.name, `${user.name}pw`);
-        const cookies = fake.addAccount({ id: user.messenger, xs: `xs-${user.messenger}-shared` });
-        await putUser(kv, {
-          jid: `${user.name}@localhost`,
-          registeredAt: Date.now(),
-          preferences: {},
-          messengerSession: new Secret(JSON.stringify(cookies)),
-        });
-      }
-      kv.close();
+      for (const user of USERS) await server.register(user.name, `${user.name}pw`);
+      await using kv = await seededUsersKv(USERS.map((user) => ({
+        jid: `${user.name}@localhost`,
+        cookies: fake.addAccount({ id: user.messenger, xs: `xs-${user.messenger}-shared` }),
+      })));
       const config = parseConfig(
         `[component]\njid = "${server.componentDomain}"\nsecret = "${server.componentSecret}"\n` +
-          `port = ${server.componentPort}\n[gateway]\ndata = "${dir}/gateway.kv"\n` +
+          `port = ${server.componentPort}\n[gateway]\ndata = "${kv.path}"\n` +
           `login_stagger_ms = 0\n[messenger]\nbackend = "facebook"\naccounts_per_worker = 2\n`,
-        `${dir}/config.toml`,
+        `${kv.dir}/config.toml`,
         {},
       );
       const fca = new FcaNetwork({
@@ -145,7 +136,6 @@ Deno.test({
     } finally {
       for (const client of clients.values()) await client.close();
       await fake.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });
