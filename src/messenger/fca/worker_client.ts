@@ -86,7 +86,6 @@ interface Attached {
 /** One running fca Worker and the accounts it hosts (at most `capacity`). */
 export class WorkerClient {
   static #live = 0;
-  static #attached = 0;
   readonly capacity: number;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
@@ -115,11 +114,6 @@ export class WorkerClient {
     return WorkerClient.#live;
   }
 
-  /** How many accounts are attached to a running fca Worker in this process. */
-  static get attachedCount(): number {
-    return WorkerClient.#attached;
-  }
-
   /** False once the Worker stopped (its last account left, it crashed or hung). */
   get alive(): boolean {
     return this.#alive;
@@ -142,11 +136,12 @@ export class WorkerClient {
       call: (op, params, timeoutMs, transfer) =>
         this.#call(attached, op, params, timeoutMs, transfer),
       release: () => this.#release(attached),
-      kill: (reason) => this.#die(reason),
+      kill: (reason) => {
+        if (isAlive()) this.#die(reason);
+      },
     };
     const attached: Attached = { key, handlers, channel };
     this.#accounts.set(key, attached);
-    WorkerClient.#attached++;
     return channel;
   }
 
@@ -242,7 +237,7 @@ export class WorkerClient {
   }
 
   #forget(account: Attached): void {
-    if (this.#accounts.delete(account.key)) WorkerClient.#attached--;
+    this.#accounts.delete(account.key);
   }
 
   /** Stops the Worker; false when it had stopped already. */
