@@ -7,7 +7,7 @@
 
 import { Secret } from "../../../src/secret.ts";
 import { join } from "node:path";
-import { parseCookies } from "../../../src/messenger/credentials.ts";
+import { type Cookie, parseCookies } from "../../../src/messenger/credentials.ts";
 import { putUser } from "../../../src/store/user_records.ts";
 
 /** The KV file's path and temp dir; dispose to remove them. */
@@ -17,20 +17,29 @@ export interface SeededKv extends AsyncDisposable {
 }
 
 /** Creates a KV file where `jid` is registered with `cookies` (a `c_user=…; xs=…` string). */
-export async function seededKv(
+export function seededKv(
   jid = "alice@localhost",
   cookies = "c_user=100001; xs=abc",
+): Promise<SeededKv> {
+  return seededUsersKv([{ jid, cookies: parseCookies(cookies) }]);
+}
+
+/** Creates a KV file where each of `users` is registered with its Messenger cookies. */
+export async function seededUsersKv(
+  users: readonly { jid: string; cookies: readonly Cookie[] }[],
 ): Promise<SeededKv> {
   const dir = await Deno.makeTempDir({ prefix: "e2e-seeded-kv-" });
   const path = join(dir, "gateway.kv");
   const kv = await Deno.openKv(path);
   try {
-    await putUser(kv, {
-      jid,
-      registeredAt: Date.now(),
-      preferences: {},
-      messengerSession: new Secret(JSON.stringify(parseCookies(cookies))),
-    });
+    for (const { jid, cookies } of users) {
+      await putUser(kv, {
+        jid,
+        registeredAt: Date.now(),
+        preferences: {},
+        messengerSession: new Secret(JSON.stringify(cookies)),
+      });
+    }
   } finally {
     kv.close();
   }
