@@ -57,6 +57,8 @@ export interface GatewayOptions {
   onlineTimeoutMs?: number;
   /** Extra command-line arguments after `--config FILE`. */
   args?: string[];
+  /** Extra `deno run` flags before `main.ts` (benchmarks preload their probe this way). */
+  denoArgs?: string[];
 }
 
 /** A running gateway process; `await using` it so it is always stopped and its temp dir removed. */
@@ -300,6 +302,7 @@ export async function startGateway(
       args: [
         "run",
         "--allow-all",
+        ...(opts.denoArgs ?? []),
         join(REPO_ROOT, "main.ts"),
         "--config",
         configFile,
