@@ -254,7 +254,7 @@ export class OutgoingMessages {
       conversation.lastSent = inRoom ? sent.id : xmppIds[0];
     }
     // Messenger echoes our own message back on some connections: never show it twice.
-    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id);
+    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id, sent.timestamp);
     if (inRoom && !conversation.closed) {
       await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
     }

@@ -13,11 +13,26 @@
  * Read-after-write holds as long as fewer than `cacheSize` writes are waiting in the batcher (it
  * commits every few ms or every full batch, so only a stalled KV gets there).
  *
+ * Deduplication answers new messages without reading KV. Every seen record raises the user's
+ * *seen horizon*, the newest Messenger timestamp among their seen records, stored in the same
+ * batch ahead of the record (so no record is ever committed without its horizon). A message newer
+ * than the horizon the user had when this program first looked, and newer than every seen record
+ * the cache has dropped since, was not seen before unless the cache holds it — so only messages
+ * at or below that line (history, late redeliveries) cost a KV read. Messenger gives a message the
+ * same timestamp every time it is delivered; one without (an adapter's clock stands in) is newer
+ * than anything stored, which is what it also is for the KV read: never seen in a previous run.
+ *
  * @module
  */
 
 import type { MessageId, ThreadId } from "../messenger/ids.ts";
-import { messageByMessengerIdKey, messageByXmppIdKey, seenMessageKey } from "./keys.ts";
+import {
+  messageByMessengerIdKey,
+  messageByXmppIdKey,
+  seenHorizonKey,
+  seenMessageKey,
+  seenMessagesPrefix,
+} from "./keys.ts";
 import type { WriteBatcher } from "./write_batcher.ts";
 
 /** How long links and seen records are kept by default: 30 days. */
@@ -25,6 +40,20 @@ export const DEFAULT_MESSAGE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** How many records the write-through cache holds by default. */
 export const DEFAULT_MESSAGE_CACHE_SIZE = 20_000;
+
+/**
+ * How far past a message's time the stored seen horizon is set (ms): it is then written about once
+ * a minute of messages rather than with every one. (After a restart, messages up to that far past
+ * the last one seen cost a KV read each.)
+ */
+export const SEEN_HORIZON_AHEAD_MS = 60_000;
+
+/**
+ * A store written before seen horizons existed has seen records no horizon covers: they are
+ * covered by one this far past the time the store is first used again (ms), against clock skew
+ * between Messenger and this machine.
+ */
+export const LEGACY_HORIZON_MARGIN_MS = 60 * 60_000;
 
 /**
  * The longest id stored. KV keys are limited to 2 KiB; real ids (UUIDs, `mid.$…`) are far
@@ -55,12 +84,24 @@ export interface MessageIdStoreOptions {
   now?: () => number;
 }
 
-/** What a cache entry holds: a link, or the time a Messenger id was seen. */
+/** What a cache entry holds: a link, or when and whose a Messenger message was seen. */
 type Cached =
   | { kind: "link"; link: MessageLink }
-  | { kind: "seen"; at: number }
+  | { kind: "seen"; at: number; user: string; timestamp: number }
   // Released: not seen, whatever KV says until the batched delete lands.
   | { kind: "released" };
+
+/**
+ * One user's line above which a message's seen record lives only in the cache: the horizon
+ * stored when the program first looked (`stored`, loading until known), the newest timestamp of
+ * a seen record the cache dropped (`dropped`), and the horizon queued for writing (`queued`).
+ */
+interface Horizon {
+  stored: number | undefined;
+  loading: Promise<number> | undefined;
+  dropped: number;
+  queued: number;
+}
 
 /**
  * One user's view of the id mappings: the same records, without repeating the user at every call.
@@ -70,7 +111,7 @@ export interface UserMessageIds {
   link(link: { thread: ThreadId; messengerId: MessageId; xmppIds: string[] }): MessageLink;
   byXmppId(xmppId: string): Promise<MessageLink | null>;
   byMessengerId(messengerId: MessageId): Promise<MessageLink | null>;
-  markSeen(messengerId: MessageId): Promise<boolean>;
+  markSeen(messengerId: MessageId, timestamp: number): Promise<boolean>;
   release(messengerId: MessageId): void;
   forget(): void;
 }
@@ -82,13 +123,19 @@ export class MessageIdStore {
   readonly #retentionMs: number;
   readonly #now: () => number;
   readonly #cache: BoundedCache<Cached>;
+  readonly #horizons = new Map<string, Horizon>();
 
   constructor(kv: Deno.Kv, batcher: WriteBatcher, options: MessageIdStoreOptions = {}) {
     this.#kv = kv;
     this.#batcher = batcher;
     this.#retentionMs = options.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS;
     this.#now = options.now ?? Date.now;
-    this.#cache = new BoundedCache(options.cacheSize ?? DEFAULT_MESSAGE_CACHE_SIZE);
+    this.#cache = new BoundedCache(options.cacheSize ?? DEFAULT_MESSAGE_CACHE_SIZE, (entry) => {
+      // A dropped seen record is only in KV now: messages up to its time must be read there.
+      if (entry.kind !== "seen") return;
+      const horizon = this.#horizons.get(entry.user);
+      if (horizon) horizon.dropped = Math.max(horizon.dropped, entry.timestamp);
+    });
   }
 
   /** The view of one user's records. */
@@ -97,7 +144,7 @@ export class MessageIdStore {
       link: (link) => this.link(user, link),
       byXmppId: (xmppId) => this.byXmppId(user, xmppId),
       byMessengerId: (messengerId) => this.byMessengerId(user, messengerId),
-      markSeen: (messengerId) => this.markSeen(user, messengerId),
+      markSeen: (messengerId, timestamp) => this.markSeen(user, messengerId, timestamp),
       release: (messengerId) => this.release(user, messengerId),
       forget: () => this.forgetUser(user),
     };
@@ -144,36 +191,93 @@ export class MessageIdStore {
   }
 
   /**
-   * Records that a Messenger message reached the user; true the first time, false for a
-   * duplicate (redelivery after a reconnect, the echo of a message the gateway sent). Concurrent
-   * calls for one id: exactly one gets true.
+   * Records that a Messenger message (with its Messenger `timestamp`) reached the user; true the
+   * first time, false for a duplicate (redelivery after a reconnect, the echo of a message the
+   * gateway sent). Concurrent calls for one id: exactly one gets true. Reads KV only for a message
+   * at or below the user's seen horizon (see the module documentation).
    */
-  async markSeen(user: string, messengerId: MessageId): Promise<boolean> {
+  async markSeen(user: string, messengerId: MessageId, timestamp: number): Promise<boolean> {
     checkStorable(messengerId);
     const key = seenMessageKey(user, messengerId);
     const id = cacheKey(key);
     const cached = this.#cache.get(id);
     if (cached?.kind === "seen" && this.#fresh(cached.at)) return false;
-    // Claimed synchronously, before the read, so a concurrent call sees it and answers false.
+    // Claimed synchronously, before any read, so a concurrent call sees it and answers false.
     const now = this.#now();
-    this.#cache.set(id, { kind: "seen", at: now });
-    if (cached?.kind === "released") {
-      this.#batcher.set(key, now, { expireIn: this.#retentionMs });
-      return true;
+    this.#cache.set(id, { kind: "seen", at: now, user, timestamp });
+    if (cached?.kind !== "released") {
+      let stored: number | null;
+      try {
+        stored = await this.#storedSeen(user, key, timestamp);
+      } catch (error) {
+        this.#cache.delete(id);
+        throw error;
+      }
+      if (stored !== null && this.#fresh(stored)) {
+        this.#cache.set(id, { kind: "seen", at: stored, user, timestamp });
+        return false;
+      }
     }
-    let stored: Deno.KvEntryMaybe<number>;
-    try {
-      stored = await this.#kv.get<number>(key);
-    } catch (error) {
-      this.#cache.delete(id);
-      throw error;
-    }
-    if (typeof stored.value === "number" && this.#fresh(stored.value)) {
-      this.#cache.set(id, { kind: "seen", at: stored.value });
-      return false;
-    }
+    this.#raiseHorizon(user, timestamp);
     this.#batcher.set(key, now, { expireIn: this.#retentionMs });
     return true;
+  }
+
+  /**
+   * When the seen record of a message with `timestamp` was stored (ms), or null: from memory for
+   * a message above the user's horizon, from KV otherwise.
+   */
+  async #storedSeen(user: string, key: Deno.KvKey, timestamp: number): Promise<number | null> {
+    const horizon = this.#horizon(user);
+    const stored = horizon.stored ?? await horizon.loading!;
+    if (timestamp > Math.max(stored, horizon.dropped)) return null;
+    const entry = await this.#kv.get<number>(key);
+    return typeof entry.value === "number" ? entry.value : null;
+  }
+
+  /** The user's horizon, loading what KV holds the first time. */
+  #horizon(user: string): Horizon {
+    let horizon = this.#horizons.get(user);
+    if (horizon === undefined) {
+      const created: Horizon = { stored: undefined, loading: undefined, dropped: 0, queued: 0 };
+      horizon = created;
+      created.loading = this.#loadHorizon(user).then((stored) => {
+        created.stored = stored;
+        created.loading = undefined;
+        return stored;
+      }, (error) => {
+        // Not known: asked again next time.
+        if (this.#horizons.get(user) === created) this.#horizons.delete(user);
+        throw error;
+      });
+      this.#horizons.set(user, horizon);
+    }
+    return horizon;
+  }
+
+  /** The stored horizon; a store without one but with seen records gets one covering them. */
+  async #loadHorizon(user: string): Promise<number> {
+    const entry = await this.#kv.get<Deno.KvU64>(seenHorizonKey(user));
+    if (entry.value instanceof Deno.KvU64) return Number(entry.value.value);
+    for await (const _ of this.#kv.list({ prefix: seenMessagesPrefix(user) }, { limit: 1 })) {
+      const covering = Math.ceil(this.#now() + LEGACY_HORIZON_MARGIN_MS);
+      this.#batcher.max(seenHorizonKey(user), BigInt(covering));
+      return covering;
+    }
+    return 0;
+  }
+
+  /**
+   * Queues a higher horizon ahead of the seen record it covers, so that no commit holds the record
+   * without it. KV keeps the larger value (`max`): a horizon never goes down, whichever run wrote.
+   */
+  #raiseHorizon(user: string, timestamp: number): void {
+    // A message without a usable time never takes the memory path (comparisons with NaN fail).
+    if (!Number.isFinite(timestamp)) return;
+    const horizon = this.#horizon(user);
+    if (timestamp <= horizon.queued) return;
+    horizon.queued = Math.max(0, Math.ceil(timestamp) + SEEN_HORIZON_AHEAD_MS);
+    this.#batcher.max(seenHorizonKey(user), BigInt(horizon.queued));
   }
 
   /**
@@ -190,6 +294,7 @@ export class MessageIdStore {
   /** Drops a user's cached records (their KV data is deleted with the user's prefix). */
   forgetUser(user: string): void {
     this.#cache.deleteWhere((id) => id.startsWith(cachePrefix(user)));
+    this.#horizons.delete(user);
   }
 
   async #readLink(key: Deno.KvKey, id: string): Promise<MessageLink | null> {
@@ -234,13 +339,18 @@ function cachePrefix(user: string): string {
   return `user\u0000${user}\u0000`;
 }
 
-/** A map that forgets its least recently used entries beyond `capacity`. */
+/**
+ * A map that forgets its least recently used entries beyond `capacity`, telling `onDrop` which
+ * (not for explicit deletes).
+ */
 class BoundedCache<V> {
   readonly #capacity: number;
   readonly #entries = new Map<string, V>();
+  readonly #onDrop: (value: V) => void;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, onDrop: (value: V) => void = () => {}) {
     this.#capacity = Math.max(1, capacity);
+    this.#onDrop = onDrop;
   }
 
   get(key: string): V | undefined {
@@ -257,9 +367,10 @@ class BoundedCache<V> {
     this.#entries.delete(key);
     this.#entries.set(key, value);
     while (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value;
+      const oldest = this.#entries.entries().next().value;
       if (oldest === undefined) break;
-      this.#entries.delete(oldest);
+      this.#entries.delete(oldest[0]);
+      this.#onDrop(oldest[1]);
     }
   }
 

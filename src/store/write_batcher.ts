@@ -14,7 +14,8 @@ import { storeLog } from "../log.ts";
 type Mutation =
   | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
   | { kind: "delete"; key: Deno.KvKey }
-  | { kind: "sum"; key: Deno.KvKey; n: bigint };
+  | { kind: "sum"; key: Deno.KvKey; n: bigint }
+  | { kind: "max"; key: Deno.KvKey; n: bigint };
 
 /** KV's limit of mutations in one atomic operation. */
 export const MAX_MUTATIONS_PER_COMMIT = 1000;
@@ -25,6 +26,8 @@ export class WriteBatcher {
   #queue: Mutation[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> = Promise.resolve();
+  /** The commit queued behind the running one, which flushes asked for meanwhile share. */
+  #next: Promise<void> | undefined;
   /** Writes queued since the batcher was made, and how many of them a flush already covers. */
   #queued = 0;
   #flushRequested = 0;
@@ -53,21 +56,35 @@ export class WriteBatcher {
     this.#push({ kind: "sum", key, n });
   }
 
+  /** Queues raising a `Deno.KvU64` to at least `n` (KV keeps the larger value). */
+  max(key: Deno.KvKey, n: bigint): void {
+    this.#push({ kind: "max", key, n });
+  }
+
   /** Number of writes waiting. */
   get pending(): number {
     return this.#queue.length;
   }
 
-  /** Commits everything queued so far and waits for it. */
+  /**
+   * Commits everything queued so far and waits for it. Flushes asked for while a commit runs share
+   * the next one (a group commit), which takes everything they cover: a burst of callers that each
+   * need their writes durable costs a commit per commit time, not a commit each.
+   */
   flush(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const upTo = this.#queued;
-    this.#flushRequested = upTo;
-    this.#running = this.#running.then(() => this.#drain(upTo));
-    return this.#running;
+    // Nothing waits: what was queued is committed, or in the commit running now.
+    if (this.#queue.length === 0) return this.#running;
+    this.#flushRequested = this.#queued;
+    this.#next ??= this.#running.then(() => {
+      this.#next = undefined;
+      return this.#drain(this.#flushRequested);
+    });
+    this.#running = this.#next;
+    return this.#next;
   }
 
   /** Flushes (also what is queued while flushing), then refuses further writes. */
@@ -115,7 +132,8 @@ export class WriteBatcher {
       for (const m of batch) {
         if (m.kind === "set") op.set(m.key, m.value, { expireIn: m.expireIn });
         else if (m.kind === "delete") op.delete(m.key);
-        else op.sum(m.key, m.n);
+        else if (m.kind === "sum") op.sum(m.key, m.n);
+        else op.max(m.key, m.n);
       }
       const result = await op.commit();
       if (!result.ok) {
