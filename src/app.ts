@@ -18,6 +18,7 @@ import {
 } from "./gateway/commands/credentials_form.ts";
 import { createCore } from "./gateway/core.ts";
 import type { GatewayCore } from "./gateway/core_port.ts";
+import type { DirectoryEntry } from "./gateway/conversation_directory.ts";
 import type { Gateway } from "./gateway/gateway.ts";
 import { mainLog } from "./log.ts";
 import { registerUserMessages } from "./xmpp/user_messages.ts";
@@ -156,12 +157,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     send,
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
     // Rooms and contacts look alike (<digits>@domain): the user's directory says which it is.
-    classify: async (from, to) => {
+    classify: (from, to) => {
       const thread = threadIdOf(to.local);
       if (!thread) return "contact";
-      return (await gateway.conversationAt(from.bare, thread)).kind === "group"
-        ? "room"
-        : "contact";
+      const entry = gateway.conversationAt(from.bare, thread);
+      const kindOf = (known: DirectoryEntry) => known.kind === "group" ? "room" : "contact";
+      return entry instanceof Promise ? entry.then(kindOf) : kindOf(entry);
     },
   });
 

@@ -203,20 +203,32 @@ export class Router {
     }
     if (to.domain !== this.#options.domain) return;
     let target: Target = "gateway";
+    let registered = false;
     if (to.local) {
-      // An unregistered sender is answered by the contact rules (registration-required).
-      const registered = await this.#options.isRegistered(from.bare);
-      target = registered && this.#options.classify
-        ? await this.#options.classify(from, to)
-        : "contact";
+      // An unregistered sender is answered by the contact rules (registration-required). Both
+      // questions are usually answered from memory: no await then, on every stanza.
+      const known = this.#options.isRegistered(from.bare);
+      registered = typeof known === "boolean" ? known : await known;
+      const classify = this.#options.classify;
+      const kind = registered && classify ? classify(from, to) : "contact";
+      target = typeof kind === "string" ? kind : await kind;
     }
 
-    if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target);
-    else if (stanza.name === "message") await this.#handleMessage(stanza, from, to, target);
-    else if (stanza.name === "presence") await this.#handlePresence(stanza, from, to, target);
+    if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target, registered);
+    else if (stanza.name === "message") {
+      await this.#handleMessage(stanza, from, to, target, registered);
+    } else if (stanza.name === "presence") {
+      await this.#handlePresence(stanza, from, to, target, registered);
+    }
   }
 
-  async #handleIq(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+  async #handleIq(
+    stanza: Element,
+    from: Jid,
+    to: Jid,
+    target: Target,
+    registered: boolean,
+  ): Promise<void> {
     const type = stanza.attrs.type;
     const children = stanza.getChildElements();
     if ((type !== "get" && type !== "set") || children.length !== 1 || !stanza.attrs.id) {
@@ -226,7 +238,7 @@ export class Router {
       );
       return;
     }
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !registered) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -277,8 +289,14 @@ export class Router {
     await this.#options.send(reply);
   }
 
-  async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+  async #handleMessage(
+    stanza: Element,
+    from: Jid,
+    to: Jid,
+    target: Target,
+    registered: boolean,
+  ): Promise<void> {
+    if (target !== "gateway" && !registered) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -308,9 +326,15 @@ export class Router {
     }
   }
 
-  async #handlePresence(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+  async #handlePresence(
+    stanza: Element,
+    from: Jid,
+    to: Jid,
+    target: Target,
+    registered: boolean,
+  ): Promise<void> {
     const type = stanza.attrs.type;
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !registered) {
       if (type === "probe" || type === "subscribe") {
         await this.#reply(stanza, registrationRequired());
       }
