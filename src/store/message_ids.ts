@@ -10,8 +10,8 @@
  * before KV deletes it). Keys live under `["user", bareJid, "msg", …]`, so unregistration removes
  * them with the rest of the user's data.
  *
- * Read-after-write holds as long as fewer than `cacheSize` writes are waiting in the batcher (it
- * commits every few ms or every full batch, so only a stalled KV gets there).
+ * Read-after-write holds as long as fewer than half of `cacheSize` writes are waiting in the
+ * batcher (it commits every few ms or every full batch, so only a stalled KV gets there).
  *
  * Deduplication answers new messages without reading KV. Every seen record raises the user's
  * *seen horizon*, the newest Messenger timestamp among their seen records, stored in the same
@@ -340,45 +340,57 @@ function cachePrefix(user: string): string {
 }
 
 /**
- * A map that forgets its least recently used entries beyond `capacity`, telling `onDrop` which
- * (not for explicit deletes).
+ * A map that keeps about the `capacity` most recently used entries (at least half of them): two
+ * generations, the young one taking every write and every hit, the old one dropped whole — each
+ * value told to `onDrop` — when the young one is full. Nothing is kept per entry, and no Map is
+ * used as a queue: evicting a Map's oldest key one at a time makes V8 skip the holes of all the
+ * earlier deletions on each eviction (tens of µs per write at 20,000 entries).
  */
 class BoundedCache<V> {
-  readonly #capacity: number;
-  readonly #entries = new Map<string, V>();
+  readonly #half: number;
   readonly #onDrop: (value: V) => void;
+  #young = new Map<string, V>();
+  #old = new Map<string, V>();
 
   constructor(capacity: number, onDrop: (value: V) => void = () => {}) {
-    this.#capacity = Math.max(1, capacity);
+    this.#half = Math.max(1, Math.ceil(capacity / 2));
     this.#onDrop = onDrop;
   }
 
   get(key: string): V | undefined {
-    const value = this.#entries.get(key);
-    if (value !== undefined) {
-      // A Map iterates in insertion order: re-inserting marks the entry as recently used.
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
+    const young = this.#young.get(key);
+    if (young !== undefined) return young;
+    const old = this.#old.get(key);
+    if (old !== undefined) {
+      this.#old.delete(key);
+      this.#put(key, old);
     }
-    return value;
+    return old;
   }
 
   set(key: string, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    while (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.entries().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest[0]);
-      this.#onDrop(oldest[1]);
-    }
+    this.#old.delete(key);
+    this.#put(key, value);
   }
 
   delete(key: string): void {
-    this.#entries.delete(key);
+    this.#young.delete(key);
+    this.#old.delete(key);
   }
 
   deleteWhere(predicate: (key: string) => boolean): void {
-    for (const key of [...this.#entries.keys()]) if (predicate(key)) this.#entries.delete(key);
+    for (const map of [this.#young, this.#old]) {
+      for (const key of [...map.keys()]) if (predicate(key)) map.delete(key);
+    }
+  }
+
+  #put(key: string, value: V): void {
+    if (this.#young.size >= this.#half && !this.#young.has(key)) {
+      const dropped = this.#old;
+      this.#old = this.#young;
+      this.#young = new Map();
+      for (const gone of dropped.values()) this.#onDrop(gone);
+    }
+    this.#young.set(key, value);
   }
 }
