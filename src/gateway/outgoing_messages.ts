@@ -249,12 +249,13 @@ export class OutgoingMessages {
     );
     // In a room, clients name messages by their stanza-id (the Messenger id) too.
     if (inRoom) xmppIds.push(sent.id);
+    // Messenger echoes our own message back on some connections: never show it twice. (Marked
+    // first: the link then takes the place of the queued mark, one write for both.)
+    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id, sent.timestamp);
     if (xmppIds.length > 0) {
       conversation.link(sent.id, [...new Set(xmppIds)]);
       conversation.lastSent = inRoom ? sent.id : xmppIds[0];
     }
-    // Messenger echoes our own message back on some connections: never show it twice.
-    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id, sent.timestamp);
     if (inRoom && !conversation.closed) {
       await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
     }

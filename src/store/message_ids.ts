@@ -33,7 +33,7 @@ import {
   seenMessageKey,
   seenMessagesPrefix,
 } from "./keys.ts";
-import type { WriteBatcher } from "./write_batcher.ts";
+import type { QueuedWrite, WriteBatcher } from "./write_batcher.ts";
 
 /** How long links and seen records are kept by default: 30 days. */
 export const DEFAULT_MESSAGE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -87,9 +87,22 @@ export interface MessageIdStoreOptions {
 /** What a cache entry holds: a link, or when and whose a Messenger message was seen. */
 type Cached =
   | { kind: "link"; link: MessageLink }
-  | { kind: "seen"; at: number; user: string; timestamp: number }
+  | {
+    kind: "seen";
+    at: number;
+    user: string;
+    timestamp: number;
+    /** The queued record of it, which the message's link replaces while still queued. */
+    write?: QueuedWrite;
+  }
   // Released: not seen, whatever KV says until the batched delete lands.
   | { kind: "released" };
+
+/** What is stored under a Messenger id that was seen but has no link (yet). */
+interface SeenRecord {
+  /** When it was seen (ms since the epoch). */
+  at: number;
+}
 
 /**
  * One user's line above which a message's seen record lives only in the cache: the horizon
@@ -170,7 +183,14 @@ export class MessageIdStore {
     };
     const expireIn = this.#retentionMs;
     const byMessenger = messageByMessengerIdKey(user, record.messengerId);
-    this.#batcher.set(byMessenger, record, { expireIn });
+    // The message's seen record, when still queued, becomes its link: one write, not two.
+    const claim = this.#cache.get(cacheKey(seenMessageKey(user, record.messengerId)));
+    if (claim?.kind !== "seen" || !claim.write?.replace(record)) {
+      this.#batcher.set(byMessenger, record, { expireIn });
+    }
+    // A link counts as seen in later runs too, which only the horizon tells without a read. Made
+    // without a seen mark (not done by the gateway's flows), it is covered by this machine's clock.
+    if (claim?.kind !== "seen") this.#raiseHorizon(user, record.at);
     this.#cache.set(cacheKey(byMessenger), { kind: "link", link: record });
     for (const xmppId of record.xmppIds) {
       const byXmpp = messageByXmppIdKey(user, xmppId);
@@ -198,17 +218,20 @@ export class MessageIdStore {
    */
   async markSeen(user: string, messengerId: MessageId, timestamp: number): Promise<boolean> {
     checkStorable(messengerId);
-    const key = seenMessageKey(user, messengerId);
-    const id = cacheKey(key);
+    const id = cacheKey(seenMessageKey(user, messengerId));
     const cached = this.#cache.get(id);
     if (cached?.kind === "seen" && this.#fresh(cached.at)) return false;
+    // A message linked in this run was handled (and its record must not be overwritten).
+    const linked = this.#cache.get(cacheKey(messageByMessengerIdKey(user, messengerId)));
+    if (linked?.kind === "link" && this.#fresh(linked.link.at)) return false;
     // Claimed synchronously, before any read, so a concurrent call sees it and answers false.
     const now = this.#now();
-    this.#cache.set(id, { kind: "seen", at: now, user, timestamp });
+    const claim: Cached = { kind: "seen", at: now, user, timestamp };
+    this.#cache.set(id, claim);
     if (cached?.kind !== "released") {
       let stored: number | null;
       try {
-        stored = await this.#storedSeen(user, key, timestamp);
+        stored = await this.#storedSeen(user, messengerId, timestamp);
       } catch (error) {
         this.#cache.delete(id);
         throw error;
@@ -219,20 +242,34 @@ export class MessageIdStore {
       }
     }
     this.#raiseHorizon(user, timestamp);
-    this.#batcher.set(key, now, { expireIn: this.#retentionMs });
+    // Recorded under the message's Messenger id: its link, when it gets one, replaces this.
+    const seen: SeenRecord = { at: now };
+    claim.write = this.#batcher.set(messageByMessengerIdKey(user, messengerId), seen, {
+      expireIn: this.#retentionMs,
+    });
     return true;
   }
 
   /**
-   * When the seen record of a message with `timestamp` was stored (ms), or null: from memory for
-   * a message above the user's horizon, from KV otherwise.
+   * When a message with `timestamp` was recorded as seen (ms), or null: from memory for a message
+   * above the user's horizon, from KV otherwise (its record under its Messenger id, a link or a
+   * bare seen record, or a seen record of an older version).
    */
-  async #storedSeen(user: string, key: Deno.KvKey, timestamp: number): Promise<number | null> {
+  async #storedSeen(
+    user: string,
+    messengerId: MessageId,
+    timestamp: number,
+  ): Promise<number | null> {
     const horizon = this.#horizon(user);
     const stored = horizon.stored ?? await horizon.loading!;
     if (timestamp > Math.max(stored, horizon.dropped)) return null;
-    const entry = await this.#kv.get<number>(key);
-    return typeof entry.value === "number" ? entry.value : null;
+    const [record, legacy] = await this.#kv.getMany<[unknown, unknown]>([
+      messageByMessengerIdKey(user, messengerId),
+      seenMessageKey(user, messengerId),
+    ]);
+    const at = (record.value as Partial<SeenRecord> | null)?.at;
+    if (typeof at === "number") return at;
+    return typeof legacy.value === "number" ? legacy.value : null;
   }
 
   /** The user's horizon, loading what KV holds the first time. */
@@ -285,10 +322,9 @@ export class MessageIdStore {
    * redelivery by Messenger is not dropped as a duplicate.
    */
   release(user: string, messengerId: MessageId): void {
-    const key = seenMessageKey(user, messengerId);
     // Remembered as released: a batched write of the mark may reach KV before this delete does.
-    this.#cache.set(cacheKey(key), { kind: "released" });
-    this.#batcher.delete(key);
+    this.#cache.set(cacheKey(seenMessageKey(user, messengerId)), { kind: "released" });
+    this.#batcher.delete(messageByMessengerIdKey(user, messengerId));
   }
 
   /** Drops a user's cached records (their KV data is deleted with the user's prefix). */

@@ -12,10 +12,19 @@
 import { storeLog } from "../log.ts";
 
 type Mutation =
-  | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
+  | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number; taken?: boolean }
   | { kind: "delete"; key: Deno.KvKey }
   | { kind: "sum"; key: Deno.KvKey; n: bigint }
   | { kind: "max"; key: Deno.KvKey; n: bigint };
+
+/**
+ * A queued set, whose value may still be replaced while it waits: a record that is soon rewritten
+ * (a message's seen mark, by its link) then costs one write.
+ */
+export interface QueuedWrite {
+  /** Replaces the value, keeping the write's place in the queue; false once it is committing. */
+  replace(value: unknown): boolean;
+}
 
 /** KV's limit of mutations in one atomic operation. */
 export const MAX_MUTATIONS_PER_COMMIT = 1000;
@@ -41,9 +50,22 @@ export class WriteBatcher {
     this.#maxBatch = Math.min(options.maxBatch ?? 500, MAX_MUTATIONS_PER_COMMIT);
   }
 
-  /** Queues a set. */
-  set(key: Deno.KvKey, value: unknown, options: { expireIn?: number } = {}): void {
-    this.#push({ kind: "set", key, value, expireIn: options.expireIn });
+  /** Queues a set; the handle replaces its value while it is still queued. */
+  set(key: Deno.KvKey, value: unknown, options: { expireIn?: number } = {}): QueuedWrite {
+    const mutation: Extract<Mutation, { kind: "set" }> = {
+      kind: "set",
+      key,
+      value,
+      expireIn: options.expireIn,
+    };
+    this.#push(mutation);
+    return {
+      replace: (next) => {
+        if (mutation.taken) return false;
+        mutation.value = next;
+        return true;
+      },
+    };
   }
 
   /** Queues a delete. */
@@ -116,7 +138,9 @@ export class WriteBatcher {
   async #drain(upTo: number): Promise<void> {
     while (this.#queued - this.#queue.length < upTo) {
       const waiting = upTo - (this.#queued - this.#queue.length);
-      await this.#commit(this.#queue.splice(0, Math.min(waiting, this.#maxBatch)));
+      const batch = this.#queue.splice(0, Math.min(waiting, this.#maxBatch));
+      for (const mutation of batch) if (mutation.kind === "set") mutation.taken = true;
+      await this.#commit(batch);
     }
   }
 

@@ -18,8 +18,10 @@ const THREAD = asThreadId("100001");
 const MID = asMessageId("mid.$cAAAAB1");
 /** MID's Messenger timestamp. */
 const T = 1_690_000_000_000;
-/** Where Alice's seen records live. */
+/** Where an older version kept Alice's seen records. */
 const seenPrefix = ["user", ALICE, "msg", "seen"];
+/** Where Alice's records by Messenger id live (links, and seen marks not linked yet). */
+const byMessengerPrefix = ["user", ALICE, "msg", "by_messenger"];
 
 /** A temp folder holding a KV path; removed afterwards. */
 async function withDir(fn: (path: string) => Promise<void>): Promise<void> {
@@ -139,8 +141,8 @@ Deno.test("links and seen records survive closing and reopening the KV", async (
       const kv = await Deno.openKv(path);
       const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
       const store = new MessageIdStore(kv, batcher);
-      store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
       assert.equal(await store.markSeen(ALICE, MID, T), true);
+      store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
       await batcher.close();
       kv.close();
     }
@@ -179,7 +181,7 @@ Deno.test("a released mark is not seen, even while its batched delete is not com
     assert.equal(await store.markSeen(ALICE, MID, T), true);
     await batcher.flush(); // the mark is in KV
     store.release(ALICE, MID); // its delete waits in the batch
-    assert.equal(await count(kv, seenPrefix), 1, "the delete is not committed yet");
+    assert.equal(await count(kv, byMessengerPrefix), 1, "the delete is not committed yet");
     assert.equal(
       await store.markSeen(ALICE, MID, T),
       true,
@@ -212,8 +214,8 @@ Deno.test("markSeen finds a committed record after the cache forgot it", async (
 Deno.test("records older than the retention are ignored, in the cache and in KV", async () => {
   const retentionMs = 1000;
   await withStore(async ({ batcher, store, clock }) => {
-    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
     assert.equal(await store.markSeen(ALICE, MID, T), true);
+    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
     await batcher.flush();
 
     clock.now += retentionMs - 1;
@@ -234,13 +236,17 @@ Deno.test("writes carry the retention as KV expireIn (30 days by default)", asyn
     const original = batcher.set.bind(batcher);
     batcher.set = (key, value, options = {}) => {
       seen.push(options.expireIn);
-      original(key, value, options);
+      return original(key, value, options);
     };
-    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["a", "b"] });
     await store.markSeen(ALICE, MID, T);
+    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["a", "b"] });
     await batcher.flush();
-    assert.deepEqual(seen, Array(4).fill(DEFAULT_MESSAGE_RETENTION_MS));
-    assert.equal(await count(kv, messageIdsPrefix(ALICE)), 5, "and the seen horizon");
+    assert.deepEqual(
+      seen,
+      Array(3).fill(DEFAULT_MESSAGE_RETENTION_MS),
+      "the link took the mark's place",
+    );
+    assert.equal(await count(kv, messageIdsPrefix(ALICE)), 4, "and the seen horizon");
   });
 });
 
@@ -256,11 +262,11 @@ Deno.test("relinking a Messenger id replaces its XMPP ids; duplicates are collap
 
 Deno.test("records live under the user's prefix, so deleting the user removes them", async () => {
   await withStore(async ({ kv, batcher, store }) => {
-    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
     await store.markSeen(ALICE, MID, T);
+    store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
     store.link(BOB, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
     await batcher.flush();
-    assert.equal(await count(kv, userPrefix(ALICE)), 4, "2 link keys, the seen mark, the horizon");
+    assert.equal(await count(kv, userPrefix(ALICE)), 3, "2 link keys and the horizon");
 
     await deleteUserData(kv, ALICE);
     store.forgetUser(ALICE);
@@ -278,7 +284,7 @@ Deno.test("a foreign value under a link key is ignored, not trusted", async () =
   });
 });
 
-/** Counts the `kv.get` calls made on `kv` from now on. */
+/** Counts the reads (`get` and `getMany` calls) made on `kv` from now on. */
 function countGets(kv: Deno.Kv): { readonly gets: number } {
   const counter = { gets: 0 };
   const get = kv.get.bind(kv);
@@ -286,6 +292,11 @@ function countGets(kv: Deno.Kv): { readonly gets: number } {
     counter.gets++;
     return get(key, options);
   }) as typeof kv.get;
+  const getMany = kv.getMany.bind(kv);
+  kv.getMany = ((keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+    counter.gets++;
+    return getMany(keys, options);
+  }) as typeof kv.getMany;
   return counter;
 }
 
@@ -356,6 +367,30 @@ Deno.test("a record the cache dropped is read from KV for a redelivery, however 
     assert.equal(await store.markSeen(ALICE, MID, T + 100), false);
     assert.equal(reads.gets, 1, "read from KV, since the cache no longer vouches for it");
   }, { cacheSize: 2 });
+});
+
+Deno.test("a linked message is seen, in this run and after a restart", async () => {
+  await withDir(async (path) => {
+    {
+      const kv = await Deno.openKv(path);
+      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+      const store = new MessageIdStore(kv, batcher);
+      store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
+      assert.equal(await store.markSeen(ALICE, MID, Date.now()), false);
+      await batcher.close();
+      kv.close();
+    }
+    const kv = await Deno.openKv(path);
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+    const store = new MessageIdStore(kv, batcher);
+    try {
+      assert.equal(await store.markSeen(ALICE, MID, Date.now()), false, "found, not overwritten");
+      assert.deepEqual((await store.byMessengerId(ALICE, MID))?.xmppIds, ["xmpp-1"]);
+    } finally {
+      await batcher.close();
+      kv.close();
+    }
+  });
 });
 
 Deno.test("a message delivered without a usable timestamp is still deduplicated through KV", async () => {
