@@ -389,6 +389,7 @@ export class Gateway {
       messageIds: this.#messageIds,
       queues: this.#queues,
       archives: this.#archives,
+      committed: this.#flushWrites,
       ...(this.#onConnected ? { onConnected: this.#onConnected } : {}),
       onEvent: (s, event) => {
         for (const handler of this.#eventHandlers) handler(s, event);

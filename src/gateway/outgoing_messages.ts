@@ -260,6 +260,9 @@ export class OutgoingMessages {
       await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
     }
     if (message.receiptRequested && message.id) {
+      // The receipt acknowledges the message: what the gateway recorded about it must outlive a
+      // crash from now on (and so must everything recorded before it).
+      await conversation.owner.committed();
       await this.#xmpp.messageDelivered(
         { user: conversation.user, conversation: conversation.ref },
         message.id,
@@ -295,6 +298,8 @@ export class OutgoingMessages {
       text: content.body,
       attachments,
     });
+    // The reflection is the room's acknowledgement: the link and the archived copy are stored.
+    await conversation.owner.committed();
     await this.#xmpp.message(
       { user: session.jid, conversation: conversation.ref },
       { id: account.id, self: true, name: self.nick },

@@ -71,6 +71,8 @@ export interface SessionContext {
   queues: QueueSettings;
   /** Opens the archive of one of a user's rooms. */
   archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
+  /** Commits what is batched for the store (acknowledgements wait for it); default: nothing. */
+  committed?: () => Promise<void>;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
   /** Runs after each login, once contacts are synced (groups and bookmarks hook in here). */
@@ -193,6 +195,11 @@ export class UserSession {
   /** The archive of one of the user's rooms. */
   archiveOf(thread: ThreadId): RoomArchive {
     return this.#ctx.archives.forRoom(this.jid, thread);
+  }
+
+  /** Resolves once everything recorded so far is committed to the store. */
+  committed(): Promise<void> {
+    return this.#ctx.committed?.() ?? Promise.resolve();
   }
 
   /** Resolves once the syncs after the latest login (contacts, groups, bookmarks) are done. */
