@@ -124,19 +124,27 @@ export class Gateway {
     return this.#network;
   }
 
-  /** Loads registered users and logs them in, one every `loginStaggerMs`. */
+  /**
+   * Loads registered users and logs them in, one every `loginStaggerMs` when the network paces
+   * logins (Facebook), all at once otherwise (the simulated network).
+   */
   async start(): Promise<void> {
     const users = await listUsers(this.#kv);
     gatewayLog.info("{count} registered {users}", {
       count: users.length,
       users: users.length === 1 ? "user" : "users",
     });
+    const stagger = this.#network.pacesLogins === false ? 0 : this.settings.loginStaggerMs;
     users.forEach((user, index) => {
       const session = this.#newSession(user.jid);
+      if (stagger === 0) {
+        void session.loginFromStore();
+        return;
+      }
       const timer = setTimeout(() => {
         this.#startTimers.delete(timer);
         void session.loginFromStore();
-      }, index * this.settings.loginStaggerMs);
+      }, index * stagger);
       this.#startTimers.add(timer);
     });
   }

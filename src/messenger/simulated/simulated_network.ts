@@ -40,6 +40,8 @@ export interface SimulatedNetworkOptions {
 /** The simulated Messenger network. */
 export class SimulatedNetwork implements MessengerNetwork {
   readonly name = "simulated";
+  /** Nobody to spare: every registered user logs in at once at startup. */
+  readonly pacesLogins = false;
   /** Drives the network from tests: inject events and faults, read operations. */
   readonly control: SimulatedControl;
   readonly #facebook: SimulatedFacebook;
