@@ -7,9 +7,10 @@
  * Driven by signals from the bench, so it needs no port and adds no timer of its own:
  *
  * - `SIGUSR1`: zero the counters and, when `MG_PROBE_PROFILE` names a file prefix, start the CPU
- *   profiler;
- * - `SIGUSR2`: print one line `PROBE {json}` with the counters on stderr and, when profiling, stop
- *   and write the profile to `<prefix>-<n>.cpuprofile` (Chrome DevTools' format).
+ *   profiler (with `MG_PROBE_PROFILE_START=1` it also runs from the start of the process);
+ * - `SIGUSR2`: print one line `PROBE {json}` with the counters and the memory use (after a full
+ *   garbage collection when V8 exposes `gc`) on stderr and, when profiling, stop and write the
+ *   profile to `<prefix>-<n>.cpuprofile` (Chrome DevTools' format).
  *
  * @module
  */
@@ -161,16 +162,24 @@ function post<T>(method: string, params: object = {}): Promise<T> {
   );
 }
 
+async function startProfile(): Promise<void> {
+  session ??= new Session();
+  session.connect();
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+}
+
+// `MG_PROBE_PROFILE_START=1`: the first profile starts now, before main.ts (startup costs).
+if (profilePrefix && Deno.env.get("MG_PROBE_PROFILE_START") === "1") await startProfile();
+
 Deno.addSignalListener("SIGUSR1", async () => {
   for (const key of Object.keys(counts) as (keyof ProbeCounts)[]) counts[key] = 0;
   arrivals.clear();
   insideMs.length = 0;
   if (profilePrefix) {
-    session ??= new Session();
-    session.connect();
-    await post("Profiler.enable");
-    await post("Profiler.setSamplingInterval", { interval: 200 });
-    await post("Profiler.start");
+    if (session) await post("Profiler.stop").catch(() => {});
+    await startProfile();
   }
   report({ started: true });
 });
@@ -187,8 +196,12 @@ Deno.addSignalListener("SIGUSR2", async () => {
     profile = `${profilePrefix}-${++profiles}.cpuprofile`;
     await Deno.writeTextFile(profile, JSON.stringify(result.profile));
   }
+  // With --v8-flags=--expose-gc, memory is read after a full collection (steadier figures).
+  (globalThis as { gc?: () => void }).gc?.();
+  const { rss, heapUsed } = Deno.memoryUsage();
   report({
     counts: snapshot,
+    memory: { rss, heapUsed },
     inside: { count: inside.length, p50: at(0.5), p99: at(0.99) },
     ...(profile ? { profile } : {}),
   });

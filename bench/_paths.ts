@@ -32,6 +32,17 @@ export interface ProbeCounts {
   stdioBytes: number;
 }
 
+/** What the probe reports at the end of a phase. */
+export interface ProbeReport {
+  counts: ProbeCounts;
+  /** How long echoed messages spent inside the gateway (arrival to answer, ms). */
+  inside: { count: number; p50: number; p99: number };
+  /** Bytes, after a full collection when the gateway runs with `--v8-flags=--expose-gc`. */
+  memory: { rss: number; heapUsed: number };
+  /** The CPU profile's file, when profiling. */
+  profile?: string;
+}
+
 /** A gateway process whose probe the bench reads. */
 export interface ProbedGateway {
   process: GatewayProcess;
@@ -41,9 +52,7 @@ export interface ProbedGateway {
    * The counters since {@link start}, how long echoed messages spent inside the gateway (from
    * arrival to the answer's serialisation, ms), and the profile file when profiling.
    */
-  stop(): Promise<
-    { counts: ProbeCounts; inside: { count: number; p50: number; p99: number }; profile?: string }
-  >;
+  stop(): Promise<ProbeReport>;
 }
 
 /** Starts the gateway with the probe preloaded; `profilePrefix` turns CPU profiles on. */

@@ -629,7 +629,10 @@ export class UserSession {
       this.#connectedWaiters.clear();
     }
     if (JSON.stringify(before) === JSON.stringify(state)) return;
-    gatewayLog.info("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
+    // Logging in is on the way to one of the other states, which are what an admin looks for (a
+    // restart of 1,000 users would write 1,000 lines more).
+    const level = state.status === "logging_in" ? "debug" : "info";
+    gatewayLog[level]("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
     if (this.#closed) return;
     await this.#ctx.xmpp.gatewayPresence(this.jid, this.presence());
     await this.#announceContacts(before, state);

@@ -41,7 +41,7 @@ export class SessionEventStream {
    * make V8 skip every earlier deletion's hole, each time (a tenth of the gateway's time in the
    * message benchmark).
    */
-  readonly #seenOrder: (string | undefined)[] = new Array(REMEMBERED_MESSAGE_IDS);
+  readonly #seenOrder: string[] = [];
   #seenNext = 0;
 
   constructor(private readonly tracker: WorkTracker) {}
@@ -111,10 +111,13 @@ export class SessionEventStream {
         messengerLog.debug("Dropped duplicate message {id}", { id: event.id });
         return;
       }
-      const oldest = this.#seenOrder[this.#seenNext];
-      if (oldest !== undefined) this.#seenMessageIds.delete(oldest);
-      this.#seenOrder[this.#seenNext] = event.id;
-      this.#seenNext = (this.#seenNext + 1) % REMEMBERED_MESSAGE_IDS;
+      // Grows to its bound first (a session that sees few messages holds a small array).
+      if (this.#seenOrder.length < REMEMBERED_MESSAGE_IDS) this.#seenOrder.push(event.id);
+      else {
+        this.#seenMessageIds.delete(this.#seenOrder[this.#seenNext]);
+        this.#seenOrder[this.#seenNext] = event.id;
+        this.#seenNext = (this.#seenNext + 1) % REMEMBERED_MESSAGE_IDS;
+      }
       this.#seenMessageIds.add(event.id);
     }
     this.#queue.push(event);

@@ -236,7 +236,8 @@ export class SimulatedNetwork implements MessengerNetwork {
       { selfListen: options.selfListen ?? false, cookies },
     );
     this.#sessions.add(session);
-    messengerLog.info("Simulated account {account} logged in (session {session})", {
+    // The gateway logs the user's state: this is detail (a line per user at every start).
+    messengerLog.debug("Simulated account {account} logged in (session {session})", {
       account: account.world.userId,
       session: sessionId,
     });
