@@ -100,15 +100,27 @@ globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
 // from the connection's "stanza" event to its answer's serialisation.
 interface ProbeElement {
   name: string;
+  attrs: Record<string, string | undefined>;
   getChildText(name: string): string | null;
   toString(): string;
 }
+/** Incoming iqs by id, and how long each took to its answer (ms). */
+const iqArrivals = new Map<string, number>();
+const iqInsideMs: number[] = [];
 const arrivals = new Map<string, number>();
 const insideMs: number[] = [];
 const elementPrototype = Object.getPrototypeOf(xml("probe")) as ProbeElement;
 const toString = elementPrototype.toString;
 elementPrototype.toString = function (this: ProbeElement) {
   counts.serialisations++;
+  const answered =
+    this.name === "iq" && (this.attrs.type === "result" || this.attrs.type === "error")
+      ? iqArrivals.get(this.attrs.id ?? "")
+      : undefined;
+  if (answered !== undefined) {
+    iqArrivals.delete(this.attrs.id!);
+    iqInsideMs.push(performance.now() - answered);
+  }
   const body = this.name === "message" ? this.getChildText("body") : null;
   const arrived = body === null ? undefined : arrivals.get(body);
   if (arrived !== undefined) {
@@ -130,6 +142,10 @@ EventEmitter.prototype.emit = function (
     const body = stanza?.name === "message" ? stanza.getChildText("body") : null;
     if (typeof body === "string" && traced.test(body) && arrivals.size < 100_000) {
       arrivals.set(body, performance.now());
+    }
+    const type = stanza?.attrs.type;
+    if (stanza?.name === "iq" && (type === "get" || type === "set") && iqArrivals.size < 10_000) {
+      iqArrivals.set(stanza.attrs.id ?? "", performance.now());
     }
   }
   return emit.call(this, event, ...args);
@@ -177,6 +193,8 @@ Deno.addSignalListener("SIGUSR1", async () => {
   for (const key of Object.keys(counts) as (keyof ProbeCounts)[]) counts[key] = 0;
   arrivals.clear();
   insideMs.length = 0;
+  iqArrivals.clear();
+  iqInsideMs.length = 0;
   if (profilePrefix) {
     if (session) await post("Profiler.stop").catch(() => {});
     await startProfile();
@@ -186,8 +204,12 @@ Deno.addSignalListener("SIGUSR1", async () => {
 
 Deno.addSignalListener("SIGUSR2", async () => {
   const snapshot = { ...counts };
-  const inside = [...insideMs].sort((a, b) => a - b);
-  const at = (p: number) => inside[Math.min(inside.length - 1, Math.floor(p * inside.length))] ?? 0;
+  const percentiles = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (p: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    return { count: sorted.length, p50: at(0.5), p99: at(0.99) };
+  };
   let profile: string | undefined;
   if (profilePrefix && session) {
     const result = await post<{ profile: unknown }>("Profiler.stop");
@@ -202,7 +224,8 @@ Deno.addSignalListener("SIGUSR2", async () => {
   report({
     counts: snapshot,
     memory: { rss, heapUsed },
-    inside: { count: inside.length, p50: at(0.5), p99: at(0.99) },
+    inside: percentiles(insideMs),
+    iqInside: percentiles(iqInsideMs),
     ...(profile ? { profile } : {}),
   });
 });

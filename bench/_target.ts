@@ -3,7 +3,8 @@
  * on stdout, `TARGET ` followed by a JSON object `{ "name", "value", "target", "met" }`. `value` is
  * the measured figure (a number, usually a ratio against a baseline of the same run), `target` the
  * bound as text (`"≤ 1.5"`, `"≥ 0.8"`, with a unit when the figure has one), `met` whether the
- * value is within it. bench/run.ts collects every such line into bench/results/latest.json and
+ * value is within it — or `null` for a figure asked for without a bound (`target` then says so),
+ * which the table shows as INFO. bench/run.ts collects every such line into bench/results/latest.json and
  * prints them as a PASS/MISS table; a script may print them from any language or helper, this is
  * just the TypeScript one.
  *
@@ -15,7 +16,7 @@ export interface TargetLine {
   name: string;
   value: number;
   target: string;
-  met: boolean;
+  met: boolean | null;
 }
 
 /** Prefix of a target line on a bench script's stdout. */
@@ -42,6 +43,18 @@ export function reportTarget(
   return line;
 }
 
+/** Prints a figure that is asked for without a bound (shown as INFO) and returns it. */
+export function reportFigure(name: string, value: number, unit = ""): TargetLine {
+  const line: TargetLine = {
+    name,
+    value: Number(value.toPrecision(4)),
+    target: unit ? `no bound (${unit})` : "no bound",
+    met: null,
+  };
+  console.log(`${TARGET_PREFIX}${JSON.stringify(line)}`);
+  return line;
+}
+
 /** The target line in one line of output, or undefined when it is not one (or is malformed). */
 export function parseTargetLine(text: string): TargetLine | undefined {
   if (!text.startsWith(TARGET_PREFIX)) return undefined;
@@ -50,7 +63,7 @@ export function parseTargetLine(text: string): TargetLine | undefined {
     if (
       typeof value?.name === "string" && typeof value.value === "number" &&
       (typeof value.target === "string" || typeof value.target === "number") &&
-      typeof value.met === "boolean"
+      (typeof value.met === "boolean" || value.met === null)
     ) {
       return { name: value.name, value: value.value, target: String(value.target), met: value.met };
     }

@@ -102,13 +102,14 @@ if (targets.length > 0) {
   const width = Math.max(...targets.map((target) => target.name.length));
   for (const target of targets) {
     console.log(
-      `  ${target.met ? "PASS" : "MISS"}  ${target.name.padEnd(width)}  ${
-        String(target.value).padStart(9)
-      }  (target ${target.target})`,
+      `  ${target.met === null ? "INFO" : target.met ? "PASS" : "MISS"}  ${
+        target.name.padEnd(width)
+      }  ${String(target.value).padStart(9)}  (target ${target.target})`,
     );
   }
-  const met = targets.filter((target) => target.met).length;
-  console.log(`  ${met} of ${targets.length} met; written to ${resultsFile.slice(root.length)}`);
+  const bounded = targets.filter((target) => target.met !== null);
+  const met = bounded.filter((target) => target.met).length;
+  console.log(`  ${met} of ${bounded.length} met; written to ${resultsFile.slice(root.length)}`);
 }
 
 const failed = results.filter((result) => !result.ok).map((result) => result.script);

@@ -159,6 +159,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     domain,
     maxStanzaBytes,
     send,
+    sendAll: (stanzas) => connection.sendAll(stanzas),
     isRegistered: (bareJid) => gateway.isRegistered(bareJid),
     // Rooms and contacts look alike (<digits>@domain): the user's directory says which it is.
     classify: (from, to) => {

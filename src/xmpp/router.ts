@@ -31,6 +31,12 @@ export interface IqRequest {
   to: Jid;
   /** The single child element of the iq. */
   payload: Element;
+  /**
+   * Queues stanzas that go out right before a successful answer, in the same write (a page of
+   * archived messages before the query's end): a burst of separate writes is held back by the
+   * socket while the first is unacknowledged. Dropped when the handler fails.
+   */
+  precede(stanzas: readonly Element[]): void;
 }
 
 /** Returns the result payload (or nothing for an empty result), or throws a StanzaError. */
@@ -52,6 +58,8 @@ export interface RouterOptions {
   domain: string;
   /** Sends a stanza out. */
   send: (stanza: Element) => Promise<unknown> | unknown;
+  /** Sends stanzas in order, in one write where it can; default: one by one through `send`. */
+  sendAll?: (stanzas: readonly Element[]) => Promise<unknown> | unknown;
   /** True when the bare JID has registered with the gateway. */
   isRegistered: (bareJid: string) => Promise<boolean> | boolean;
   /**
@@ -251,8 +259,10 @@ export class Router {
       return;
     }
     let result: Element | void;
+    const preceding: Element[] = [];
+    const precede = (stanzas: readonly Element[]) => void preceding.push(...stanzas);
     try {
-      result = await route.handler({ stanza, type, from, to, payload });
+      result = await route.handler({ stanza, type, from, to, payload, precede });
     } catch (error) {
       await this.#reply(stanza, asStanzaError(stanza, error));
       return;
@@ -286,7 +296,16 @@ export class Router {
         return;
       }
     }
-    await this.#options.send(reply);
+    if (preceding.length === 0) await this.#options.send(reply);
+    else await this.#sendAll([...preceding, reply]);
+  }
+
+  async #sendAll(stanzas: readonly Element[]): Promise<void> {
+    if (this.#options.sendAll) {
+      await this.#options.sendAll(stanzas);
+      return;
+    }
+    for (const stanza of stanzas) await this.#options.send(stanza);
   }
 
   async #handleMessage(
