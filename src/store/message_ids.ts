@@ -194,15 +194,21 @@ export class MessageIdStore {
     this.#cache.set(cacheKey(byMessenger), { kind: "link", link: record });
     for (const xmppId of record.xmppIds) {
       const byXmpp = messageByXmppIdKey(user, xmppId);
-      this.#batcher.set(byXmpp, record, { expireIn });
+      // A stanza named by the Messenger id (a contact's message, a room's stanza-id) is found
+      // under that id: no second record.
+      if (xmppId !== record.messengerId) this.#batcher.set(byXmpp, record, { expireIn });
       this.#cache.set(cacheKey(byXmpp), { kind: "link", link: record });
     }
     return record;
   }
 
   /** The link of the message an XMPP stanza id names; `null` when unknown or expired. */
-  byXmppId(user: string, xmppId: string): Promise<MessageLink | null> {
-    return this.#readLink(messageByXmppIdKey(user, xmppId), xmppId);
+  async byXmppId(user: string, xmppId: string): Promise<MessageLink | null> {
+    const link = await this.#readLink(messageByXmppIdKey(user, xmppId), xmppId);
+    if (link !== null) return link;
+    // Stored only under the Messenger id when the stanza carried that id.
+    const byMessenger = await this.#readLink(messageByMessengerIdKey(user, xmppId), xmppId);
+    return byMessenger?.xmppIds.includes(xmppId) ? byMessenger : null;
   }
 
   /** The link of a Messenger message; `null` when unknown or expired. */

@@ -418,3 +418,33 @@ Deno.test("seen records of a store written before horizons existed are still fou
     );
   });
 });
+
+Deno.test("a stanza named by its Messenger id costs no second record, and is found by it", async () => {
+  await withDir(async (path) => {
+    {
+      const kv = await Deno.openKv(path);
+      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+      const store = new MessageIdStore(kv, batcher);
+      assert.equal(await store.markSeen(ALICE, MID, T), true);
+      store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: [MID, `${MID}#1`] });
+      await batcher.close();
+      assert.equal(await count(kv, ["user", ALICE, "msg", "by_xmpp"]), 1, "only the attachment's");
+      kv.close();
+    }
+    const kv = await Deno.openKv(path);
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+    const store = new MessageIdStore(kv, batcher);
+    try {
+      assert.equal((await store.byXmppId(ALICE, MID))?.messengerId, MID);
+      assert.equal((await store.byXmppId(ALICE, `${MID}#1`))?.messengerId, MID);
+      // Relinked under other stanza ids: the Messenger id no longer names a stanza.
+      store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["other"] });
+      store.forgetUser(ALICE);
+      await batcher.flush();
+      assert.equal(await store.byXmppId(ALICE, MID), null);
+    } finally {
+      await batcher.close();
+      kv.close();
+    }
+  });
+});
