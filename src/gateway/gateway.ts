@@ -135,18 +135,34 @@ export class Gateway {
       users: users.length === 1 ? "user" : "users",
     });
     const stagger = this.#network.pacesLogins === false ? 0 : this.settings.loginStaggerMs;
-    users.forEach((user, index) => {
+    const started = performance.now();
+    const logins = users.map((user, index) => {
       const session = this.#newSession(user.jid);
-      if (stagger === 0) {
-        void session.loginFromStore();
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.#startTimers.delete(timer);
-        void session.loginFromStore();
-      }, index * stagger);
-      this.#startTimers.add(timer);
+      if (stagger === 0) return session.loginFromStore();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#startTimers.delete(timer);
+          session.loginFromStore().finally(resolve);
+        }, index * stagger);
+        this.#startTimers.add(timer);
+      });
     });
+    // When a restart is over, for the admin (and how long it took: a restart's cost to watch).
+    if (users.length > 0) {
+      void Promise.allSettled(logins).then(() => {
+        const connected = users.filter((user) =>
+          this.#sessions.get(user.jid)?.state.status === "connected"
+        ).length;
+        gatewayLog.info(
+          "Startup logins done: {connected} of {count} users connected after {seconds} s",
+          {
+            connected,
+            count: users.length,
+            seconds: ((performance.now() - started) / 1000).toFixed(2),
+          },
+        );
+      });
+    }
   }
 
   /** Adds a handler for every user's Messenger events (message bridging). */
