@@ -211,7 +211,8 @@ async function run(users: number, messages: number, chat = 0): Promise<Run & { c
       prosody: (await cpuMs(prosodyPid)) - prosodyBefore,
       bench: (await cpuMs(Deno.pid)) - benchBefore,
     };
-    // What the start did, from the process's first line (the probe counts from its preload).
+    // What the start did, from the process's first line (the probe counts from its preload) to the
+    // last login's end.
     const startup = await gateway.stop();
     if (startup.profile) {
       const profile = startup.profile;

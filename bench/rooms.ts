@@ -139,11 +139,13 @@ try {
   await inject(burst.slice(0, 20).map((event) => ({ ...event, text: `warm-${event.text}` })));
   await Promise.all(clients.map((client) => received(client, "warm-g-19")));
   await gateway.start();
+  const fanOutCpuBefore = await cpuMs(gateway.process.pid);
   const start = performance.now();
   const arrivals = clients.map((client) => received(client, `g-${n - 1}`));
   await inject(burst);
   await Promise.all(arrivals);
   const fanOutSeconds = (performance.now() - start) / 1000;
+  const fanOutCpu = (await cpuMs(gateway.process.pid)) - fanOutCpuBefore;
   const fanOut = await gateway.stop();
   for (const client of clients) {
     const got = client.pending().filter((s) => /^g-\d+$/.test(s.getChildText("body") ?? "")).length;
@@ -212,7 +214,8 @@ try {
   );
   console.log(
     `  room fan-out: ${n} messages to ${RESOURCES} resources in ${fanOutSeconds.toFixed(2)} s, ` +
-      `${perSecond.toFixed(0)} messages/s (${(perSecond * RESOURCES).toFixed(0)} stanzas/s); ` +
+      `${perSecond.toFixed(0)} messages/s (${(perSecond * RESOURCES).toFixed(0)} stanzas/s), ` +
+      `gateway CPU ${(fanOutCpu / n).toFixed(2)} ms per message; ` +
       `per message in the gateway: ${(fanOut.counts.serialisations / n).toFixed(2)} stanzas, ` +
       `${(fanOut.counts.kvCommits / n).toFixed(3)} KV commits, ${
         ((fanOut.counts.kvGets + fanOut.counts.kvGetManys) / n).toFixed(2)
