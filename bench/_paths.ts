@@ -8,6 +8,8 @@
 
 import { fileURLToPath } from "node:url";
 import type { TestClient } from "../tests/e2e/_harness/client.ts";
+// Types only: importing the probe's code would install it in this process.
+import type { ProbeCounts } from "./_gateway_probe.ts";
 import { xml } from "../tests/e2e/_harness/client.ts";
 import {
   type GatewayOptions,
@@ -16,21 +18,9 @@ import {
 } from "../tests/e2e/_harness/gateway.ts";
 import type { ProsodyServer } from "../tests/e2e/_harness/prosody.ts";
 
-const PROBE = fileURLToPath(new URL("./_gateway_probe.ts", import.meta.url));
+export type { ProbeCounts };
 
-/** What the probe counted during a phase (see bench/_gateway_probe.ts). */
-export interface ProbeCounts {
-  kvGets: number;
-  kvGetManys: number;
-  kvLists: number;
-  kvCommits: number;
-  kvMutations: number;
-  timeouts: number;
-  intervals: number;
-  serialisations: number;
-  stdioWrites: number;
-  stdioBytes: number;
-}
+const PROBE = fileURLToPath(new URL("./_gateway_probe.ts", import.meta.url));
 
 /** What the probe reports at the end of a phase. */
 export interface ProbeReport {

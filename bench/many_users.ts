@@ -31,6 +31,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { integers } from "./_args.ts";
 import { client as xmppClient } from "@xmpp/client";
 import { connectClient, type TestClient, xml } from "../tests/e2e/_harness/client.ts";
 import { startProsody } from "../tests/e2e/_harness/prosody.ts";
@@ -55,17 +56,10 @@ const { values } = parseArgs({
   },
   strict: false,
 });
-const userCounts = numbers(values.users, [10, 100, 1000]);
-const messageCounts = numbers(values.messages, [1000, 10_000, 100_000]);
+const userCounts = integers(values.users, [10, 100, 1000]);
+const messageCounts = integers(values.messages, [1000, 10_000, 100_000]);
 const chatPerUser = Math.max(0, Math.min(Number(values.chat ?? 3) || 0, 100));
 const maxUsers = userCounts.at(-1)!;
-
-function numbers(text: unknown, fallback: number[]): number[] {
-  if (typeof text !== "string") return fallback;
-  const parsed = text.split(",").map((part) => Math.floor(Number(part)))
-    .filter((n) => Number.isFinite(n) && n > 0);
-  return parsed.length > 0 ? [...new Set(parsed)].sort((a, b) => a - b) : fallback;
-}
 
 const MiB = 1024 * 1024;
 const ECHO = "200001";

@@ -27,9 +27,11 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { clampInt } from "./_args.ts";
 import { connectClient, xml } from "../tests/e2e/_harness/client.ts";
 import { REPO_ROOT } from "../tests/e2e/_harness/gateway.ts";
 import { startProsody } from "../tests/e2e/_harness/prosody.ts";
+import { aliceWorld, connectedPresence } from "../tests/e2e/_harness/registered_alice.ts";
 import { seededKv } from "../tests/e2e/_harness/seeded_user.ts";
 import { type CpuProfile, formatSummary, summarise } from "./_cpu_profile.ts";
 import {
@@ -58,22 +60,6 @@ const n = clampInt(values.n, 500, 20, 5000);
 const rounds = clampInt(values.rounds, 3, 1, 20);
 const logLevel = typeof values["log-level"] === "string" ? values["log-level"] : "info";
 
-function clampInt(text: unknown, fallback: number, min: number, max: number): number {
-  const value = Number(text ?? fallback);
-  return Number.isFinite(value) ? Math.max(min, Math.min(Math.floor(value), max)) : fallback;
-}
-
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200001"
-  name = "Echo Bot"
-  echo = true
-`;
 const ECHO_DOMAIN = "echo.localhost";
 const echoSecret = crypto.randomUUID();
 
@@ -86,7 +72,7 @@ await server.register("alice", "alicepw");
 await server.register("bob", "bobpw");
 await using kv = await seededKv();
 const gateway = await startProbedGateway(server, {
-  world: WORLD,
+  world: aliceWorld(),
   config: { gateway: { data: kv.path }, log: { level: logLevel } },
   ...(profileDir ? { profilePrefix: join(profileDir, "bridged") } : {}),
   // Time inside the gateway is taken for messages sent one at a time only.
@@ -97,12 +83,7 @@ await using echoComponent = await startEchoComponent(server.componentPort);
 await using alice = await connectClient(server, "alice", "alicepw");
 await using bob = await connectClient(server, "bob", "bobpw");
 const gw = server.componentDomain;
-await alice.waitFor(
-  (s) =>
-    s.is("presence") && s.attrs.from === gw && /Connected/.test(s.getChildText("status") ?? ""),
-  15_000,
-  "the gateway connected",
-);
+await connectedPresence(alice, gw);
 // Bob echoes everything Alice sends him: the one-hop baseline's other end.
 const bobEchoes = (async () => {
   while (true) {

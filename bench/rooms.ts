@@ -22,6 +22,7 @@
 
 import { join as joinPath } from "node:path";
 import { parseArgs } from "node:util";
+import { clampInt } from "./_args.ts";
 import {
   connectClient,
   type TestClient,
@@ -29,6 +30,7 @@ import {
   type XmlElement,
 } from "../tests/e2e/_harness/client.ts";
 import { startProsody } from "../tests/e2e/_harness/prosody.ts";
+import { aliceWorld, connectedPresence } from "../tests/e2e/_harness/registered_alice.ts";
 import { seededKv } from "../tests/e2e/_harness/seeded_user.ts";
 import { asMessageId, asThreadId, asUserId } from "../src/messenger/ids.ts";
 import { RoomArchives } from "../src/store/room_archive.ts";
@@ -51,11 +53,6 @@ const n = clampInt(values.n, 500, 20, 5000);
 const archived = clampInt(values.archive, 10_000, 100, 200_000);
 const reps = clampInt(values.reps, 40, 5, 1000);
 
-function clampInt(text: unknown, fallback: number, min: number, max: number): number {
-  const value = Number(text ?? fallback);
-  return Number.isFinite(value) ? Math.max(min, Math.min(Math.floor(value), max)) : fallback;
-}
-
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MAM = "urn:xmpp:mam:2";
 const NS_RSM = "http://jabber.org/protocol/rsm";
@@ -64,22 +61,14 @@ const GROUP = "900001";
 const MEMBERS = Array.from({ length: 49 }, (_, i) => String(300_001 + i));
 const RESOURCES = 3;
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200001"
-  name = "Echo Bot"
-  echo = true
-  [[account.group]]
-  id = "${GROUP}"
-  name = "Bench room"
-  members = [${MEMBERS.map((id) => `"${id}"`).join(", ")}]
+/** Alice's world (Echo Bot, Bob) with the group and its 49 other members. */
+const WORLD = aliceWorld(`
+[[account.group]]
+id = "${GROUP}"
+name = "Bench room"
+members = [${MEMBERS.map((id) => `"${id}"`).join(", ")}]
 
-${MEMBERS.map((id, i) => `[[user]]\nid = "${id}"\nname = "Member ${i + 1}"\n`).join("\n")}`;
+${MEMBERS.map((id, i) => `[[user]]\nid = "${id}"\nname = "Member ${i + 1}"\n`).join("\n")}`);
 
 console.log(
   `rooms: ${n} messages in a ${MEMBERS.length + 1}-member room to ${RESOURCES} resources; ` +
@@ -110,13 +99,7 @@ const room = `${GROUP}@${gw}`;
 const first = await connectClient(server, "alice", "alicepw", { resource: "r1" });
 const clients: TestClient[] = [first];
 try {
-  await first.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    20_000,
-    "the gateway connected",
-  );
+  await connectedPresence(first, gw);
 
   // The 1:1 bridged path of this run, while one resource is online (as in message_path).
   const echo = `200001@${gw}`;

@@ -84,6 +84,15 @@ interface IqRoute {
   handler: IqHandler;
 }
 
+/** A stanza as the router classified it: whom it is for, and whether the sender is registered. */
+interface Routed {
+  stanza: Element;
+  from: Jid;
+  to: Jid;
+  target: Target;
+  registered: boolean;
+}
+
 const GENERIC_FAILURE = "The gateway could not handle this request; the error was logged " +
   "for the administrator";
 
@@ -222,21 +231,13 @@ export class Router {
       target = typeof kind === "string" ? kind : await kind;
     }
 
-    if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target, registered);
-    else if (stanza.name === "message") {
-      await this.#handleMessage(stanza, from, to, target, registered);
-    } else if (stanza.name === "presence") {
-      await this.#handlePresence(stanza, from, to, target, registered);
-    }
+    const routed: Routed = { stanza, from, to, target, registered };
+    if (stanza.name === "iq") await this.#handleIq(routed);
+    else if (stanza.name === "message") await this.#handleMessage(routed);
+    else if (stanza.name === "presence") await this.#handlePresence(routed);
   }
 
-  async #handleIq(
-    stanza: Element,
-    from: Jid,
-    to: Jid,
-    target: Target,
-    registered: boolean,
-  ): Promise<void> {
+  async #handleIq({ stanza, from, to, target, registered }: Routed): Promise<void> {
     const type = stanza.attrs.type;
     const children = stanza.getChildElements();
     if ((type !== "get" && type !== "set") || children.length !== 1 || !stanza.attrs.id) {
@@ -308,13 +309,7 @@ export class Router {
     for (const stanza of stanzas) await this.#options.send(stanza);
   }
 
-  async #handleMessage(
-    stanza: Element,
-    from: Jid,
-    to: Jid,
-    target: Target,
-    registered: boolean,
-  ): Promise<void> {
+  async #handleMessage({ stanza, from, to, target, registered }: Routed): Promise<void> {
     if (target !== "gateway" && !registered) {
       await this.#reply(stanza, registrationRequired());
       return;
@@ -345,13 +340,7 @@ export class Router {
     }
   }
 
-  async #handlePresence(
-    stanza: Element,
-    from: Jid,
-    to: Jid,
-    target: Target,
-    registered: boolean,
-  ): Promise<void> {
+  async #handlePresence({ stanza, from, to, target, registered }: Routed): Promise<void> {
     const type = stanza.attrs.type;
     if (target !== "gateway" && !registered) {
       if (type === "probe" || type === "subscribe") {

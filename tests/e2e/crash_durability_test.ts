@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { connectClient, type TestClient, xml } from "./_harness/client.ts";
+import { connectClient, xml } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import {
@@ -16,22 +16,13 @@ import {
   aliceWorld,
   bodyFrom,
   chat,
+  connectedPresence,
   fromContact,
 } from "./_harness/registered_alice.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 
 const NS_RECEIPTS = "urn:xmpp:receipts";
 const NS_REACTIONS = "urn:xmpp:reactions:0";
-
-async function connectedPresence(alice: TestClient, gw: string): Promise<void> {
-  await alice.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    20_000,
-    "the gateway's Connected presence",
-  );
-}
 
 function reaction(to: string, id: string, target: string, emoji: string) {
   return xml(

@@ -33,6 +33,25 @@ async function withDir(fn: (path: string) => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * One run of the gateway on the store at `path`: a store over it, committed and closed afterwards,
+ * so that a later run sees what this one left.
+ */
+async function oneRun(
+  path: string,
+  fn: (run: { kv: Deno.Kv; batcher: WriteBatcher; store: MessageIdStore }) => Promise<void>,
+): Promise<void> {
+  const kv = await Deno.openKv(path);
+  const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+  const store = new MessageIdStore(kv, batcher);
+  try {
+    await fn({ kv, batcher, store });
+  } finally {
+    await batcher.close();
+    kv.close();
+  }
+}
+
 interface Fixture {
   kv: Deno.Kv;
   batcher: WriteBatcher;
@@ -137,19 +156,11 @@ Deno.test("links are found in KV once evicted from the cache (after the batch co
 
 Deno.test("links and seen records survive closing and reopening the KV", async () => {
   await withDir(async (path) => {
-    {
-      const kv = await Deno.openKv(path);
-      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-      const store = new MessageIdStore(kv, batcher);
+    await oneRun(path, async ({ store }) => {
       assert.equal(await store.markSeen(ALICE, MID, T), true);
       store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
-      await batcher.close();
-      kv.close();
-    }
-    const kv = await Deno.openKv(path);
-    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-    const store = new MessageIdStore(kv, batcher);
-    try {
+    });
+    await oneRun(path, async ({ store }) => {
       const link = await store.byXmppId(ALICE, "xmpp-1");
       assert.equal(link?.messengerId, MID);
       assert.equal(link?.thread, THREAD);
@@ -159,10 +170,7 @@ Deno.test("links and seen records survive closing and reopening the KV", async (
         false,
         "a redelivery after restart is a dup",
       );
-    } finally {
-      await batcher.close();
-      kv.close();
-    }
+    });
   });
 });
 
@@ -318,19 +326,11 @@ Deno.test("new messages are told apart from duplicates without reading their see
 
 Deno.test("a message seen in an earlier run is a duplicate after a restart, one seen later is new", async () => {
   await withDir(async (path) => {
-    {
-      const kv = await Deno.openKv(path);
-      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-      const store = new MessageIdStore(kv, batcher);
+    await oneRun(path, async ({ store }) => {
       for (let i = 0; i < 10; i++) await store.markSeen(ALICE, asMessageId(`mid.${i}`), T + i);
-      await batcher.close();
-      kv.close();
-    }
-    const kv = await Deno.openKv(path);
-    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-    const store = new MessageIdStore(kv, batcher);
-    const reads = countGets(kv);
-    try {
+    });
+    await oneRun(path, async ({ kv, batcher, store }) => {
+      const reads = countGets(kv);
       for (let i = 0; i < 10; i++) {
         assert.equal(
           await store.markSeen(ALICE, asMessageId(`mid.${i}`), T + i),
@@ -348,10 +348,7 @@ Deno.test("a message seen in an earlier run is a duplicate after a restart, one 
       await batcher.flush();
       const horizon = (await kv.get<Deno.KvU64>(seenHorizonKey(ALICE))).value;
       assert.equal(horizon?.value, BigInt(later + SEEN_HORIZON_AHEAD_MS));
-    } finally {
-      await batcher.close();
-      kv.close();
-    }
+    });
   });
 });
 
@@ -371,25 +368,14 @@ Deno.test("a record the cache dropped is read from KV for a redelivery, however 
 
 Deno.test("a linked message is seen, in this run and after a restart", async () => {
   await withDir(async (path) => {
-    {
-      const kv = await Deno.openKv(path);
-      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-      const store = new MessageIdStore(kv, batcher);
+    await oneRun(path, async ({ store }) => {
       store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: ["xmpp-1"] });
       assert.equal(await store.markSeen(ALICE, MID, Date.now()), false);
-      await batcher.close();
-      kv.close();
-    }
-    const kv = await Deno.openKv(path);
-    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-    const store = new MessageIdStore(kv, batcher);
-    try {
+    });
+    await oneRun(path, async ({ store }) => {
       assert.equal(await store.markSeen(ALICE, MID, Date.now()), false, "found, not overwritten");
       assert.deepEqual((await store.byMessengerId(ALICE, MID))?.xmppIds, ["xmpp-1"]);
-    } finally {
-      await batcher.close();
-      kv.close();
-    }
+    });
   });
 });
 
@@ -421,20 +407,13 @@ Deno.test("seen records of a store written before horizons existed are still fou
 
 Deno.test("a stanza named by its Messenger id costs no second record, and is found by it", async () => {
   await withDir(async (path) => {
-    {
-      const kv = await Deno.openKv(path);
-      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-      const store = new MessageIdStore(kv, batcher);
+    await oneRun(path, async ({ kv, batcher, store }) => {
       assert.equal(await store.markSeen(ALICE, MID, T), true);
       store.link(ALICE, { thread: THREAD, messengerId: MID, xmppIds: [MID, `${MID}#1`] });
-      await batcher.close();
+      await batcher.flush();
       assert.equal(await count(kv, ["user", ALICE, "msg", "by_xmpp"]), 1, "only the attachment's");
-      kv.close();
-    }
-    const kv = await Deno.openKv(path);
-    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
-    const store = new MessageIdStore(kv, batcher);
-    try {
+    });
+    await oneRun(path, async ({ batcher, store }) => {
       assert.equal((await store.byXmppId(ALICE, MID))?.messengerId, MID);
       assert.equal((await store.byXmppId(ALICE, `${MID}#1`))?.messengerId, MID);
       // Relinked under other stanza ids: the Messenger id no longer names a stanza.
@@ -442,9 +421,6 @@ Deno.test("a stanza named by its Messenger id costs no second record, and is fou
       store.forgetUser(ALICE);
       await batcher.flush();
       assert.equal(await store.byXmppId(ALICE, MID), null);
-    } finally {
-      await batcher.close();
-      kv.close();
-    }
+    });
   });
 });
