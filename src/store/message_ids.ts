@@ -267,7 +267,7 @@ export class MessageIdStore {
     timestamp: number,
   ): Promise<number | null> {
     const horizon = this.#horizon(user);
-    const stored = horizon.stored ?? await horizon.loading!;
+    const stored = horizon.stored ?? await this.#storedHorizon(user, horizon);
     if (timestamp > Math.max(stored, horizon.dropped)) return null;
     const [record, legacy] = await this.#kv.getMany<[unknown, unknown]>([
       messageByMessengerIdKey(user, messengerId),
@@ -278,24 +278,31 @@ export class MessageIdStore {
     return typeof legacy.value === "number" ? legacy.value : null;
   }
 
-  /** The user's horizon, loading what KV holds the first time. */
+  /** The user's horizon (what KV holds is loaded when first needed, by {@link #storedHorizon}). */
   #horizon(user: string): Horizon {
     let horizon = this.#horizons.get(user);
     if (horizon === undefined) {
-      const created: Horizon = { stored: undefined, loading: undefined, dropped: 0, queued: 0 };
-      horizon = created;
-      created.loading = this.#loadHorizon(user).then((stored) => {
-        created.stored = stored;
-        created.loading = undefined;
-        return stored;
-      }, (error) => {
-        // Not known: asked again next time.
-        if (this.#horizons.get(user) === created) this.#horizons.delete(user);
-        throw error;
-      });
+      horizon = { stored: undefined, loading: undefined, dropped: 0, queued: 0 };
       this.#horizons.set(user, horizon);
     }
     return horizon;
+  }
+
+  /**
+   * The horizon stored when this program first looked, read once (concurrent callers share the
+   * read; after a failure the next caller tries again).
+   */
+  #storedHorizon(user: string, horizon: Horizon): Promise<number> {
+    if (horizon.stored !== undefined) return Promise.resolve(horizon.stored);
+    horizon.loading ??= this.#loadHorizon(user).then((stored) => {
+      horizon.stored = stored;
+      horizon.loading = undefined;
+      return stored;
+    }, (error) => {
+      horizon.loading = undefined;
+      throw error;
+    });
+    return horizon.loading;
   }
 
   /** The stored horizon; a store without one but with seen records gets one covering them. */
