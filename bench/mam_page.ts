@@ -23,6 +23,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { clampInt } from "./_args.ts";
 import { asMessageId, asThreadId, asUserId } from "../src/messenger/ids.ts";
 import { roomArchiveTimelinePrefix } from "../src/store/keys.ts";
 import { type ArchiveQuery, RoomArchives } from "../src/store/room_archive.ts";
@@ -36,11 +37,6 @@ const { values: flags } = parseArgs({
 });
 const size = clampInt(flags.messages, 10_000, 100, 200_000);
 const reps = clampInt(flags.reps, 200, 5, 10_000);
-
-function clampInt(text: unknown, fallback: number, min: number, max: number): number {
-  const value = Number(text ?? fallback);
-  return Number.isFinite(value) ? Math.max(min, Math.min(Math.floor(value), max)) : fallback;
-}
 
 const USER = "alice@example.org";
 const ROOM = asThreadId("900001");

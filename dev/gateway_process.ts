@@ -47,6 +47,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments after `--config FILE`. */
   args?: string[];
+  /** Extra `deno run` flags before `main.ts` (benchmarks preload their probe this way). */
+  denoArgs?: string[];
   /** Called with every output line as it arrives (e.g. to write a log file). */
   onLine?: (line: string) => void;
 }
@@ -67,6 +69,7 @@ export function spawnGateway(opts: SpawnOptions): GatewayProcess {
     [
       "run",
       "--allow-all",
+      ...(opts.denoArgs ?? []),
       join(REPO_ROOT, "main.ts"),
       "--config",
       opts.config,

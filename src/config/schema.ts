@@ -309,7 +309,8 @@ export const SCHEMA: Schema = {
         max: 86400,
       }),
       loginStaggerMs: integer({
-        doc: "Milliseconds between two users' logins at startup (no burst of logins).",
+        doc: "Milliseconds between two users' Facebook logins at startup (no burst of logins); " +
+          "the simulated backend logs everyone in at once.",
         default: 2000,
         min: 0,
         max: 600000,

@@ -28,14 +28,19 @@ export function contactJidOf(id: UserId | ThreadId, domain: string): string {
 
 /** The Messenger user id a contact JID local part stands for; null when it cannot be one. */
 export function userIdOf(localPart: string): UserId | null {
-  const raw = jidModule.unescapeLocal(localPart);
+  const raw = unescaped(localPart);
   return isMessengerId(raw) ? asUserId(raw) : null;
 }
 
 /** The thread id a contact or room JID local part stands for; null when it cannot be one. */
 export function threadIdOf(localPart: string): ThreadId | null {
-  const raw = jidModule.unescapeLocal(localPart);
+  const raw = unescaped(localPart);
   return isMessengerId(raw) ? asThreadId(raw) : null;
+}
+
+/** XEP-0106 unescaping, skipped for the usual local part without a backslash (every stanza). */
+function unescaped(localPart: string): string {
+  return localPart.includes("\\") ? jidModule.unescapeLocal(localPart) : localPart;
 }
 
 /** Messenger user and thread ids: digits (pages and users alike), bounded in length. */

@@ -214,7 +214,7 @@ export class ContentWatchdog {
       const history: HistoryMessage[] = await getHistory(thread.id, HISTORY_PER_THREAD);
       for (const message of history) {
         if (message.timestamp <= since || message.timestamp > until) continue;
-        if (await this.#session.ids.wasSeen(message.id)) continue;
+        if (await this.#session.ids.wasSeen(message.id, message.timestamp)) continue;
         missing.push({
           type: "message",
           conversation: { thread: thread.id, kind: thread.isGroup ? "group" : "direct" },

@@ -27,6 +27,12 @@ export interface ConversationOwner {
   readonly closed: boolean;
   /** The archive of one of the user's rooms (groups only). */
   archiveOf(thread: ThreadId): RoomArchive;
+  /**
+   * Resolves once everything recorded so far (id links, seen marks, archived messages) is
+   * committed to the store. What the gateway acknowledges — a delivery receipt, a room's
+   * reflection of the user's message — waits for it, so a crash cannot lose what was acknowledged.
+   */
+  committed(): Promise<void>;
 }
 
 /** Options of a conversation's queue (bounds, timeout, error reporting). */

@@ -38,16 +38,14 @@ export class ConversationDirectory {
     this.#jid = jid;
   }
 
-  /** What `thread` is: a group (maybe left), or a direct chat when not listed. */
-  async lookup(thread: ThreadId): Promise<DirectoryEntry> {
-    const group = (await this.#load()).get(thread);
-    if (group === undefined) return { thread, kind: "direct", left: false };
-    return {
-      thread,
-      kind: "group",
-      left: group.left === true,
-      ...(group.name === undefined ? {} : { name: group.name }),
-    };
+  /**
+   * What `thread` is: a group (maybe left), or a direct chat when not listed. Answered from
+   * memory once the directory is loaded (every stanza to a contact asks), a promise before.
+   */
+  lookup(thread: ThreadId): DirectoryEntry | Promise<DirectoryEntry> {
+    const groups = this.#groups;
+    if (groups) return entryOf(thread, groups.get(thread));
+    return this.#load().then((loaded) => entryOf(thread, loaded.get(thread)));
   }
 
   /** The groups the account is in, by name. */
@@ -151,4 +149,14 @@ export class ConversationDirectory {
       });
     }
   }
+}
+
+function entryOf(thread: ThreadId, group: StoredGroup | undefined): DirectoryEntry {
+  if (group === undefined) return { thread, kind: "direct", left: false };
+  return {
+    thread,
+    kind: "group",
+    left: group.left === true,
+    ...(group.name === undefined ? {} : { name: group.name }),
+  };
 }

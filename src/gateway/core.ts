@@ -185,10 +185,10 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
     },
     search: (jid, query) => findUsers(commandContext, jid, query),
     resolveContact: (jid, prompt) => contactJidFor(commandContext, jid, prompt),
-    conversationAt: async (user, thread) => {
+    conversationAt: (user, thread) => {
       const session = gateway.session(user);
       if (!session) return { thread, kind: "direct", left: false };
-      return await session.directory.lookup(thread);
+      return session.directory.lookup(thread);
     },
     sendMessage: (
       user: string,

@@ -101,9 +101,10 @@ export interface GatewayCore {
 
   /**
    * What `thread@component` is for a registered user: a group (a room; maybe one they left) or
-   * a direct chat (a contact). Asked before any stanza to such a JID is acted on.
+   * a direct chat (a contact). Asked before any stanza to such a JID is acted on, so it answers
+   * from memory (no promise) once the user's directory is loaded.
    */
-  conversationAt(user: string, thread: ThreadId): Promise<DirectoryEntry>;
+  conversationAt(user: string, thread: ThreadId): DirectoryEntry | Promise<DirectoryEntry>;
   /**
    * A registered user's message to one of their conversations, from the client `client` (a full
    * JID: errors go back to it). Throws {@link MessageRefused} when it is refused at once; later

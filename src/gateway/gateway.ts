@@ -125,21 +125,45 @@ export class Gateway {
     return this.#network;
   }
 
-  /** Loads registered users and logs them in, one every `loginStaggerMs`. */
+  /**
+   * Loads registered users and logs them in, one every `loginStaggerMs` when the network paces
+   * logins (Facebook), all at once otherwise (the simulated network).
+   */
   async start(): Promise<void> {
     const users = await listUsers(this.#kv);
     gatewayLog.info("{count} registered {users}", {
       count: users.length,
       users: users.length === 1 ? "user" : "users",
     });
-    users.forEach((user, index) => {
+    const stagger = this.#network.pacesLogins === false ? 0 : this.settings.loginStaggerMs;
+    const started = performance.now();
+    const logins = users.map((user, index) => {
       const session = this.#newSession(user.jid);
-      const timer = setTimeout(() => {
-        this.#startTimers.delete(timer);
-        void session.loginFromStore();
-      }, index * this.settings.loginStaggerMs);
-      this.#startTimers.add(timer);
+      if (stagger === 0) return session.loginFromStore();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#startTimers.delete(timer);
+          session.loginFromStore().finally(resolve);
+        }, index * stagger);
+        this.#startTimers.add(timer);
+      });
     });
+    // When a restart is over, for the admin (and how long it took: a restart's cost to watch).
+    if (users.length > 0) {
+      void Promise.allSettled(logins).then(() => {
+        const connected = users.filter((user) =>
+          this.#sessions.get(user.jid)?.state.status === "connected"
+        ).length;
+        gatewayLog.info(
+          "Startup logins done: {connected} of {count} users connected after {seconds} s",
+          {
+            connected,
+            count: users.length,
+            seconds: ((performance.now() - started) / 1000).toFixed(2),
+          },
+        );
+      });
+    }
   }
 
   /** Adds a handler for every user's Messenger events (message bridging). */
@@ -391,6 +415,7 @@ export class Gateway {
       messageIds: this.#messageIds,
       queues: this.#queues,
       archives: this.#archives,
+      committed: this.#flushWrites,
       ...(this.#onConnected ? { onConnected: this.#onConnected } : {}),
       onEvent: (s, event) => {
         for (const handler of this.#eventHandlers) handler(s, event);

@@ -166,7 +166,7 @@ export class IncomingEvents {
     event: MessageEvent,
   ): Promise<void> {
     const ids = session.ids;
-    if (!(await ids.markSeen(event.id))) return;
+    if (!(await ids.markSeen(event.id, event.timestamp))) return;
     const attachments = await this.#durable(event.attachments);
     if (conversation.closed) {
       // Unregistered during the re-upload: show nothing, store nothing.

@@ -249,16 +249,20 @@ export class OutgoingMessages {
     );
     // In a room, clients name messages by their stanza-id (the Messenger id) too.
     if (inRoom) xmppIds.push(sent.id);
+    // Messenger echoes our own message back on some connections: never show it twice. (Marked
+    // first: the link then takes the place of the queued mark, one write for both.)
+    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id, sent.timestamp);
     if (xmppIds.length > 0) {
       conversation.link(sent.id, [...new Set(xmppIds)]);
       conversation.lastSent = inRoom ? sent.id : xmppIds[0];
     }
-    // Messenger echoes our own message back on some connections: never show it twice.
-    if (!conversation.closed) await conversation.owner.ids.markSeen(sent.id);
     if (inRoom && !conversation.closed) {
       await this.#reflect(session, conversation, message, content, sent.id, sent.timestamp);
     }
     if (message.receiptRequested && message.id) {
+      // The receipt acknowledges the message: what the gateway recorded about it must outlive a
+      // crash from now on (and so must everything recorded before it).
+      await conversation.owner.committed();
       await this.#xmpp.messageDelivered(
         { user: conversation.user, conversation: conversation.ref },
         message.id,
@@ -294,6 +298,8 @@ export class OutgoingMessages {
       text: content.body,
       attachments,
     });
+    // The reflection is the room's acknowledgement: the link and the archived copy are stored.
+    await conversation.owner.committed();
     await this.#xmpp.message(
       { user: session.jid, conversation: conversation.ref },
       { id: account.id, self: true, name: self.nick },

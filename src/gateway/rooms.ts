@@ -444,7 +444,7 @@ export class Rooms {
         attachments: message.attachments,
       });
       // Later Messenger redeliveries of these are duplicates, never shown again.
-      await session.ids.markSeen(message.id);
+      await session.ids.markSeen(message.id, message.timestamp);
       conversation.link(message.id, [message.id]);
     }
     await archive.markBackfilled();

@@ -75,6 +75,8 @@ export interface SessionContext {
   queues: QueueSettings;
   /** Opens the archive of one of a user's rooms. */
   archives: Pick<RoomArchives, "forRoom" | "forgetUser">;
+  /** Commits what is batched for the store (acknowledgements wait for it); default: nothing. */
+  committed?: () => Promise<void>;
   /** Receives every Messenger event of this user (message bridging hooks in here). */
   onEvent?: (session: UserSession, event: RemoteEvent) => void;
   /** Runs after each login, once contacts are synced (groups and bookmarks hook in here). */
@@ -124,6 +126,8 @@ export class UserSession {
   #generation = 0;
   #loginInFlight: Promise<void> | undefined;
   #account: Promise<{ id: UserId; name: string } | undefined> | undefined;
+  /** The cookies as last read from or written to the store (JSON), to skip unchanged saves. */
+  #savedCookies: string | undefined;
   /** Settles when the syncs after the latest login (contacts, groups) are done. */
   #loginSyncs = Promise.withResolvers<void>();
   #loginSyncsDone = false;
@@ -190,16 +194,23 @@ export class UserSession {
   async account(): Promise<{ id: UserId; name: string } | undefined> {
     const live = this.#messenger?.self;
     if (live) return { id: live.id, name: live.name ?? live.id };
+    return await this.#rememberedAccount();
+  }
+
+  #rememberedAccount(): Promise<{ id: UserId; name: string } | undefined> {
     this.#account ??= getAccount(this.#ctx.kv, this.jid).then((stored) =>
       stored ? { id: asUserId(stored.id), name: stored.name ?? stored.id } : undefined
     ).catch(() => undefined);
-    return await this.#account;
+    return this.#account;
   }
 
-  /** Remembers the live account, so rooms know the user's nick before the next login. */
+  /**
+   * Remembers the live account, so rooms know the user's nick before the next login. Written only
+   * when it changed: a restart logs every user in, and a write each is a KV commit each.
+   */
   async #rememberAccount(messenger: MessengerSession): Promise<void> {
     const live = { id: messenger.self.id, name: messenger.self.name ?? messenger.self.id };
-    const known = await this.#account;
+    const known = await this.#rememberedAccount();
     this.#account = Promise.resolve(live);
     if (known?.id === live.id && known.name === live.name) return;
     try {
@@ -215,6 +226,11 @@ export class UserSession {
   /** The archive of one of the user's rooms. */
   archiveOf(thread: ThreadId): RoomArchive {
     return this.#ctx.archives.forRoom(this.jid, thread);
+  }
+
+  /** Resolves once everything recorded so far is committed to the store. */
+  committed(): Promise<void> {
+    return this.#ctx.committed?.() ?? Promise.resolve();
   }
 
   /** Resolves once the syncs after the latest login (contacts, groups, bookmarks) are done. */
@@ -308,7 +324,8 @@ export class UserSession {
     clearTimeout(this.#retryTimer);
     const generation = this.#generation;
     const record = await getUser(this.#ctx.kv, this.jid);
-    const cookies = parseStoredCookies(record?.messengerSession?.reveal());
+    this.#savedCookies = record?.messengerSession?.reveal();
+    const cookies = parseStoredCookies(this.#savedCookies);
     if (!cookies) {
       await this.#setState({ status: "needs_reauth", reason: "no saved Messenger session" });
       return;
@@ -438,17 +455,19 @@ export class UserSession {
     }
   }
 
-  /** Saves refreshed cookies so a restart needs no password. */
+  /** Saves refreshed cookies so a restart needs no password; unchanged ones are not written. */
   async saveCookies(): Promise<void> {
     const messenger = this.#messenger;
     if (!messenger) return;
     try {
-      const cookies = await messenger.exportCookies();
+      const cookies = JSON.stringify(await messenger.exportCookies());
+      if (cookies === this.#savedCookies) return;
       // Atomic: a preference saved at the same moment must not be overwritten.
       await updateUser(this.#ctx.kv, this.jid, (record) => ({
         ...record,
-        messengerSession: new Secret(JSON.stringify(cookies)),
+        messengerSession: new Secret(cookies),
       }));
+      this.#savedCookies = cookies;
     } catch (error) {
       gatewayLog.debug("Could not save cookies of {jid}: {reason}", {
         jid: this.jid,
@@ -660,7 +679,10 @@ export class UserSession {
       this.#connectedWaiters.clear();
     }
     if (JSON.stringify(before) === JSON.stringify(state)) return;
-    gatewayLog.info("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
+    // Logging in is on the way to one of the other states, which are what an admin looks for (a
+    // restart of 1,000 users would write 1,000 lines more).
+    const level = state.status === "logging_in" ? "debug" : "info";
+    gatewayLog[level]("{jid}: {state}", { jid: this.jid, state: describeLoginState(state) });
     if (this.#closed) return;
     await this.#ctx.xmpp.gatewayPresence(this.jid, this.presence());
     await this.#announceContacts(before, state);

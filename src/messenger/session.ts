@@ -249,4 +249,10 @@ export interface MessengerNetwork {
    * (or undefined before the server starts) otherwise.
    */
   readonly privateMediaOrigin?: string | undefined;
+  /**
+   * False when logins reach nothing that must be spared bursts of them (the simulated network):
+   * the gateway's startup stagger (`gateway.login_stagger_ms`) is then not applied. Absent: true,
+   * as for Facebook, whose account checks react to many logins from one address at once.
+   */
+  readonly pacesLogins?: boolean;
 }

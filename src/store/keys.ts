@@ -45,9 +45,22 @@ export function messageByMessengerIdKey(bareJid: string, messengerId: string): D
   return ["user", bareJid, "msg", "by_messenger", messengerId];
 }
 
+/** Prefix of a user's "already delivered" records. */
+export function seenMessagesPrefix(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "msg", "seen"];
+}
+
 /** Records that a Messenger message was already delivered to the user (dedupe). */
 export function seenMessageKey(bareJid: string, messengerId: string): Deno.KvKey {
   return ["user", bareJid, "msg", "seen", messengerId];
+}
+
+/**
+ * The newest Messenger timestamp among a user's seen records (a number): a message newer than
+ * this cannot have been seen before the program started, so its seen record need not be read.
+ */
+export function seenHorizonKey(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "msg", "seen_horizon"];
 }
 
 /** Prefix of a user's pending Messenger message requests. */

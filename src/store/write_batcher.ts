@@ -12,9 +12,19 @@
 import { storeLog } from "../log.ts";
 
 type Mutation =
-  | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
+  | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number; taken?: boolean }
   | { kind: "delete"; key: Deno.KvKey }
-  | { kind: "sum"; key: Deno.KvKey; n: bigint };
+  | { kind: "sum"; key: Deno.KvKey; n: bigint }
+  | { kind: "max"; key: Deno.KvKey; n: bigint };
+
+/**
+ * A queued set, whose value may still be replaced while it waits: a record that is soon rewritten
+ * (a message's seen mark, by its link) then costs one write.
+ */
+export interface QueuedWrite {
+  /** Replaces the value, keeping the write's place in the queue; false once it is committing. */
+  replace(value: unknown): boolean;
+}
 
 /** KV's limit of mutations in one atomic operation. */
 export const MAX_MUTATIONS_PER_COMMIT = 1000;
@@ -25,6 +35,8 @@ export class WriteBatcher {
   #queue: Mutation[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> = Promise.resolve();
+  /** The commit queued behind the running one, which flushes asked for meanwhile share. */
+  #next: Promise<void> | undefined;
   /** Writes queued since the batcher was made, and how many of them a flush already covers. */
   #queued = 0;
   #flushRequested = 0;
@@ -38,9 +50,22 @@ export class WriteBatcher {
     this.#maxBatch = Math.min(options.maxBatch ?? 500, MAX_MUTATIONS_PER_COMMIT);
   }
 
-  /** Queues a set. */
-  set(key: Deno.KvKey, value: unknown, options: { expireIn?: number } = {}): void {
-    this.#push({ kind: "set", key, value, expireIn: options.expireIn });
+  /** Queues a set; the handle replaces its value while it is still queued. */
+  set(key: Deno.KvKey, value: unknown, options: { expireIn?: number } = {}): QueuedWrite {
+    const mutation: Extract<Mutation, { kind: "set" }> = {
+      kind: "set",
+      key,
+      value,
+      expireIn: options.expireIn,
+    };
+    this.#push(mutation);
+    return {
+      replace: (next) => {
+        if (mutation.taken) return false;
+        mutation.value = next;
+        return true;
+      },
+    };
   }
 
   /** Queues a delete. */
@@ -53,21 +78,35 @@ export class WriteBatcher {
     this.#push({ kind: "sum", key, n });
   }
 
+  /** Queues raising a `Deno.KvU64` to at least `n` (KV keeps the larger value). */
+  max(key: Deno.KvKey, n: bigint): void {
+    this.#push({ kind: "max", key, n });
+  }
+
   /** Number of writes waiting. */
   get pending(): number {
     return this.#queue.length;
   }
 
-  /** Commits everything queued so far and waits for it. */
+  /**
+   * Commits everything queued so far and waits for it. Flushes asked for while a commit runs share
+   * the next one (a group commit), which takes everything they cover: a burst of callers that each
+   * need their writes durable costs a commit per commit time, not a commit each.
+   */
   flush(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const upTo = this.#queued;
-    this.#flushRequested = upTo;
-    this.#running = this.#running.then(() => this.#drain(upTo));
-    return this.#running;
+    // Nothing waits: what was queued is committed, or in the commit running now.
+    if (this.#queue.length === 0) return this.#running;
+    this.#flushRequested = this.#queued;
+    this.#next ??= this.#running.then(() => {
+      this.#next = undefined;
+      return this.#drain(this.#flushRequested);
+    });
+    this.#running = this.#next;
+    return this.#next;
   }
 
   /** Flushes (also what is queued while flushing), then refuses further writes. */
@@ -99,7 +138,9 @@ export class WriteBatcher {
   async #drain(upTo: number): Promise<void> {
     while (this.#queued - this.#queue.length < upTo) {
       const waiting = upTo - (this.#queued - this.#queue.length);
-      await this.#commit(this.#queue.splice(0, Math.min(waiting, this.#maxBatch)));
+      const batch = this.#queue.splice(0, Math.min(waiting, this.#maxBatch));
+      for (const mutation of batch) if (mutation.kind === "set") mutation.taken = true;
+      await this.#commit(batch);
     }
   }
 
@@ -115,7 +156,8 @@ export class WriteBatcher {
       for (const m of batch) {
         if (m.kind === "set") op.set(m.key, m.value, { expireIn: m.expireIn });
         else if (m.kind === "delete") op.delete(m.key);
-        else op.sum(m.key, m.n);
+        else if (m.kind === "sum") op.sum(m.key, m.n);
+        else op.max(m.key, m.n);
       }
       const result = await op.commit();
       if (!result.ok) {

@@ -34,9 +34,27 @@ type JidModule = ((address: string) => UntypedJid) & {
 
 const jidModule = untypedJid as unknown as JidModule;
 
+/**
+ * Addresses parsed lately, as the same few (a user's client, their contacts) arrive on every
+ * stanza; parsing one through @xmpp/jid costs more than a whole message's routing otherwise.
+ */
+const recent = new Map<string, Jid | null>();
+const RECENT_LIMIT = 4096;
+
 /** Parses an address; `null` when it is missing or malformed. */
 export function parseJid(address: string | undefined): Jid | null {
   if (!address || address.length > 3071) return null;
+  let parsed = recent.get(address);
+  if (parsed === undefined) {
+    parsed = parseUncached(address);
+    // Dropped wholesale when full: cheaper than keeping an order, and refilled at once.
+    if (recent.size >= RECENT_LIMIT) recent.clear();
+    recent.set(address, parsed);
+  }
+  return parsed;
+}
+
+function parseUncached(address: string): Jid | null {
   try {
     const parsed = jidModule(address);
     const local = parsed.getLocal() ?? "";
@@ -44,7 +62,13 @@ export function parseJid(address: string | undefined): Jid | null {
     const resource = parsed.getResource() ?? "";
     if (domain === "" || /[\s@/]/.test(domain) || /[\s@/"&'<>:]/.test(local)) return null;
     const bare = local ? `${local}@${domain}` : domain;
-    return { local, domain, resource, bare, full: resource ? `${bare}/${resource}` : bare };
+    return Object.freeze({
+      local,
+      domain,
+      resource,
+      bare,
+      full: resource ? `${bare}/${resource}` : bare,
+    });
   } catch {
     return null;
   }

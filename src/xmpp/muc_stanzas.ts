@@ -47,12 +47,28 @@ export const STATUS = {
   AFFILIATION_CHANGED: "321",
 } as const;
 
+/**
+ * Occupant-ids computed lately: every stanza from a room carries one, and hashing it each time was
+ * an eighth of the gateway's work for a room message fanned out to three resources.
+ */
+const occupantIds = new Map<string, Promise<string>>();
+const OCCUPANT_IDS_KEPT = 10_000;
+
 /** The occupant-id of a member in a room: stable, the same in every resource and restart. */
-export async function occupantId(room: string, member: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${room}\u0000${member}`),
-  );
+export function occupantId(room: string, member: string): Promise<string> {
+  const input = `${room}\u0000${member}`;
+  let id = occupantIds.get(input);
+  if (id === undefined) {
+    // Dropped wholesale when full: cheaper than keeping an order, and refilled at once.
+    if (occupantIds.size >= OCCUPANT_IDS_KEPT) occupantIds.clear();
+    id = hashed(input);
+    occupantIds.set(input, id);
+  }
+  return id;
+}
+
+async function hashed(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
   return btoa(String.fromCharCode(...new Uint8Array(digest).subarray(0, 18)))
     .replaceAll("+", "-").replaceAll("/", "_");
 }

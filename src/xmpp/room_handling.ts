@@ -309,7 +309,7 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     }
     return mamMetadata(bounds);
   }, null);
-  router.iq("room", "set", NS_MAM, "query", async ({ from, to, payload }) => {
+  router.iq("room", "set", NS_MAM, "query", async ({ from, to, payload, precede }) => {
     const thread = threadOf(to);
     const query = parseMamQuery(payload);
     // In a room's archive `with` names an occupant: room/nick.
@@ -333,10 +333,11 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       throw mamError(error);
     }
     if (!page) throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
+    const results: Element[] = [];
     for (const message of page.messages) {
       const stanzas = await rooms.archivedStanzas(thread, from.full, message, message.nick);
       for (const stanza of stanzas) {
-        await send(mamResultMessage({
+        results.push(mamResultMessage({
           to: from.full,
           from: to.bare,
           ...(query.queryId === undefined ? {} : { queryId: query.queryId }),
@@ -346,6 +347,8 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
         }));
       }
     }
+    // The page and its end go out in one write.
+    precede(results);
     return mamFin(page);
   }, null);
 

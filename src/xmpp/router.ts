@@ -31,6 +31,12 @@ export interface IqRequest {
   to: Jid;
   /** The single child element of the iq. */
   payload: Element;
+  /**
+   * Queues stanzas that go out right before a successful answer, in the same write (a page of
+   * archived messages before the query's end): a burst of separate writes is held back by the
+   * socket while the first is unacknowledged. Dropped when the handler fails.
+   */
+  precede(stanzas: readonly Element[]): void;
 }
 
 /** Returns the result payload (or nothing for an empty result), or throws a StanzaError. */
@@ -52,6 +58,8 @@ export interface RouterOptions {
   domain: string;
   /** Sends a stanza out. */
   send: (stanza: Element) => Promise<unknown> | unknown;
+  /** Sends stanzas in order, in one write where it can; default: one by one through `send`. */
+  sendAll?: (stanzas: readonly Element[]) => Promise<unknown> | unknown;
   /** True when the bare JID has registered with the gateway. */
   isRegistered: (bareJid: string) => Promise<boolean> | boolean;
   /**
@@ -74,6 +82,15 @@ interface IqRoute {
   ns: string;
   name: string;
   handler: IqHandler;
+}
+
+/** A stanza as the router classified it: whom it is for, and whether the sender is registered. */
+interface Routed {
+  stanza: Element;
+  from: Jid;
+  to: Jid;
+  target: Target;
+  registered: boolean;
 }
 
 const GENERIC_FAILURE = "The gateway could not handle this request; the error was logged " +
@@ -203,20 +220,24 @@ export class Router {
     }
     if (to.domain !== this.#options.domain) return;
     let target: Target = "gateway";
+    let registered = false;
     if (to.local) {
-      // An unregistered sender is answered by the contact rules (registration-required).
-      const registered = await this.#options.isRegistered(from.bare);
-      target = registered && this.#options.classify
-        ? await this.#options.classify(from, to)
-        : "contact";
+      // An unregistered sender is answered by the contact rules (registration-required). Both
+      // questions are usually answered from memory: no await then, on every stanza.
+      const known = this.#options.isRegistered(from.bare);
+      registered = typeof known === "boolean" ? known : await known;
+      const classify = this.#options.classify;
+      const kind = registered && classify ? classify(from, to) : "contact";
+      target = typeof kind === "string" ? kind : await kind;
     }
 
-    if (stanza.name === "iq") await this.#handleIq(stanza, from, to, target);
-    else if (stanza.name === "message") await this.#handleMessage(stanza, from, to, target);
-    else if (stanza.name === "presence") await this.#handlePresence(stanza, from, to, target);
+    const routed: Routed = { stanza, from, to, target, registered };
+    if (stanza.name === "iq") await this.#handleIq(routed);
+    else if (stanza.name === "message") await this.#handleMessage(routed);
+    else if (stanza.name === "presence") await this.#handlePresence(routed);
   }
 
-  async #handleIq(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+  async #handleIq({ stanza, from, to, target, registered }: Routed): Promise<void> {
     const type = stanza.attrs.type;
     const children = stanza.getChildElements();
     if ((type !== "get" && type !== "set") || children.length !== 1 || !stanza.attrs.id) {
@@ -226,7 +247,7 @@ export class Router {
       );
       return;
     }
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !registered) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -239,8 +260,10 @@ export class Router {
       return;
     }
     let result: Element | void;
+    const preceding: Element[] = [];
+    const precede = (stanzas: readonly Element[]) => void preceding.push(...stanzas);
     try {
-      result = await route.handler({ stanza, type, from, to, payload });
+      result = await route.handler({ stanza, type, from, to, payload, precede });
     } catch (error) {
       await this.#reply(stanza, asStanzaError(stanza, error));
       return;
@@ -274,11 +297,20 @@ export class Router {
         return;
       }
     }
-    await this.#options.send(reply);
+    if (preceding.length === 0) await this.#options.send(reply);
+    else await this.#sendAll([...preceding, reply]);
   }
 
-  async #handleMessage(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+  async #sendAll(stanzas: readonly Element[]): Promise<void> {
+    if (this.#options.sendAll) {
+      await this.#options.sendAll(stanzas);
+      return;
+    }
+    for (const stanza of stanzas) await this.#options.send(stanza);
+  }
+
+  async #handleMessage({ stanza, from, to, target, registered }: Routed): Promise<void> {
+    if (target !== "gateway" && !registered) {
       await this.#reply(stanza, registrationRequired());
       return;
     }
@@ -308,9 +340,9 @@ export class Router {
     }
   }
 
-  async #handlePresence(stanza: Element, from: Jid, to: Jid, target: Target): Promise<void> {
+  async #handlePresence({ stanza, from, to, target, registered }: Routed): Promise<void> {
     const type = stanza.attrs.type;
-    if (target !== "gateway" && !(await this.#options.isRegistered(from.bare))) {
+    if (target !== "gateway" && !registered) {
       if (type === "probe" || type === "subscribe") {
         await this.#reply(stanza, registrationRequired());
       }

@@ -64,7 +64,8 @@ export function registerUserMessages(
     if (!thread) {
       throw new StanzaError("item-not-found", `${to.bare} is not a Messenger contact address`);
     }
-    const entry = await options.core.conversationAt(from.bare, thread);
+    const found = options.core.conversationAt(from.bare, thread);
+    const entry = found instanceof Promise ? await found : found;
     if (entry.kind === "group") {
       throw new StanzaError("service-unavailable", "Group chats are not bridged yet");
     }

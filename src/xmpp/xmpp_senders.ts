@@ -391,11 +391,15 @@ export class XmppSenders implements XmppPort {
       await setRosterItem(call, user, item);
       pushed++;
     }
-    xmppLog.info("Roster of {user}: {pushed} items added, {kept} already there", {
-      user,
-      pushed,
-      kept: items.length - pushed,
-    });
+    // A roster that was already complete (every restart, for every user) is not news.
+    xmppLog[pushed > 0 ? "info" : "debug"](
+      "Roster of {user}: {pushed} items added, {kept} already there",
+      {
+        user,
+        pushed,
+        kept: items.length - pushed,
+      },
+    );
   }
 
   #avatarHint(user: string, contact: UserId): AvatarHint | undefined {

@@ -11,6 +11,7 @@ function owner() {
     archiveOf: () => {
       throw new Error("no archive here");
     },
+    committed: () => Promise.resolve(),
   };
 }
 

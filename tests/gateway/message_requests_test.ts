@@ -225,6 +225,7 @@ function handMadeSession(
     archiveOf: () => {
       throw new Error("no archive here");
     },
+    committed: () => Promise.resolve(),
   };
   const conversations = new Conversations(owner, {
     onError: (error) => assert.fail(String(error)),

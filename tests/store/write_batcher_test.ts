@@ -252,3 +252,38 @@ Deno.test("writes queued while close is flushing are committed before close reso
     assert.throws(() => batcher.set(["k", "after"], 3), /closed/);
   });
 });
+
+Deno.test("flushes asked for while a commit runs share the next commit (a group commit)", async () => {
+  await withKv(async (kv) => {
+    const counter = countCommits(kv);
+    const batcher = manual(kv);
+    batcher.set(["k", "first"], 0);
+    const running = batcher.flush();
+    // Twenty writers, each waiting for its own write to be durable, while the first commit runs.
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      batcher.set(["k", i], i);
+      waits.push(batcher.flush());
+    }
+    await Promise.all([running, ...waits]);
+    const commits = counter.commits;
+    assert.ok(commits <= 2, `the first commit and at most one for all twenty, not ${commits}`);
+    assert.equal(await count(kv, ["k"]), 21);
+    await batcher.flush();
+    assert.equal(counter.commits, commits, "a flush with nothing queued commits nothing");
+    await batcher.close();
+  });
+});
+
+Deno.test("max keeps the larger value, within a batch and across batches", async () => {
+  await withKv(async (kv) => {
+    const batcher = manual(kv);
+    batcher.max(["m"], 5n);
+    batcher.max(["m"], 9n);
+    batcher.max(["m"], 7n);
+    await batcher.flush();
+    batcher.max(["m"], 3n);
+    await batcher.close();
+    assert.equal((await kv.get<Deno.KvU64>(["m"])).value?.value, 9n);
+  });
+});

@@ -5,7 +5,8 @@
  *   connection) — for a while, not for ever;
  * - a stream cut mid-burst loses nothing: what the server had not confirmed is written again
  *   after the reconnection, with the same ids, and confirmed stanzas are not;
- * - a stanza above the size cap is refused, never written, and the stream stays up.
+ * - a stanza above the size cap is refused, never written, and the stream stays up (also among
+ *   stanzas sent together, which arrive in order).
  */
 import assert from "node:assert/strict";
 import {
@@ -225,8 +226,11 @@ Deno.test({
       // 40,000 "é" are 80,000 bytes in UTF-8 though only 40,000 characters.
       assert.equal(await connection.send(message(1, "é".repeat(40_000))), false);
       assert.equal(await connection.send(message(2, "x".repeat(60_000))), true);
-      await until("m2 at the server", () => seen.includes("m2"));
-      assert.deepEqual(seen, ["m2"]);
+      // Sent together (one write): in order, the one too large left out.
+      const together = [message(3), message(4, "é".repeat(40_000)), message(5)];
+      assert.equal(await connection.sendAll(together), 2);
+      await until("m5 at the server", () => seen.includes("m5"));
+      assert.deepEqual(seen, ["m2", "m3", "m5"]);
       assert.equal(server.connections(), 1);
       assert.ok(connection.online);
     } finally {

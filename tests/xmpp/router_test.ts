@@ -31,6 +31,45 @@ Deno.test("a handler's payload becomes exactly one result reply", async () => {
   assert.ok(sent[0].getChild("query", "urn:x:test"));
 });
 
+Deno.test("stanzas a handler puts before its answer go out with it, in one write, first", async () => {
+  const writes: string[][] = [];
+  const { router, sent } = recordingRouter({
+    sendAll: (stanzas) => void writes.push(stanzas.map((stanza) => stanza.attrs.id ?? "")),
+  });
+  router.iq("gateway", "set", "urn:x:test", "query", ({ precede }) => {
+    precede([xml("message", { id: "r1" }), xml("message", { id: "r2" })]);
+    return xml("fin", { xmlns: "urn:x:test" });
+  });
+  await router.handle(
+    parse(`<iq type="set" id="q5" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.deepEqual(writes, [["r1", "r2", "q5"]]);
+  assert.equal(sent.length, 0, "nothing went out on its own");
+
+  // Without a way to write them together, they still go first, one by one.
+  const plain = recordingRouter();
+  plain.router.iq("gateway", "set", "urn:x:test", "query", ({ precede }) => {
+    precede([xml("message", { id: "r1" })]);
+  });
+  await plain.router.handle(
+    parse(`<iq type="set" id="q6" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.deepEqual(plain.sent.map((stanza) => stanza.attrs.id), ["r1", "q6"]);
+});
+
+Deno.test("stanzas put before the answer of a handler that then fails are not sent", async () => {
+  const { router, sent } = recordingRouter();
+  router.iq("gateway", "set", "urn:x:test", "query", ({ precede }) => {
+    precede([xml("message", { id: "r1" })]);
+    throw new StanzaError("item-not-found");
+  });
+  await router.handle(
+    parse(`<iq type="set" id="q7" from="${USER}" to="${GW}"><query xmlns="urn:x:test"/></iq>`),
+  );
+  assert.deepEqual(sent.map((stanza) => stanza.attrs.id), ["q7"]);
+  assert.equal(errorCondition(sent[0]), "item-not-found");
+});
+
 Deno.test("a handler that throws gives internal-server-error without the raw error text", async () => {
   const { router, sent } = recordingRouter();
   router.iq("gateway", "set", "urn:x:test", "query", () => {

@@ -40,6 +40,8 @@ export interface SimulatedNetworkOptions {
 /** The simulated Messenger network. */
 export class SimulatedNetwork implements MessengerNetwork {
   readonly name = "simulated";
+  /** Nobody to spare: every registered user logs in at once at startup. */
+  readonly pacesLogins = false;
   /** Drives the network from tests: inject events and faults, read operations. */
   readonly control: SimulatedControl;
   readonly #facebook: SimulatedFacebook;
@@ -242,7 +244,8 @@ export class SimulatedNetwork implements MessengerNetwork {
       { selfListen: options.selfListen ?? false, cookies },
     );
     this.#sessions.add(session);
-    messengerLog.info("Simulated account {account} logged in (session {session})", {
+    // The gateway logs the user's state: this is detail (a line per user at every start).
+    messengerLog.debug("Simulated account {account} logged in (session {session})", {
       account: account.world.userId,
       session: sessionId,
     });

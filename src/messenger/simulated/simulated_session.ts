@@ -403,7 +403,7 @@ export class SimulatedSession implements MessengerSession {
       this.self.id,
       this.id,
       this.context.now(),
-      structuredClone(details),
+      copyOf(details),
       error?.code,
     );
   }
@@ -445,4 +445,21 @@ export class SimulatedSession implements MessengerSession {
     this.#events.end(false, { type: "connection", state: { ...this.#state } });
     this.context.facebook.detach(this.#port);
   }
+}
+
+/**
+ * A copy of an operation's details that later changes cannot reach: its lists and the plain
+ * objects in them are copied (details hold nothing deeper). structuredClone did the same at a
+ * twentieth of the gateway's time in the message benchmark.
+ */
+function copyOf(details: OperationDetails): OperationDetails {
+  const copy: Record<string, unknown> = { ...details };
+  for (const [key, value] of Object.entries(copy)) {
+    if (Array.isArray(value)) {
+      copy[key] = value.map((item) =>
+        typeof item === "object" && item !== null ? { ...item } : item
+      );
+    }
+  }
+  return copy as OperationDetails;
 }

@@ -53,6 +53,8 @@ export interface GatewayOptions {
   onlineTimeoutMs?: number;
   /** Extra command-line arguments after `--config FILE`. */
   args?: string[];
+  /** Extra `deno run` flags before `main.ts` (benchmarks preload their probe this way). */
+  denoArgs?: string[];
 }
 
 /** Plain object (including smol-toml's null-prototype tables), not an array or a date. */
@@ -125,6 +127,7 @@ export async function startGateway(
       worldFile,
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.args ? { args: opts.args } : {}),
+      ...(opts.denoArgs ? { denoArgs: opts.denoArgs } : {}),
     });
 
     if (opts.expectOnline ?? true) {

@@ -84,13 +84,7 @@ export async function registeredAlice(
     options.resource ? { resource: options.resource } : {},
   );
   const gw = server.componentDomain;
-  await alice.waitFor(
-    (s) =>
-      s.is("presence") && s.attrs.from === gw &&
-      /Connected as/.test(s.getChildText("status") ?? ""),
-    10_000,
-    "the gateway's Connected presence",
-  );
+  await connectedPresence(alice, gw, 10_000);
   return {
     server,
     gateway,
@@ -108,6 +102,21 @@ export async function registeredAlice(
       await kv[Symbol.asyncDispose]();
     },
   };
+}
+
+/** Waits for the gateway `gw` to tell `client` it is connected to Messenger ("Connected as …"). */
+export function connectedPresence(
+  client: TestClient,
+  gw: string,
+  timeoutMs = 20_000,
+): Promise<XmlElement> {
+  return client.waitFor(
+    (s) =>
+      s.is("presence") && s.attrs.from === gw &&
+      /Connected as/.test(s.getChildText("status") ?? ""),
+    timeoutMs,
+    "the gateway's Connected presence",
+  );
 }
 
 /** A chat message with a body (and any extra children). */
