@@ -1,5 +1,5 @@
 /**
- * A gateway KV file in which a user is already registered with Messenger cookies, so tests of
+ * A gateway KV file in which users are already registered with Messenger cookies, so tests of
  * what registered users do need not go through the registration flow (which has its own tests).
  *
  * @module
@@ -16,21 +16,34 @@ export interface SeededKv extends AsyncDisposable {
   dir: string;
 }
 
+/** One user to register: a bare JID and a `c_user=…; xs=…` cookie string. */
+export interface SeededUser {
+  jid: string;
+  cookies: string;
+}
+
 /** Creates a KV file where `jid` is registered with `cookies` (a `c_user=…; xs=…` string). */
 export async function seededKv(
   jid = "alice@localhost",
   cookies = "c_user=100001; xs=abc",
 ): Promise<SeededKv> {
+  return await seededUsers([{ jid, cookies }]);
+}
+
+/** Creates a KV file where each of `users` is registered with their cookies. */
+export async function seededUsers(users: SeededUser[]): Promise<SeededKv> {
   const dir = await Deno.makeTempDir({ prefix: "e2e-seeded-kv-" });
   const path = join(dir, "gateway.kv");
   const kv = await Deno.openKv(path);
   try {
-    await putUser(kv, {
-      jid,
-      registeredAt: Date.now(),
-      preferences: {},
-      messengerSession: new Secret(JSON.stringify(parseCookies(cookies))),
-    });
+    for (const { jid, cookies } of users) {
+      await putUser(kv, {
+        jid,
+        registeredAt: Date.now(),
+        preferences: {},
+        messengerSession: new Secret(JSON.stringify(parseCookies(cookies))),
+      });
+    }
   } finally {
     kv.close();
   }
