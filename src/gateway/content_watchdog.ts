@@ -40,6 +40,10 @@ export interface WatchdogSettings {
 const HISTORY_PER_THREAD = 20;
 /** Random spread of the interval (±), so checks of many users do not line up. */
 const JITTER = 0.2;
+/** How far back the first check after a restart looks at most (ms): a week. */
+const MAX_CATCH_UP_MS = 7 * 24 * 3_600_000;
+/** The first check after a login comes this soon at most (ms). */
+const FIRST_CHECK_MS = 30_000;
 /** How far each check looks back into the previous one's window (ms). */
 const WINDOW_OVERLAP_MS = 1000;
 /** Messages younger than this are not judged yet: they may be on their way through the queues. */
@@ -55,6 +59,10 @@ export interface WatchedSession {
   redeliver(event: MessageEvent): void;
   /** Tells the user (once the watchdog decided it keeps happening). */
   tell(text: string): Promise<void>;
+  /** Where the last check of an earlier run ended, if the store knows. */
+  loadMark(): Promise<number | undefined>;
+  /** Remembers where this check ended (for the next run, after a restart). Never throws. */
+  saveMark(at: number): Promise<void>;
 }
 
 /** What one check found. */
@@ -76,6 +84,10 @@ export class ContentWatchdog {
   #detections = 0;
   #told = false;
   #running: Promise<CheckOutcome> | undefined;
+  /** Bumped by every stop: a start still reading its mark then schedules nothing. */
+  #run = 0;
+  /** The latest start, still reading where the last run ended: checks wait for it. */
+  #starting: Promise<void> = Promise.resolve();
 
   constructor(session: WatchedSession, settings: WatchdogSettings, now: () => number = Date.now) {
     this.#session = session;
@@ -84,15 +96,31 @@ export class ContentWatchdog {
     this.#since = now() - WINDOW_OVERLAP_MS;
   }
 
-  /** Schedules the checks (nothing when the interval is 0). */
-  start(): void {
+  /**
+   * Schedules the checks (nothing when the interval is 0). The first window starts where the last
+   * check of an earlier run ended (at most {@link MAX_CATCH_UP_MS} back), so what arrived while the
+   * gateway was down is found and delivered; the first check comes soon after a login.
+   */
+  start(): Promise<void> {
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     this.stop();
-    this.#since = this.#now() - WINDOW_OVERLAP_MS;
-    this.#schedule();
+    const run = this.#run;
+    const now = this.#now();
+    const mark = await this.#session.loadMark().catch(() => undefined);
+    if (run !== this.#run) return; // stopped (or started again) meanwhile
+    this.#since = mark === undefined
+      ? now - WINDOW_OVERLAP_MS
+      : Math.max(mark - WINDOW_OVERLAP_MS, now - MAX_CATCH_UP_MS);
+    this.#schedule(Math.min(this.#settings.intervalMs, FIRST_CHECK_MS));
   }
 
   /** Stops the checks. */
   stop(): void {
+    this.#run++;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -103,16 +131,17 @@ export class ContentWatchdog {
     return this.#running;
   }
 
-  #schedule(): void {
+  #schedule(delayMs = this.#settings.intervalMs): void {
     if (this.#settings.intervalMs <= 0) return;
     const spread = 1 + (Math.random() * 2 - 1) * JITTER;
     this.#timer = setTimeout(async () => {
       await this.check();
       if (this.#timer !== undefined) this.#schedule();
-    }, this.#settings.intervalMs * spread);
+    }, delayMs * spread);
   }
 
   async #check(): Promise<CheckOutcome> {
+    await this.#starting;
     const none = { missing: 0, restarted: false };
     const messenger = this.#session.connectedMessenger();
     if (!messenger || !hasCapability(messenger, "getThreads")) return none;
@@ -134,6 +163,7 @@ export class ContentWatchdog {
     // The windows overlap a little: a message stamped at the very edge is looked at twice
     // rather than never ("already seen" keeps it from being delivered twice).
     this.#since = Math.max(since, until - WINDOW_OVERLAP_MS);
+    await this.#session.saveMark(until);
     if (missing.length === 0) return none;
     this.#detections++;
     gatewayLog.warn(

@@ -20,6 +20,7 @@ import {
 import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
 import type { RoomArchive, RoomArchives } from "../store/room_archive.ts";
 import { getAccount, putAccount } from "../store/accounts.ts";
+import { getWatchdogMark, putWatchdogMark } from "../store/watchdog_mark.ts";
 import {
   capability,
   hasCapability,
@@ -142,6 +143,16 @@ export class UserSession {
       connectedMessenger: () => this.#state.status === "connected" ? this.#messenger : undefined,
       redeliver: (event) => this.#onEvent(event),
       tell: (text) => this.#ctx.xmpp.gatewayMessage(this.jid, text),
+      loadMark: () => getWatchdogMark(ctx.kv, this.jid),
+      saveMark: async (at) => {
+        if (this.#closed) return;
+        await putWatchdogMark(ctx.kv, this.jid, at).catch((error) =>
+          gatewayLog.debug("Could not store the watchdog mark of {jid}: {error}", {
+            jid: this.jid,
+            error,
+          })
+        );
+      },
     }, ctx.settings.watchdog ?? { intervalMs: 0, threads: 5 });
     this.#retryDelayMs = ctx.settings.retryDelayMs;
     this.#presences = new ContactPresences(ctx.settings.contactPresence);
@@ -359,7 +370,7 @@ export class UserSession {
     if (generation !== this.#generation) return;
     this.#transientFailures = 0;
     this.#onConnection(messenger.state);
-    this.#watchdog.start();
+    void this.#watchdog.start();
     await this.syncContacts();
     await this.#ctx.onConnected?.(this);
     this.#loginSyncs.resolve();

@@ -132,3 +132,8 @@ export function roomArchiveCountPrefix(
 export function roomArchiveBackfilledKey(bareJid: string, thread: string): Deno.KvKey {
   return ["user", bareJid, "room", thread, "mam", "backfilled"];
 }
+
+/** Where the content watchdog's last check of a user's conversations ended (ms since the epoch). */
+export function watchdogMarkKey(bareJid: string): Deno.KvKey {
+  return ["user", bareJid, "watchdog"];
+}

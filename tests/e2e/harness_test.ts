@@ -140,8 +140,16 @@ Deno.test("the component gets its XEP-0356 privileges from the test server", opt
       privilege,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no privilege")), 5000)),
     ]);
-    const perms = p.getChildren("perm").map((e) => `${e.attrs.access}=${e.attrs.type}`).sort();
-    assert.deepEqual(perms, ["message=outgoing", "roster=both"]);
+    const perms = p.getChildren("perm").map((e) =>
+      e.attrs.access === "iq"
+        ? `iq=${e.getChildren("namespace").map((n) => `${n.attrs.ns}:${n.attrs.type}`).join(",")}`
+        : `${e.attrs.access}=${e.attrs.type}`
+    ).sort();
+    assert.deepEqual(perms, [
+      "iq=http://jabber.org/protocol/pubsub:set",
+      "message=outgoing",
+      "roster=both",
+    ]);
   } finally {
     await comp.stop().catch(() => {});
   }

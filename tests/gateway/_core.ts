@@ -59,6 +59,8 @@ export interface TestCoreOptions {
   echoDelayMs?: number;
   /** A store of the caller's (kept open on dispose, e.g. to start a core again on it). */
   kv?: Deno.Kv;
+  /** A simulated network of the caller's (kept open on dispose: it outlives a "restart"). */
+  network?: SimulatedNetwork;
   /** Fills the store before the core starts (registered users from an earlier run). */
   seed?: (kv: Deno.Kv) => Promise<void>;
   /** Runs on the network before the core starts (faults for the first logins). */
@@ -79,7 +81,7 @@ export interface TestCore extends Core, AsyncDisposable {
 export async function testCore(port: XmppPort, options: TestCoreOptions): Promise<TestCore> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   await options.seed?.(kv);
-  const network = new SimulatedNetwork(
+  const network = options.network ?? new SimulatedNetwork(
     parseWorld(options.world, "<inline>"),
     options.echoDelayMs === undefined ? {} : { echoDelayMs: options.echoDelayMs },
   );
@@ -125,7 +127,7 @@ export async function testCore(port: XmppPort, options: TestCoreOptions): Promis
     },
     async [Symbol.asyncDispose]() {
       await core.stop();
-      await network.close();
+      if (!options.network) await network.close();
       if (!options.kv) kv.close();
     },
   };

@@ -9,6 +9,7 @@ import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts"
 import { ALICE, aliceCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 import { waitUntil } from "../_wait.ts";
+import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 
 const WORLD = `[[account]]
 email = "alice@example.com"
@@ -75,4 +76,38 @@ Deno.test("the watchdog finds what a silent listener lost, restarts it and deliv
   assert.ok(
     network.control.operations("100001").operations.some((op) => op.method === "restartListener"),
   );
+});
+
+Deno.test("what arrived while the gateway was down is delivered after the restart, in order", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
+  try {
+    const tuning = { deps: { tuning: { watchdogGraceMs: 0 } }, kv, network } as const;
+    {
+      const port = new Shown();
+      await using core = await aliceCore(port, { world: WORLD, ...tuning });
+      await core.session.checkContent(); // the last check before going down: its mark is kept
+    }
+    // The gateway is down: Bob writes anyway, right after the last check.
+    const down = Date.now();
+    for (const [i, text] of ["while down 1", "while down 2"].entries()) {
+      await network.control.inject("100001", {
+        type: "message",
+        sender: "200002",
+        text,
+        timestamp: down + i,
+      });
+    }
+    // Long enough that a window starting at the new login (minus its overlap) would miss them.
+    await waitUntil(() => Date.now() > down + 1500, "the clock to move past the overlap", 5000);
+    const port = new Shown();
+    await using core = await aliceCore(port, { world: WORLD, ...tuning });
+    const outcome = await core.session.checkContent();
+    assert.equal(outcome.missing, 2);
+    await waitUntil(() => port.shown.length === 2, "the messages that came while down");
+    assert.deepEqual(port.shown.map((shown) => shown.text), ["while down 1", "while down 2"]);
+  } finally {
+    await network.close();
+    kv.close();
+  }
 });

@@ -99,7 +99,12 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
     assert.equal(homeLoads(bed), 1);
     bed.fake.accounts.get(SELF)!.expired = true;
     bed.fake.dropConnections(SELF);
-    await waitFor("bad_credentials", () => account.session.state.status === "bad_credentials");
+    // The re-login waits out the reconnect delay (about 5 s alone): a loaded machine needs more.
+    await waitFor(
+      "bad_credentials",
+      () => account.session.state.status === "bad_credentials",
+      30_000,
+    );
     assert.deepEqual(account.session.state, {
       status: "bad_credentials",
       reason: "session_expired",
