@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { connectClient, type TestClient, xml } from "../tests/e2e/_harness/client.ts";
 import { startGateway } from "../tests/e2e/_harness/gateway.ts";
 import { startProsody } from "../tests/e2e/_harness/prosody.ts";
-import { seededKv } from "../tests/e2e/_harness/seeded_user.ts";
+import { ALICE_COOKIES, seededKv } from "../tests/e2e/_harness/seeded_user.ts";
 
 const { values } = parseArgs({ options: { n: { type: "string" } }, strict: false });
 const n = Math.max(20, Math.min(Number(values.n ?? 300) || 300, 5000));
@@ -24,7 +24,7 @@ const n = Math.max(20, Math.min(Number(values.n ?? 300) || 300, 5000));
 const WORLD = `[[account]]
 email = "alice@example.com"
 password = "correct horse"
-cookies = "c_user=100001; xs=abc"
+cookies = "${ALICE_COOKIES}"
 user_id = "100001"
 name = "Alice Example"
   [[account.friend]]

@@ -10,7 +10,7 @@
 import { connectClient, type TestClient, xml, type XmlElement } from "./client.ts";
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
-import { seededKv } from "./seeded_user.ts";
+import { ALICE_COOKIES, seededKv } from "./seeded_user.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 import { AccountControl } from "../../../dev/simulated_control.ts";
 
@@ -21,7 +21,7 @@ export function aliceWorld(extra = ""): string {
   return `[[account]]
 email = "alice@example.com"
 password = "correct horse"
-cookies = "c_user=100001; xs=abc"
+cookies = "${ALICE_COOKIES}"
 user_id = "100001"
 name = "Alice Example"
 
