@@ -16,10 +16,10 @@ import assert from "node:assert/strict";
 import { Secret } from "../../src/secret.ts";
 import { putUser } from "../../src/store/user_records.ts";
 import { FakeFacebook } from "../messenger/fca/_fake_edge/fake_facebook.ts";
-import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
+import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startFcaGateway } from "./_harness/fca_gateway.ts";
 import type { GatewayProcess } from "./_harness/gateway.ts";
-import { gatewayStatus } from "./_harness/gateway_client.ts";
+import { gatewayStatus, roomArchive } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
@@ -28,7 +28,6 @@ const BOB = "100002";
 const GROUP = "900001";
 const NS_REACTIONS = "urn:xmpp:reactions:0";
 const NS_RECEIPTS = "urn:xmpp:receipts";
-const NS_MAM = "urn:xmpp:mam:2";
 /** Messages of each phase (the watchdog fetches 20 per conversation: what is missed stays below). */
 const BEFORE = 10;
 const DURING = 10;
@@ -48,28 +47,6 @@ async function eventually<T>(what: string, value: () => T | undefined, ms = 60_0
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
   }
-}
-
-/** The room archive's messages as `id body` lines (XEP-0313 query on the room JID). */
-async function archive(alice: TestClient, room: string): Promise<string[]> {
-  const queryid = `q-${crypto.randomUUID()}`;
-  const done = await alice.iq(
-    xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid })),
-    15_000,
-  );
-  assert.equal(done.attrs.type, "result", done.toString());
-  const results: string[] = [];
-  for (;;) {
-    const result = alice.pending().find((s) =>
-      s.getChild("result", NS_MAM)?.attrs.queryid === queryid
-    );
-    if (!result) break;
-    await alice.waitFor((s) => s === result);
-    const forwarded = result.getChild("result", NS_MAM)!;
-    const body = forwarded.getChild("forwarded")?.getChild("message")?.getChildText("body");
-    results.push(`${forwarded.attrs.id} ${body}`);
-  }
-  return results;
 }
 
 Deno.test({
@@ -176,10 +153,10 @@ Deno.test({
       };
       const ownIdBefore = await react("a-1", "👍");
       assert.match(ownIdBefore, /^mid\./);
-      let archived = await archive(alice, room);
+      let archived = await roomArchive(alice, room);
       for (let tries = 0; archived.length < 3 && tries < 100; tries++) {
         await sleep(100);
-        archived = await archive(alice, room);
+        archived = await roomArchive(alice, room);
       }
       assert.equal(archived.length, 3, archived.join("\n"));
 
@@ -227,7 +204,7 @@ Deno.test({
       // The maps: a reaction to Bob's first message and to Alice's first one, as before the kill.
       assert.equal(await react(first.id, "❤"), first.id);
       assert.equal(await react("a-1", "👍"), ownIdBefore);
-      assert.deepEqual(await archive(alice, room), archived, "the group's archive changed");
+      assert.deepEqual(await roomArchive(alice, room), archived, "the group's archive changed");
       assert.equal(fake.homePageLogins.get(SELF), loginsBefore + 1, "one cookie login, no more");
 
       // Bob's messages: each once, in order.
