@@ -36,7 +36,7 @@ export interface YieldingConnection {
 
 /** Options of {@link YieldingSender}. */
 export interface YieldingSenderOptions {
-  /** Written only while fewer than this many stanzas await the server; default 100. */
+  /** Written only while fewer than this many stanzas await the server; default 25. */
   maxInFlight?: number;
   /** At most this many wait (default 50,000); beyond that new ones are dropped, and logged. */
   maxQueued?: number;
@@ -54,7 +54,7 @@ export class YieldingSender {
 
   constructor(connection: YieldingConnection, options: YieldingSenderOptions = {}) {
     this.#connection = connection;
-    this.#maxInFlight = options.maxInFlight ?? 100;
+    this.#maxInFlight = options.maxInFlight ?? 25;
     this.#maxQueued = options.maxQueued ?? 50_000;
     connection.onConfirmed(() => this.#drain());
     connection.onOnline(() => this.#drain());
