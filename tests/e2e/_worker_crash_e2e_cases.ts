@@ -13,13 +13,12 @@ import { startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { FcaNetwork } from "../../src/messenger/fca/fca_network.ts";
 import type { FcaSession } from "../../src/messenger/fca/fca_session.ts";
-import { Secret } from "../../src/secret.ts";
-import { putUser } from "../../src/store/user_records.ts";
 import { FakeFacebook } from "../messenger/fca/_fake_edge/fake_facebook.ts";
 import { TEST_TIMINGS } from "../messenger/fca/_harness.ts";
 import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
 import { gatewayStatus } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
+import { seededUsers } from "./_harness/seeded_user.ts";
 
 const ALICE = "100001";
 const CAROL = "100003";
@@ -41,23 +40,17 @@ Deno.test({
     await server.register("carol", "carolpw");
     const fake = new FakeFacebook();
     await fake.start();
-    const dir = await Deno.makeTempDir({ prefix: "e2e-worker-crash-" });
-    const kv = await Deno.openKv(`${dir}/gateway.kv`);
-    for (const [user, id] of [["alice", ALICE], ["carol", CAROL]]) {
-      const cookies = fake.addAccount({ id, xs: `xs-${id}-crash` });
-      await putUser(kv, {
+    await using kv = await seededUsers(
+      [["alice", ALICE], ["carol", CAROL]].map(([user, id]) => ({
         jid: `${user}@localhost`,
-        registeredAt: Date.now(),
-        preferences: {},
-        messengerSession: new Secret(JSON.stringify(cookies)),
-      });
-    }
-    kv.close();
+        cookies: JSON.stringify(fake.addAccount({ id, xs: `xs-${id}-crash` })),
+      })),
+    );
     const config = parseConfig(
       `[component]\njid = "${server.componentDomain}"\nsecret = "${server.componentSecret}"\n` +
-        `port = ${server.componentPort}\n[gateway]\ndata = "${dir}/gateway.kv"\n` +
+        `port = ${server.componentPort}\n[gateway]\ndata = "${kv.path}"\n` +
         `login_stagger_ms = 0\n[messenger]\nbackend = "facebook"\n`,
-      `${dir}/config.toml`,
+      `${kv.dir}/config.toml`,
       {},
     );
     const network = new FcaNetwork({
@@ -141,7 +134,6 @@ Deno.test({
       await carol.close();
       await app.stop();
       await fake.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });

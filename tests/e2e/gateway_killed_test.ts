@@ -13,14 +13,13 @@
  * group's archive (MAM) is what it was.
  */
 import assert from "node:assert/strict";
-import { Secret } from "../../src/secret.ts";
-import { putUser } from "../../src/store/user_records.ts";
 import { FakeFacebook } from "../messenger/fca/_fake_edge/fake_facebook.ts";
 import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startFcaGateway } from "./_harness/fca_gateway.ts";
 import type { GatewayProcess } from "./_harness/gateway.ts";
 import { gatewayStatus, roomArchive } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
+import { seededUsers } from "./_harness/seeded_user.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const SELF = "100001";
@@ -57,20 +56,14 @@ Deno.test({
     await server.register("alice", "alicepw");
     const fake = new FakeFacebook();
     await fake.start();
-    const dir = await Deno.makeTempDir({ prefix: "e2e-killed-" });
+    const cookies = fake.addAccount({ id: SELF, xs: "xs-100001-killed-Pz8Qm2" });
+    await using kv = await seededUsers([
+      { jid: "alice@localhost", cookies: JSON.stringify(cookies) },
+    ]);
     let gateway: GatewayProcess | undefined;
     try {
-      const cookies = fake.addAccount({ id: SELF, xs: "xs-100001-killed-Pz8Qm2" });
-      const kv = await Deno.openKv(`${dir}/gateway.kv`);
-      await putUser(kv, {
-        jid: "alice@localhost",
-        registeredAt: Date.now(),
-        preferences: {},
-        messengerSession: new Secret(JSON.stringify(cookies)),
-      });
-      kv.close();
       const config = {
-        gateway: { data: `${dir}/gateway.kv` },
+        gateway: { data: kv.path },
         messenger: { watchdog_interval: 2, watchdog_threads: WATCHDOG_THREADS },
       };
       await using alice = await connectClient(server, "alice", "alicepw");
@@ -256,7 +249,6 @@ Deno.test({
     } finally {
       await gateway?.[Symbol.asyncDispose]();
       await fake.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });

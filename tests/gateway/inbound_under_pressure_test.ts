@@ -14,17 +14,9 @@ import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts"
 import { asThreadId } from "../../src/messenger/ids.ts";
 import { waitUntil } from "../_wait.ts";
 import { NullXmppPort } from "./_null_port.ts";
-import { ALICE, aliceCore } from "./_core.ts";
+import { ALICE, ALICE_AND_BOB_WORLD, aliceCore } from "./_core.ts";
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200002"
-  name = "Bob Builder"
-`;
+const WORLD = ALICE_AND_BOB_WORLD;
 const BOB = asThreadId("200002");
 const SENT = 300;
 

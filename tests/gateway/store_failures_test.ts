@@ -24,17 +24,9 @@ import { getUser } from "../../src/store/user_records.ts";
 import { waitUntil } from "../_wait.ts";
 import { failingKv, StoreFault } from "../store/_failing_kv.ts";
 import { NullXmppPort } from "./_null_port.ts";
-import { ALICE, testCore } from "./_core.ts";
+import { ALICE, ALICE_AND_BOB_WORLD, testCore } from "./_core.ts";
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200002"
-  name = "Bob Builder"
-`;
+const WORLD = ALICE_AND_BOB_WORLD;
 const BOB = asThreadId("200002");
 
 class Port extends NullXmppPort {

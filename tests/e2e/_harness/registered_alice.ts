@@ -16,15 +16,8 @@ import { AccountControl } from "../../../dev/simulated_control.ts";
 
 export { AccountControl, type Operation } from "../../../dev/simulated_control.ts";
 
-/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
-export function aliceWorld(extra = ""): string {
-  return `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "${ALICE_COOKIES}"
-user_id = "100001"
-name = "Alice Example"
-
+/** The friends of the e2e tests' accounts: Echo Bot (answers everything) and Bob. */
+export const FRIENDS_TOML = `
 [[account.friend]]
 id = "200001"
 name = "Echo Bot"
@@ -33,7 +26,17 @@ echo = true
 [[account.friend]]
 id = "200002"
 name = "Bob Builder"
-${extra}`;
+`;
+
+/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
+export function aliceWorld(extra = ""): string {
+  return `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+cookies = "${ALICE_COOKIES}"
+user_id = "100001"
+name = "Alice Example"
+${FRIENDS_TOML}${extra}`;
 }
 
 /** What {@link registeredAlice} sets up; dispose it to stop everything. */

@@ -14,6 +14,7 @@ import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts"
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 import { seededUsers } from "./seeded_user.ts";
 import { AccountControl } from "../../../dev/simulated_control.ts";
+import { FRIENDS_TOML } from "./registered_alice.ts";
 
 /** One registered user of {@link registeredUsers}. */
 export interface TestUser {
@@ -60,16 +61,7 @@ password = "u${index} password ${SECRET_TAG}"
 cookies = "${cookiesOf(index)}"
 user_id = "${accountOf(index)}"
 name = "User ${index}"
-
-[[account.friend]]
-id = "200001"
-name = "Echo Bot"
-echo = true
-
-[[account.friend]]
-id = "200002"
-name = "Bob Builder"
-${extra(index)}`;
+${FRIENDS_TOML}${extra(index)}`;
   }).join("\n");
 }
 
