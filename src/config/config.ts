@@ -121,6 +121,12 @@ export interface MessengerConfig {
   watchdogInterval: number;
   /** Recent conversations each check looks at. */
   watchdogThreads: number;
+  /**
+   * How many accounts of the real network share one fca Worker: the trade-off between memory
+   * (a Worker costs ≈ 40 MiB, an account in it ≈ 1 MiB) and how many accounts one Worker's
+   * crash or hang takes down together.
+   */
+  accountsPerWorker: number;
 }
 
 /** The simulated network, used when `messenger.backend` is `"simulated"`. */

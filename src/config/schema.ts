@@ -467,6 +467,14 @@ export const SCHEMA: Schema = {
         min: 1,
         max: 50,
       }),
+      accountsPerWorker: integer({
+        doc: "How many Messenger accounts share one fca Worker: more use less memory, fewer are " +
+          "taken down together when a Worker crashes or hangs (1: a Worker each).",
+        // The fca adapter's own default (DEFAULT_ACCOUNTS_PER_WORKER; a test keeps them equal).
+        default: 10,
+        min: 1,
+        max: 100,
+      }),
     },
   },
   simulated: {

@@ -41,9 +41,10 @@ export async function createNetwork(config: Config): Promise<MessengerNetwork> {
       }]);
     }
   }
-  return new FcaNetwork(
-    config.messenger.userAgent === undefined ? {} : { userAgent: config.messenger.userAgent },
-  );
+  return new FcaNetwork({
+    accountsPerWorker: config.messenger.accountsPerWorker,
+    ...(config.messenger.userAgent === undefined ? {} : { userAgent: config.messenger.userAgent }),
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { loadConfig, parseConfig } from "../../src/config/load.ts";
 import { DEFAULT_DATA_PATH, schemaKeys, SECRET_ENV } from "../../src/config/schema.ts";
+import { DEFAULT_ACCOUNTS_PER_WORKER } from "../../src/messenger/fca/worker_pool.ts";
 
 const FILE = "/etc/messenger-gateway/config.toml";
 const MINIMAL = `
@@ -53,6 +54,7 @@ Deno.test("a minimal file gets every default", () => {
     backend: "facebook",
     watchdogInterval: 300,
     watchdogThreads: 5,
+    accountsPerWorker: DEFAULT_ACCOUNTS_PER_WORKER,
   });
   assert.deepEqual(config.groups, { joinHistory: 20, backfill: 50, mamDays: 30, syncLimit: 50 });
   assert.equal(config.simulated, undefined);
@@ -81,6 +83,7 @@ sync_limit = 10
 backend = "simulated"
 watchdog_interval = 60
 watchdog_threads = 3
+accounts_per_worker = 3
 [simulated]
 world = "worlds/demo.toml"
 control = "127.0.0.1:7777"
@@ -105,6 +108,7 @@ level = "debug"
     backend: "simulated",
     watchdogInterval: 60,
     watchdogThreads: 3,
+    accountsPerWorker: 3,
   });
   assert.deepEqual(config.groups, { joinHistory: 5, backfill: 0, mamDays: 7, syncLimit: 10 });
   assert.deepEqual(config.simulated, {
@@ -342,6 +346,19 @@ Deno.test("messenger.user_agent is kept trimmed; an empty, multi-line or huge on
     const e = fail(`${MINIMAL}[messenger]\nuser_agent = ${bad}\n`);
     assert.equal(e.key, "messenger.user_agent", bad);
     assert.match(e.message, /^"messenger\.user_agent" in .* must be a browser user agent/, bad);
+  }
+});
+
+Deno.test("messenger.accounts_per_worker defaults to the fca adapter's default, 1 to 100", () => {
+  assert.equal(parse(MINIMAL).messenger.accountsPerWorker, DEFAULT_ACCOUNTS_PER_WORKER);
+  assert.equal(
+    parse(`${MINIMAL}[messenger]\naccounts_per_worker = 1\n`).messenger.accountsPerWorker,
+    1,
+  );
+  for (const bad of ["0", "101", "2.5", '"10"']) {
+    const e = fail(`${MINIMAL}[messenger]\naccounts_per_worker = ${bad}\n`);
+    assert.equal(e.key, "messenger.accounts_per_worker", bad);
+    assert.match(e.message, /must be an integer from 1 to 100/, bad);
   }
 });
 

@@ -2,7 +2,7 @@
  * The fca Worker of one user crashing for real, end to end (run by session_faults_test.ts in a
  * child `deno test`: Deno prints every Worker killed by an uncaught error on stderr, which no code
  * can silence). A real Prosody, the gateway in-process with fca pointed at the fake Facebook, two
- * users: Alice's Worker crashes while Carol chats. Alice is told (the gateway's presence changes)
+ * users, a Worker each: Alice's Worker crashes while Carol chats. Alice is told (the gateway's presence changes)
  * and is connected again after a re-login; Carol loses nothing and hears nothing of it.
  *
  * @module
@@ -18,7 +18,7 @@ import { TEST_TIMINGS } from "../messenger/fca/_harness.ts";
 import { connectClient, xml, type XmlElement } from "./_harness/client.ts";
 import { gatewayStatus } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { seededUsers } from "./_harness/seeded_user.ts";
+import { seededUsersKv } from "./_harness/seeded_user.ts";
 
 const ALICE = "100001";
 const CAROL = "100003";
@@ -40,10 +40,10 @@ Deno.test({
     await server.register("carol", "carolpw");
     const fake = new FakeFacebook();
     await fake.start();
-    await using kv = await seededUsers(
+    await using kv = await seededUsersKv(
       [["alice", ALICE], ["carol", CAROL]].map(([user, id]) => ({
         jid: `${user}@localhost`,
-        cookies: JSON.stringify(fake.addAccount({ id, xs: `xs-${id}-crash` })),
+        cookies: fake.addAccount({ id, xs: `xs-${id}-crash` }),
       })),
     );
     const config = parseConfig(
@@ -53,8 +53,11 @@ Deno.test({
       `${kv.dir}/config.toml`,
       {},
     );
+    // A Worker each (messenger.accounts_per_worker = 1): accounts sharing a Worker go down
+    // together, which fca_shared_worker_test.ts covers.
     const network = new FcaNetwork({
       timings: TEST_TIMINGS,
+      accountsPerWorker: 1,
       testOnly: { endpointOverride: { origin: fake.origin } },
     });
     const alice = await connectClient(server, "alice", "alicepw");

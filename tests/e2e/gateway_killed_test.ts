@@ -19,7 +19,7 @@ import { startFcaGateway } from "./_harness/fca_gateway.ts";
 import type { GatewayProcess } from "./_harness/gateway.ts";
 import { gatewayStatus, roomArchive } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { seededUsers } from "./_harness/seeded_user.ts";
+import { seededUsersKv } from "./_harness/seeded_user.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const SELF = "100001";
@@ -57,8 +57,8 @@ Deno.test({
     const fake = new FakeFacebook();
     await fake.start();
     const cookies = fake.addAccount({ id: SELF, xs: "xs-100001-killed-Pz8Qm2" });
-    await using kv = await seededUsers([
-      { jid: "alice@localhost", cookies: JSON.stringify(cookies) },
+    await using kv = await seededUsersKv([
+      { jid: "alice@localhost", cookies },
     ]);
     let gateway: GatewayProcess | undefined;
     try {

@@ -158,7 +158,7 @@ Deno.test({
     const output = `${decoder.decode(out.stdout)}\n${decoder.decode(out.stderr)}`;
     assert.equal(out.code, 0, output);
     assert.match(output, /ok \| 1 passed \| 0 failed/, output);
-    const crashes = output.match(/Uncaught \(in worker "fca-account"\) Error: Deliberate crash/g);
+    const crashes = output.match(/Uncaught \(in worker "fca-accounts?"\) Error: Deliberate crash/g);
     assert.equal(crashes?.length, 1, `the Worker crashed once:\n${output}`);
     console.log(output.split("\n").find((line) => line.startsWith("fca Worker crash:")));
   },

@@ -1,6 +1,6 @@
 /**
  * Worker-only: what the adapter changes in fca-unofficial's behaviour from outside the package,
- * through its `utils` module (the same instance fca itself uses).
+ * through its `utils` module (the account's own copy, the one its fca uses: fca_loader.ts).
  *
  * - **Tokens fca cannot find.** fca builds its request defaults from the home page with
  *   `utils.makeDefaults(html, userID, ctx)`; wrapped, the adapter reads the page the 2026 way too
@@ -19,7 +19,6 @@
  * @module
  */
 
-import fcaUtils from "fca-unofficial/utils.js";
 import { type FacebookProblem, problemFromAnswer, problemFromPage } from "./facebook_problems.ts";
 import { hasLegacyDtsg, type PageTokens, pageTokensFrom, ttstampOf } from "./page_tokens.ts";
 
@@ -44,13 +43,16 @@ interface LoadedPage {
   html: string;
 }
 
-/** The hooks of one Worker (one account). Install once, before fca logs in. */
+/** The hooks of one account's copy of fca. Install once, before fca logs in. */
 export class FcaHooks {
   #lsd: string | undefined;
   #lastPage: LoadedPage | undefined;
+  readonly #utils: Fca;
   readonly #debug: (message: string) => void;
 
-  constructor(debug: (message: string) => void) {
+  /** `utils`: the account's copy of fca's utils.js. */
+  constructor(utils: Fca, debug: (message: string) => void) {
+    this.#utils = utils;
     this.#debug = debug;
   }
 
@@ -61,9 +63,9 @@ export class FcaHooks {
     return headers;
   }
 
-  /** Wraps fca's `makeDefaults` and `saveCookies` (idempotent per Worker). */
+  /** Wraps fca's `makeDefaults` and `saveCookies` (idempotent per copy of fca). */
   install(): void {
-    const utils = fcaUtils as Fca;
+    const utils = this.#utils;
     if (utils.__messengerGatewayHooks === true) return;
     utils.__messengerGatewayHooks = true;
     const makeDefaults = utils.makeDefaults;
@@ -99,7 +101,7 @@ export class FcaHooks {
    * token on the page).
    */
   async refresh(ctx: Fca): Promise<RefreshOutcome> {
-    const utils = fcaUtils as Fca;
+    const utils = this.#utils;
     const response = await utils.get(REFRESH_URL, ctx.jar, null, ctx.globalOptions, ctx)
       .then(utils.saveCookies(ctx.jar));
     const html = String(response?.body ?? "");

@@ -1,9 +1,10 @@
 /**
- * The real Messenger network: logs accounts in with fca-unofficial, one Worker per account.
+ * The real Messenger network: logs accounts in with fca-unofficial, in Workers that each host up
+ * to `accountsPerWorker` accounts (each account on its own copy of fca: worker_pool.ts).
  *
  * Cookie login (appState) is the path that works with today's Facebook; email/password is
  * offered too but fca's password form is likely outdated upstream. A two-factor login keeps its
- * Worker waiting for the code for `twoFactorTimeoutMs`, then frees it.
+ * place in a Worker waiting for the code for `twoFactorTimeoutMs`, then frees it.
  *
  * @module
  */
@@ -15,8 +16,10 @@ import { FcaSession, type LoginStep } from "./fca_session.ts";
 import type { SupervisorClock } from "./listener_supervisor.ts";
 import type { EndpointOverride, WireCredentials } from "./protocol.ts";
 import { DEFAULT_FCA_TIMINGS, type FcaTimings } from "./timings.ts";
+import { FCA_WORKER_URL } from "./worker_client.ts";
+import { DEFAULT_ACCOUNTS_PER_WORKER, WorkerPool } from "./worker_pool.ts";
 
-/** Logins (Workers starting fca) running at once; more wait their turn. */
+/** Logins (accounts starting fca) running at once; more wait their turn. */
 export const MAX_CONCURRENT_LOGINS = 4;
 
 /**
@@ -28,11 +31,20 @@ export const DEFAULT_USER_AGENT =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
   "Chrome/149.0.0.0 Safari/537.36";
 
-/** Construction options. `timings` and `userAgent` are meant for production configuration. */
+/**
+ * Construction options. `timings`, `userAgent` and `accountsPerWorker` are meant for production
+ * configuration.
+ */
 export interface FcaNetworkOptions {
   timings?: Partial<FcaTimings>;
   /** The browser fca claims to be ({@link DEFAULT_USER_AGENT} when absent or empty). */
   userAgent?: string;
+  /**
+   * How many accounts one fca Worker hosts (`messenger.accounts_per_worker`; default
+   * {@link DEFAULT_ACCOUNTS_PER_WORKER}): more is less memory, fewer is fewer accounts taken down
+   * together by one crash or hang.
+   */
+  accountsPerWorker?: number;
   /**
    * For tests only, never wired to the configuration file: run fca against a loopback fake of
    * Facebook, allow the test-only failure operations, and drive the sessions' timers.
@@ -48,17 +60,32 @@ export class FcaNetwork implements MessengerNetwork {
   readonly #userAgent: string;
   readonly #testOnly: FcaNetworkOptions["testOnly"];
   readonly #sessions = new Set<FcaSession>();
+  readonly #pool: WorkerPool;
 
   constructor(options: FcaNetworkOptions = {}) {
     this.#timings = { ...DEFAULT_FCA_TIMINGS, ...options.timings };
     this.#userAgent = options.userAgent?.trim() || DEFAULT_USER_AGENT;
     this.#testOnly = options.testOnly;
+    this.#pool = new WorkerPool(
+      options.accountsPerWorker ?? DEFAULT_ACCOUNTS_PER_WORKER,
+      options.testOnly?.workerUrl ?? FCA_WORKER_URL,
+    );
   }
 
-  /** Logs an account in, in its own Worker. Throws MessengerError on failure. */
+  /** How many accounts share one fca Worker. */
+  get accountsPerWorker(): number {
+    return this.#pool.accountsPerWorker;
+  }
+
+  /** fca Workers running for this network's accounts. */
+  get workers(): number {
+    return this.#pool.workers;
+  }
+
+  /** Logs an account in, in a Worker with room. Throws MessengerError on failure. */
   async login(credentials: Credentials, options: LoginOptions = {}): Promise<LoginResult> {
     const wire = wireCredentials(credentials);
-    // A bounded number of logins (each a Worker starting fca) run at once; the rest queue, so
+    // A bounded number of logins (each starting a copy of fca) run at once; the rest queue, so
     // a burst (a restart, someone hammering registration) cannot exhaust memory.
     await this.#loginSlot();
     try {
@@ -93,7 +120,7 @@ export class FcaNetwork implements MessengerNetwork {
       ...(this.#testOnly?.endpointOverride === undefined
         ? {}
         : { endpointOverride: this.#testOnly.endpointOverride }),
-      ...(this.#testOnly?.workerUrl === undefined ? {} : { workerUrl: this.#testOnly.workerUrl }),
+      pool: this.#pool,
       ...(this.#testOnly?.clock === undefined ? {} : { clock: this.#testOnly.clock }),
     });
     this.#sessions.add(session);
@@ -111,11 +138,12 @@ export class FcaNetwork implements MessengerNetwork {
     }
   }
 
-  /** Disconnects every session and frees every Worker this network started. */
+  /** Disconnects every session and stops every Worker this network started. */
   async close(): Promise<void> {
     const sessions = [...this.#sessions];
     this.#sessions.clear();
     await Promise.all(sessions.map((session) => session.disconnect()));
+    this.#pool.close();
   }
 
   #result(session: FcaSession, step: LoginStep, timeoutMs: number): LoginResult {

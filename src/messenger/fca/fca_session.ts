@@ -1,12 +1,14 @@
 /**
- * One Messenger account over fca-unofficial, running in its own Worker.
+ * One Messenger account over fca-unofficial, running in an fca Worker (alone, or with other
+ * accounts, each on its own copy of fca: `messenger.accounts_per_worker`, worker_pool.ts).
  *
- * The session owns the Worker's life: it logs in (cookies, password, 2FA), supervises the
- * listener ({@link ListenerSupervisor}), converts and de-duplicates events, and maps every fca
- * failure to a {@link MessengerError}. When the session dies ("Not logged in") or its Worker
- * crashes or hangs, it terminates that Worker and logs in again ONCE from the saved cookies (at
- * most once per `reloginCooldownMs`); if that fails, or the budget is spent, the state becomes
- * `bad_credentials` and nothing is retried: looping logins gets accounts checkpointed.
+ * The session owns the account's place in its Worker: it logs in (cookies, password, 2FA),
+ * supervises the listener ({@link ListenerSupervisor}), converts and de-duplicates events, and
+ * maps every fca failure to a {@link MessengerError}. When the session dies ("Not logged in") or
+ * its Worker crashes or hangs, it leaves that Worker (a hung one is stopped, with every account in
+ * it) and logs in again ONCE from the saved cookies (at most once per `reloginCooldownMs`); if
+ * that fails, or the budget is spent, the state becomes `bad_credentials` and nothing is retried:
+ * looping logins gets accounts checkpointed.
  *
  * Before that, a refused session (1357001, 1357004: often only stale request tokens) gets one
  * token refresh in the same Worker and the call is tried once more; the tokens are also
@@ -62,7 +64,8 @@ import type {
 import { RecentIds } from "./recent_ids.ts";
 import { ThreadKinds } from "./thread_kinds.ts";
 import { type FcaTimings, TOKEN_REFRESH_JITTER } from "./timings.ts";
-import { FCA_WORKER_URL, WorkerClient } from "./worker_client.ts";
+import type { AccountChannel } from "./worker_client.ts";
+import type { WorkerPool } from "./worker_pool.ts";
 
 /** Everything a session is configured with (built by {@link FcaNetwork}). */
 export interface FcaSessionSettings {
@@ -73,8 +76,8 @@ export interface FcaSessionSettings {
   userAgent: string;
   /** Test-only: where the Worker sends Facebook traffic. */
   endpointOverride?: EndpointOverride;
-  /** The Worker script (tests of crash handling may substitute one). */
-  workerUrl?: URL;
+  /** The Workers the account is placed in (shared by the network's sessions). */
+  pool: WorkerPool;
   clock?: SupervisorClock;
   now?: () => number;
 }
@@ -106,7 +109,7 @@ export class FcaSession implements MessengerSession {
   readonly #supervisor: ListenerSupervisor;
   #self: { id: UserId; name?: string } | undefined;
   #state: ConnectionState = { status: "connecting" };
-  #worker: WorkerClient | undefined;
+  #worker: AccountChannel | undefined;
   #cookies: Cookie[] = [];
   /**
    * This account's secrets (password, two-factor codes, cookie values, newest last), hidden in
@@ -158,7 +161,7 @@ export class FcaSession implements MessengerSession {
 
   // ---- Login (driven by FcaNetwork) ----
 
-  /** First login step in a fresh Worker. The Worker is freed when this throws. */
+  /** First login step, in a Worker of the pool. The account leaves it when this throws. */
   async begin(credentials: WireCredentials, timeoutMs: number): Promise<LoginStep> {
     this.#keepSecret(
       ...(credentials.kind === "password"
@@ -189,12 +192,12 @@ export class FcaSession implements MessengerSession {
     }
   }
 
-  /** Gives up a pending login and frees its Worker. */
+  /** Gives up a pending login and leaves its Worker. */
   abandon(reason = "The login was cancelled"): void {
     this.#abandonedReason ??= reason;
     this.#closed = true;
     this.#stopTokenRefresh();
-    this.#worker?.terminate();
+    this.#worker?.release();
     this.#worker = undefined;
   }
 
@@ -306,7 +309,7 @@ export class FcaSession implements MessengerSession {
     return this.#cookies.map((cookie) => ({ ...cookie }));
   }
 
-  /** Stops the listener and the Worker; never throws. */
+  /** Stops the listener and leaves the Worker; never throws. */
   async disconnect(): Promise<void> {
     if (this.#closed && this.#worker === undefined) return;
     this.#closed = true;
@@ -320,9 +323,9 @@ export class FcaSession implements MessengerSession {
       try {
         await worker.call("listen_stop", {}, Math.min(2_000, this.#settings.timings.callTimeoutMs));
       } catch {
-        // The Worker is terminated anyway.
+        // The account leaves anyway.
       }
-      worker.terminate();
+      worker.release();
     }
     this.#setState({
       status: "logged_out",
@@ -428,9 +431,14 @@ export class FcaSession implements MessengerSession {
   ): Promise<void> {
     const worker = this.#requireWorker("simulate a failure");
     const timeout = this.#settings.timings.callTimeoutMs;
-    if ("crash" in failure) await worker.call("test_crash", {}, timeout);
-    else if ("uncaught" in failure) await worker.call("test_uncaught", {}, timeout);
-    else {
+    if ("crash" in failure) {
+      await worker.call("test_crash", {}, timeout).catch((error: unknown) => {
+        // The crash may overtake the Worker's answer: what was asked for happened.
+        if (!isMessengerError(error, "internal")) throw error;
+      });
+    } else if ("uncaught" in failure) {
+      await worker.call("test_uncaught", {}, timeout);
+    } else {
       worker.call("test_hang", { ms: failure.hangMs }, failure.hangMs + 60_000).catch(() => {});
     }
   }
@@ -541,7 +549,7 @@ export class FcaSession implements MessengerSession {
     if (this.#closed || this.#state.status === "bad_credentials") return;
     this.#supervisor.stop();
     this.#stopTokenRefresh();
-    this.#worker?.terminate();
+    this.#worker?.release();
     this.#worker = undefined;
     this.#setState(blockedState(error));
   }
@@ -550,7 +558,7 @@ export class FcaSession implements MessengerSession {
     if (this.#closed) throw new MessengerError("disconnected", `The session is closed: ${what}`);
   }
 
-  #requireWorker(what: string): WorkerClient {
+  #requireWorker(what: string): AccountChannel {
     const worker = this.#worker;
     if (worker === undefined || !worker.alive) {
       throw new MessengerError("disconnected", `The Messenger connection is down: ${what}`);
@@ -559,7 +567,7 @@ export class FcaSession implements MessengerSession {
   }
 
   async #spawnAndLogin(credentials: WireCredentials, timeoutMs: number) {
-    const worker: WorkerClient = new WorkerClient({
+    const worker: AccountChannel = this.#settings.pool.attach({
       onNotice: (notice) => {
         if (this.#worker === worker) this.#onNotice(notice);
       },
@@ -567,7 +575,7 @@ export class FcaSession implements MessengerSession {
         if (this.#worker === worker) this.#onWorkerFailure(this.#redact(reason));
       },
       redact: (text) => this.#redact(text),
-    }, this.#settings.workerUrl ?? FCA_WORKER_URL);
+    });
     this.#worker = worker;
     const params: WorkerOps["login"]["params"] = {
       credentials,
@@ -581,7 +589,7 @@ export class FcaSession implements MessengerSession {
       this.#adopt(outcome);
       return outcome;
     } catch (error) {
-      worker.terminate();
+      worker.release();
       if (this.#worker === worker) this.#worker = undefined;
       throw error;
     }
@@ -623,7 +631,8 @@ export class FcaSession implements MessengerSession {
       await worker.call("listen_start", {}, this.#settings.timings.callTimeoutMs);
     } catch (error) {
       if (isMessengerError(error, "timeout") && this.#worker === worker) {
-        this.#onWorkerFailure("The fca Worker stopped answering");
+        // Its Worker is hung: stopped, and every account in it (this one too) hears onCrash.
+        worker.kill("The fca Worker stopped answering");
       }
       throw error;
     }
@@ -786,7 +795,7 @@ export class FcaSession implements MessengerSession {
     this.#recovering = true;
     this.#supervisor.stop();
     this.#stopTokenRefresh();
-    this.#worker?.terminate();
+    this.#worker?.release();
     this.#worker = undefined;
     this.#recover(kind, reason).finally(() => {
       this.#recovering = false;
@@ -814,7 +823,7 @@ export class FcaSession implements MessengerSession {
       if (outcome.kind !== "logged_in") throw new MessengerError("auth_failed", "2FA on re-login");
       this.#reloginNetworkFailures = 0;
       if (this.#closed) {
-        this.#worker?.terminate();
+        this.#worker?.release();
         return;
       }
       if (this.#listening) {
@@ -857,7 +866,7 @@ export class FcaSession implements MessengerSession {
   #giveUp(kind: "expired" | "crashed"): void {
     this.#supervisor.stop();
     this.#stopTokenRefresh();
-    this.#worker?.terminate();
+    this.#worker?.release();
     this.#worker = undefined;
     this.#setState(
       kind === "expired"

@@ -1,9 +1,12 @@
 /**
- * The typed messages between {@link FcaSession} (main side) and the per-account fca Worker.
+ * The typed messages between {@link FcaSession} (main side) and the fca Worker that hosts its
+ * account (one or several accounts per Worker, each with its own copy of fca).
  *
  * Everything here crosses `postMessage`, so it is plain data: no functions, no class instances.
  * Raw fca objects (events, query results) travel as `unknown` JSON and are narrowed on the main
- * side by the conversion modules; the Worker stays thin glue.
+ * side by the conversion modules; the Worker stays thin glue. Requests and notices name the
+ * account they are about by a key the main side chose ({@link AccountKey}); responses are paired
+ * with their request by id alone.
  *
  * @module
  */
@@ -16,6 +19,9 @@ import type { ConversationKind } from "../events.ts";
  * {@link Cookie}, which was modelled on it.
  */
 export type WireCookie = Cookie;
+
+/** Names one account within its Worker (chosen by the main side, unique per Worker). */
+export type AccountKey = string;
 
 /** How the Worker logs in. */
 export type WireCredentials =
@@ -98,6 +104,16 @@ export interface WorkerOps {
   handle_message_request: { params: { threads: string[]; accept: boolean }; result: null };
   export_cookies: { params: Record<never, never>; result: WireCookie[] };
   /**
+   * The account leaves the Worker: its listener is ended, fca's timers for it are cleared and
+   * it is forgotten (the Worker goes on for its other accounts). Unknown accounts are fine.
+   */
+  leave: { params: Record<never, never>; result: null };
+  /**
+   * Answered by the Worker itself at once: after a call timed out, tells a Worker that is only
+   * waiting on Facebook from one whose loop is blocked (hung), which is then stopped.
+   */
+  ping: { params: Record<never, never>; result: null };
+  /**
    * Loads the home page again for fresh request tokens (fb_dtsg, LSD). Fails `not_logged_in` when
    * Facebook logged the session out, `checkpoint` when the page is one. Says which tokens it
    * found, never their values.
@@ -114,9 +130,15 @@ export interface WorkerOps {
 /** The name of a Worker operation. */
 export type WorkerOp = keyof WorkerOps;
 
-/** A request from the main side; `id` pairs it with its response. */
+/** A request from the main side about one account; `id` pairs it with its response. */
 export type WorkerRequest = {
-  [K in WorkerOp]: { kind: "request"; id: number; op: K; params: WorkerOps[K]["params"] };
+  [K in WorkerOp]: {
+    kind: "request";
+    id: number;
+    account: AccountKey;
+    op: K;
+    params: WorkerOps[K]["params"];
+  };
 }[WorkerOp];
 
 /**
@@ -141,10 +163,8 @@ export interface WireError {
 /** Why the Worker posted a log line. */
 export type WireLogLevel = "debug" | "info" | "warning" | "error";
 
-/** A message from the Worker to the main side. */
-export type WorkerNotice =
-  | { kind: "response"; id: number; ok: true; value: unknown }
-  | { kind: "response"; id: number; ok: false; error: WireError }
+/** What the Worker tells about one account (or, for a log line without `account`, itself). */
+export type AccountNotice =
   /**
    * A message/event delivered on fca's listener data channel, as JSON; for a message, its raw
    * delta as Facebook sent it (what fca dropped, such as mentions in the 2026 shapes).
@@ -157,3 +177,9 @@ export type WorkerNotice =
   /** The MQTT connection opened, closed, or received a packet (throttled). */
   | { kind: "mqtt"; what: "connected" | "closed" | "traffic" }
   | { kind: "log"; level: WireLogLevel; message: string };
+
+/** A message from the Worker to the main side. */
+export type WorkerNotice =
+  | { kind: "response"; id: number; ok: true; value: unknown }
+  | { kind: "response"; id: number; ok: false; error: WireError }
+  | (AccountNotice & { account?: AccountKey });

@@ -17,7 +17,7 @@ export interface FcaTimings {
   callTimeoutMs: number;
   /** A listener neither ready nor heard from for this long is restarted (> MQTT keepalive). */
   stallTimeoutMs: number;
-  /** How long a login may wait for its two-factor code before its Worker is freed. */
+  /** How long a login may wait for its two-factor code before its place in a Worker is freed. */
   twoFactorTimeoutMs: number;
   /** At most one automatic re-login from saved cookies per this period; then bad_credentials. */
   reloginCooldownMs: number;

@@ -12,7 +12,8 @@
 import { connectClient, type TestClient } from "./client.ts";
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
-import { seededUsers } from "./seeded_user.ts";
+import { seededUsersKv } from "./seeded_user.ts";
+import { parseCookies } from "../../../src/messenger/credentials.ts";
 import { AccountControl } from "../../../dev/simulated_control.ts";
 import { FRIENDS_TOML } from "./registered_alice.ts";
 
@@ -95,8 +96,11 @@ export async function registeredUsers(
     await server[Symbol.asyncDispose]();
     throw error;
   }
-  const kv = await seededUsers(
-    indexes.map((index) => ({ jid: `u${index}@localhost`, cookies: cookiesOf(index) })),
+  const kv = await seededUsersKv(
+    indexes.map((index) => ({
+      jid: `u${index}@localhost`,
+      cookies: parseCookies(cookiesOf(index)),
+    })),
   );
   const world = usersWorld(count, options.world);
   const config = options.config ?? {};

@@ -1,5 +1,5 @@
 /**
- * A gateway KV file in which users are already registered with Messenger cookies, so tests of
+ * A gateway KV file in which a user is already registered with Messenger cookies, so tests of
  * what registered users do need not go through the registration flow (which has its own tests).
  *
  * @module
@@ -7,7 +7,7 @@
 
 import { Secret } from "../../../src/secret.ts";
 import { join } from "node:path";
-import { parseCookies } from "../../../src/messenger/credentials.ts";
+import { type Cookie, parseCookies } from "../../../src/messenger/credentials.ts";
 import { putUser } from "../../../src/store/user_records.ts";
 
 /**
@@ -22,22 +22,18 @@ export interface SeededKv extends AsyncDisposable {
   dir: string;
 }
 
-/** One user to register: a bare JID and a `c_user=…; xs=…` cookie string. */
-export interface SeededUser {
-  jid: string;
-  cookies: string;
-}
-
 /** Creates a KV file where `jid` is registered with `cookies` (a `c_user=…; xs=…` string). */
-export async function seededKv(
+export function seededKv(
   jid = "alice@localhost",
   cookies = ALICE_COOKIES,
 ): Promise<SeededKv> {
-  return await seededUsers([{ jid, cookies }]);
+  return seededUsersKv([{ jid, cookies: parseCookies(cookies) }]);
 }
 
-/** Creates a KV file where each of `users` is registered with their cookies. */
-export async function seededUsers(users: SeededUser[]): Promise<SeededKv> {
+/** Creates a KV file where each of `users` is registered with its Messenger cookies. */
+export async function seededUsersKv(
+  users: readonly { jid: string; cookies: readonly Cookie[] }[],
+): Promise<SeededKv> {
   const dir = await Deno.makeTempDir({ prefix: "e2e-seeded-kv-" });
   const path = join(dir, "gateway.kv");
   const kv = await Deno.openKv(path);
@@ -47,7 +43,7 @@ export async function seededUsers(users: SeededUser[]): Promise<SeededKv> {
         jid,
         registeredAt: Date.now(),
         preferences: {},
-        messengerSession: new Secret(JSON.stringify(parseCookies(cookies))),
+        messengerSession: new Secret(JSON.stringify(cookies)),
       });
     }
   } finally {

@@ -128,18 +128,26 @@ export class FcaTestBed {
 
   /**
    * Starts the fake and builds the network: timings overridable, the fake's home page in the
-   * 2020 or the 2026 style, a user agent as `messenger.user_agent` would set it, and a clock
-   * driving the sessions' timers.
+   * 2020 or the 2026 style, a user agent as `messenger.user_agent` would set it, a clock
+   * driving the sessions' timers, and how many accounts share a Worker (the default when absent).
    */
   async start(
     timings: Partial<FcaTimings> = {},
-    options: { pageStyle?: PageStyle; userAgent?: string; clock?: SupervisorClock } = {},
+    options: {
+      pageStyle?: PageStyle;
+      userAgent?: string;
+      clock?: SupervisorClock;
+      accountsPerWorker?: number;
+    } = {},
   ): Promise<this> {
     await this.fake.start();
     this.fake.pageStyle = options.pageStyle ?? "2020";
     this.network = new FcaNetwork({
       timings: { ...TEST_TIMINGS, ...timings },
       ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+      ...(options.accountsPerWorker === undefined
+        ? {}
+        : { accountsPerWorker: options.accountsPerWorker }),
       testOnly: {
         endpointOverride: { origin: this.fake.origin },
         ...(options.clock === undefined ? {} : { clock: options.clock }),

@@ -15,10 +15,14 @@ import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asUserId } from "../../../src/messenger/ids.ts";
 import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
+import {
+  onlyTheFailedWorkersAccountsRestarted,
+  threeAccountsOnTwoWorkers,
+} from "./_shared_worker.ts";
 import { CHECKPOINT_URL, hasState, homeLoads, needsUser, OTHER, receives } from "./_resilience.ts";
 
-Deno.test("a crashed Worker leaves other accounts alone and re-logs in once", async () => {
-  const bed = await new FcaTestBed().start();
+Deno.test("a crashed Worker (one account each) leaves other accounts alone and re-logs in once", async () => {
+  const bed = await new FcaTestBed().start({}, { accountsPerWorker: 1 });
   try {
     const crashing = await bed.connect({ id: SELF });
     const other = await bed.connect({ id: OTHER });
@@ -75,6 +79,17 @@ Deno.test("a re-login that lands on a checkpoint ends the session with its URL",
         url: CHECKPOINT_URL,
       } satisfies ConnectionState,
     );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a crashed shared Worker restarts exactly its accounts, each told once", async () => {
+  const bed = await new FcaTestBed().start({}, { accountsPerWorker: 2 });
+  try {
+    const accounts = await threeAccountsOnTwoWorkers(bed);
+    await (accounts.first.session as FcaSession).testOnlyWorkerFailure({ crash: true });
+    await onlyTheFailedWorkersAccountsRestarted(bed, accounts, "crashed");
   } finally {
     await bed.close();
   }

@@ -1,18 +1,25 @@
 /**
- * The shared Messenger contract, run on the fca adapter: fca's real code in its Worker, against
+ * The shared Messenger contract, run on the fca adapter: fca's real code in a Worker, against
  * the loopback fake Facebook (HTTP pages + MQTT-over-WebSocket edge).
+ *
+ * In the shared mode (the default number of accounts per Worker): a bystander account logs in
+ * first and listens throughout, so every session of the suite shares its Worker with it. At the
+ * end of each test the bystander must still be connected, have heard nothing, and have sent
+ * nothing but its own login and listener requests.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { Secret } from "../../../src/secret.ts";
 import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { asMessageId, asThreadId, asUserId, type MessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
 import { FakeFacebook } from "./_fake_edge/fake_facebook.ts";
-import { ALICE, GROUP, SELF, TEST_TIMINGS } from "./_harness.ts";
+import { ALICE, GROUP, record, SELF, TEST_TIMINGS, waitFor } from "./_harness.ts";
 
 const TWO_FACTOR_USER = "100077";
+const BYSTANDER = "100055";
 
 /** A NewMessage delta from the friend in their 1:1 thread. */
 function friendMessage(id: string, text: string): Record<string, unknown> {
@@ -59,6 +66,14 @@ describeMessengerContract("fca adapter", async () => {
     timings: TEST_TIMINGS,
     testOnly: { endpointOverride: { origin: fake.origin } },
   });
+  const bystanderLogin = await network.login({
+    kind: "cookies",
+    cookies: fake.addAccount({ id: BYSTANDER, xs: "contract-bystander-xs" }),
+  });
+  if (bystanderLogin.kind !== "logged_in") throw new Error("The bystander asked for 2FA");
+  const bystander = record(bystanderLogin.session);
+  await bystander.session.listen();
+  await waitFor("the bystander to connect", () => bystander.session.state.status === "connected");
   const texts = new Map<MessageId, string>();
   let next = 1;
   const publish = (delta: Record<string, unknown>) => {
@@ -133,15 +148,17 @@ describeMessengerContract("fca adapter", async () => {
     },
     sent: () =>
       Promise.resolve(
-        fake.requestsTo("/messaging/send/").map((request): SentRecord => {
-          const record: SentRecord = {
-            thread: asThreadId(request.form.other_user_fbid ?? request.form.thread_fbid ?? ""),
-            text: request.form.body ?? "",
-          };
-          const replyTo = request.form.replied_to_message_id;
-          if (replyTo !== undefined && replyTo !== "") record.replyTo = asMessageId(replyTo);
-          return record;
-        }),
+        fake.requestsTo("/messaging/send/").filter((request) => request.user === SELF).map(
+          (request): SentRecord => {
+            const record: SentRecord = {
+              thread: asThreadId(request.form.other_user_fbid ?? request.form.thread_fbid ?? ""),
+              text: request.form.body ?? "",
+            };
+            const replyTo = request.form.replied_to_message_id;
+            if (replyTo !== undefined && replyTo !== "") record.replyTo = asMessageId(replyTo);
+            return record;
+          },
+        ),
       ),
     twoFactor: {
       credentials: {
@@ -152,8 +169,17 @@ describeMessengerContract("fca adapter", async () => {
       code: "654321",
     },
     close: async () => {
-      await network.close();
-      await fake.close();
+      try {
+        assert.equal(network.workers, 1, "every session shared the bystander's Worker");
+        assert.deepEqual(bystander.remote(), [], "the bystander heard nothing");
+        assert.deepEqual(bystander.states.map((state) => state.status), ["connected"]);
+        const own = ["/", "/api/graphqlbatch/", "/ajax/mercury/delivery_receipts.php"];
+        const sent = fake.requests.filter((request) => request.user === BYSTANDER);
+        assert.deepEqual(sent.filter((request) => !own.includes(request.path)), []);
+      } finally {
+        await network.close();
+        await fake.close();
+      }
     },
   };
 });

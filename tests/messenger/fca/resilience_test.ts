@@ -2,6 +2,7 @@
  * The hangs and crashes from the fca notes, each contained: the process survives, the session
  * reports its state and recovers (or gives up cleanly), and other accounts are not affected.
  * The real Worker crashes are in _worker_crash_cases.ts (see worker_crash_test.ts).
+ * Crashes and hangs of a Worker shared by several accounts: shared_worker_test.ts.
  */
 
 import assert from "node:assert/strict";
@@ -67,8 +68,11 @@ Deno.test("errors thrown inside the Worker are contained; the session keeps work
   }
 });
 
-Deno.test("a hung Worker is detected, replaced, and other accounts go on", async () => {
-  const bed = await new FcaTestBed().start({ stallTimeoutMs: 1_000, callTimeoutMs: 1_000 });
+Deno.test("a hung Worker (one account each) is detected, replaced, and other accounts go on", async () => {
+  const bed = await new FcaTestBed().start(
+    { stallTimeoutMs: 1_000, callTimeoutMs: 1_000 },
+    { accountsPerWorker: 1 },
+  );
   try {
     const hanging = await bed.connect({ id: SELF });
     const other = await bed.connect({ id: OTHER });

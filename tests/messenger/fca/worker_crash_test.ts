@@ -22,7 +22,7 @@ Deno.test("a crashing fca Worker is contained (cases run in a child deno test)",
   const decoder = new TextDecoder();
   const output = `${decoder.decode(out.stdout)}\n${decoder.decode(out.stderr)}`;
   assert.equal(out.code, 0, output);
-  assert.match(output, /ok \| 3 passed \| 0 failed/, output);
-  const crashes = output.match(/Uncaught \(in worker "fca-account"\) Error: Deliberate crash/g);
-  assert.equal(crashes?.length, 3, `each case crashed its Worker once:\n${output}`);
+  assert.match(output, /ok \| 4 passed \| 0 failed/, output);
+  const crashes = output.match(/Uncaught \(in worker "fca-accounts"\) Error: Deliberate crash/g);
+  assert.equal(crashes?.length, 4, `each case crashed its Worker once:\n${output}`);
 });
