@@ -15,6 +15,7 @@
 
 import { xmppLog } from "../log.ts";
 import { LogThrottle } from "../log_throttle.ts";
+import { isOwnInjectedCopy } from "./privileged_carbon.ts";
 import { StanzaError } from "./stanza_error.ts";
 import { type Element, xml } from "./xml.ts";
 
@@ -110,6 +111,9 @@ export function messageRateLimit(options: MessageRateLimitOptions): (stanza: Ele
     if (!from) return true;
     const sender = bareOf(from);
     if (buckets.take(sender)) return true;
+    // A copy the gateway itself injected, routed back by the server, is dropped by the handler
+    // anyway: over the limit it is dropped here, unanswered (the user sent nothing).
+    if (isOwnInjectedCopy(stanza, options.domain)) return false;
     // Only the id comes back: cheap to build, and nothing of the flood is sent again.
     void options.send(
       xml(

@@ -121,3 +121,16 @@ Deno.test("a flood of refusals is logged once, then once with its count", () => 
     resetSync();
   }
 });
+
+Deno.test("over the limit, a copy the gateway injected itself is dropped without an answer", () => {
+  const { admit, sent } = limited({ perSecond: 1, burst: 1 });
+  const copy = () =>
+    parse(
+      `<message type="chat" from="alice@example.org" to="200001@${DOMAIN}" id="c">` +
+        `<body>sent from the phone</body>` +
+        `<injected xmlns="urn:x-messenger-gateway:injected:0" by="${DOMAIN}"/></message>`,
+    );
+  assert.equal(admit(copy()), true);
+  assert.equal(admit(copy()), false);
+  assert.equal(sent.length, 0);
+});
