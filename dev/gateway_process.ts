@@ -51,6 +51,8 @@ export interface SpawnOptions {
   denoArgs?: string[];
   /** Called with every output line as it arrives (e.g. to write a log file). */
   onLine?: (line: string) => void;
+  /** The program to run instead of `main.ts` (same arguments); a path. */
+  entry?: string;
 }
 
 /**
@@ -70,7 +72,7 @@ export function spawnGateway(opts: SpawnOptions): GatewayProcess {
       "run",
       "--allow-all",
       ...(opts.denoArgs ?? []),
-      join(REPO_ROOT, "main.ts"),
+      opts.entry ?? join(REPO_ROOT, "main.ts"),
       "--config",
       opts.config,
       ...(opts.args ?? []),

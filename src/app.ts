@@ -21,6 +21,7 @@ import type { GatewayCore } from "./gateway/core_port.ts";
 import type { DirectoryEntry } from "./gateway/conversation_directory.ts";
 import type { Gateway } from "./gateway/gateway.ts";
 import { mainLog } from "./log.ts";
+import { LogThrottle } from "./log_throttle.ts";
 import { registerUserMessages } from "./xmpp/user_messages.ts";
 import { contactInfo, registerContactDisco } from "./xmpp/contact_disco.ts";
 import { capsElement, capsVerification } from "./xmpp/entity_caps.ts";
@@ -35,6 +36,8 @@ import { registerInBandRegistration } from "./xmpp/in_band_registration.ts";
 import { registerUserSearch } from "./xmpp/user_search.ts";
 import { ComponentConnection, type FatalConnectionError } from "./xmpp/component_connection.ts";
 import { registerPing } from "./xmpp/ping.ts";
+import { messageRateLimit } from "./xmpp/message_rate_limit.ts";
+import { YieldingSender } from "./xmpp/yielding_sender.ts";
 import { Router } from "./xmpp/router.ts";
 import { gatewayInfo, registerServiceDiscovery } from "./xmpp/service_discovery.ts";
 import { registerSoftwareVersion } from "./xmpp/software_version.ts";
@@ -249,7 +252,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     occupancy.reset();
   });
 
-  connection.onStanza((stanza) => void router.handle(stanza));
+  // One user's flood is refused at the door, before it costs anyone else anything.
+  // Its error replies yield to everyone else's stanzas; its log lines come with a count.
+  const yielding = new YieldingSender(connection);
+  const refusals = new LogThrottle();
+  const withinRate = messageRateLimit({
+    domain,
+    settings: { perSecond: config.messages.rateLimit, burst: config.messages.rateBurst },
+    send: (stanza) => yielding.send(stanza),
+    throttle: refusals,
+  });
+  connection.onStanza((stanza) => {
+    if (withinRate(stanza)) void router.handle(stanza);
+  });
   connection.start();
   await core.start();
 
@@ -287,6 +302,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         mainLog.warn("Could not tell users the gateway stops: {error}", { error });
       }
       router.close();
+      refusals.flush();
       privileges.close();
       await connection.stop();
       await network.close().catch(() => {});

@@ -100,6 +100,13 @@ export interface MessagesConfig {
    * anyway, e.g. the XMPP server's own upload service on the LAN. Nothing else private is fetched.
    */
   privateFileOrigins: string[];
+  /**
+   * Messages per second one user may keep sending through the gateway (0: no limit); more are
+   * refused with `resource-constraint`, so one user's flood does not slow everyone.
+   */
+  rateLimit: number;
+  /** Messages one user may send at once before {@link rateLimit} applies. */
+  rateBurst: number;
 }
 
 /** Which Messenger network to use. */

@@ -418,6 +418,20 @@ export const SCHEMA: Schema = {
         min: 1,
         max: 3600,
       }),
+      rateLimit: integer({
+        doc: "Messages per second one user may keep sending through the gateway (to contacts, " +
+          "rooms and the gateway itself); more are refused with an error asking to slow down, " +
+          "so that one user's flood does not slow everyone. 0 turns the limit off.",
+        default: 20,
+        min: 0,
+        max: 100000,
+      }),
+      rateBurst: integer({
+        doc: "Messages one user may send at once before rate_limit applies.",
+        default: 100,
+        min: 1,
+        max: 1000000,
+      }),
       privateFileOrigins: list({
         doc: "Origins on a private network files may be downloaded from anyway, such as your " +
           "XMPP server's own upload service on the LAN; any other private address is refused.",

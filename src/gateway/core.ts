@@ -9,6 +9,7 @@
 
 import type { Config } from "../config/config.ts";
 import { gatewayLog } from "../log.ts";
+import { LogThrottle } from "../log_throttle.ts";
 import type { Attachment, ConversationRef } from "../messenger/events.ts";
 import type { UserId } from "../messenger/ids.ts";
 import type { MessengerNetwork } from "../messenger/session.ts";
@@ -82,6 +83,7 @@ export interface Core {
 export function createCore(config: Config, deps: CoreDependencies): Core {
   const { kv, xmpp } = deps;
   const tuning = deps.tuning ?? {};
+  const workFailures = new LogThrottle();
   const batcher = new WriteBatcher(kv);
   const messageIds = new MessageIdStore(kv, batcher);
   const roomArchives = new RoomArchives(kv, batcher, { retentionDays: config.groups.mamDays });
@@ -111,12 +113,23 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
     xmpp,
     messageIds,
     queues: {
+      // A flood fails the same way thousands of times: one line, then the count.
       onError: (error, conversation) =>
-        gatewayLog.warn("Message work for {user} in thread {thread} failed: {error}", {
-          user: conversation.user,
-          thread: conversation.thread,
-          error,
-        }),
+        workFailures.line(
+          `${conversation.user} ${conversation.thread} ${
+            error instanceof Error ? error.name : "?"
+          }`,
+          (repeats) =>
+            gatewayLog.warn(
+              "Message work for {user} in thread {thread} failed: {error}{repeated}",
+              {
+                user: conversation.user,
+                thread: conversation.thread,
+                error,
+                repeated: workFailures.note(repeats),
+              },
+            ),
+        ),
     },
     flushWrites: () => batcher.flush(),
     archives: roomArchives,
@@ -267,6 +280,7 @@ export function createCore(config: Config, deps: CoreDependencies): Core {
       }
       await resources.idle();
       await batcher.close();
+      workFailures.flush();
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   putUser,
   type UserRecord,
 } from "../store/user_records.ts";
+import { storeWrite } from "../store/store_write_error.ts";
 import type { LoginStatus } from "./login_state.ts";
 import { NOT_BRIDGED } from "./what_is_bridged.ts";
 import { type SessionSettings, UserSession } from "./user_session.ts";
@@ -306,7 +307,13 @@ export class Gateway {
         ? { savedLogin: { email: credentials.email, password: credentials.password } }
         : {}),
     };
-    await putUser(this.#kv, record);
+    try {
+      await storeWrite(`the registration of ${jid}`, () => putUser(this.#kv, record));
+    } catch (error) {
+      // Not saved, so not registered: the login ends here, and the user is told.
+      await messenger.disconnect().catch(() => {});
+      throw error;
+    }
     const isNew = existing === null;
     const session = this.#sessions.get(jid) ?? this.#newSession(jid);
     const name = messenger.self.name ?? messenger.self.id;

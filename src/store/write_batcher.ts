@@ -10,6 +10,7 @@
  */
 
 import { storeLog } from "../log.ts";
+import { LogThrottle } from "../log_throttle.ts";
 
 type Mutation =
   | { kind: "set"; key: Deno.KvKey; value: unknown; expireIn?: number; taken?: boolean }
@@ -43,6 +44,7 @@ export class WriteBatcher {
   #intervalMs: number;
   #maxBatch: number;
   #closed = false;
+  readonly #failures = new LogThrottle();
 
   constructor(kv: Deno.Kv, options: { intervalMs?: number; maxBatch?: number } = {}) {
     this.#kv = kv;
@@ -113,6 +115,7 @@ export class WriteBatcher {
   async close(): Promise<void> {
     do await this.flush(); while (this.#queue.length > 0);
     this.#closed = true;
+    this.#failures.flush();
   }
 
   #push(mutation: Mutation): void {
@@ -170,10 +173,14 @@ export class WriteBatcher {
         await this.#commit(batch.slice(half));
         return;
       }
-      storeLog.error("A batch of {count} writes failed: {error}", {
-        count: batch.length,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      // A full disk fails every batch: one line per window, with the count of the others.
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#failures.line(reason, (repeats) =>
+        storeLog.error(
+          "Could not write {count} records to the store (message id mappings, seen messages, " +
+            "room archives): {error}; they are lost, the store itself stays consistent{repeated}",
+          { count: batch.length, error: reason, repeated: this.#failures.note(repeats) },
+        ));
     }
   }
 }

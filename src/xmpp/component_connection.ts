@@ -64,6 +64,7 @@ interface UntypedEntity {
   authenticate(id: string, password: string): Promise<void>;
   _jid(domain: string): void;
   _status(status: string, ...args: unknown[]): void;
+  socket?: { setNoDelay?(noDelay?: boolean): unknown } | null;
 }
 
 interface UntypedReconnect {
@@ -100,6 +101,7 @@ export class ComponentConnection {
   #onlineWaiters = new Set<(online: boolean) => void>();
   #offlineListeners: (() => void)[] = [];
   #stanzaListener: ((stanza: Element) => void) | undefined;
+  #confirmedListeners: (() => void)[] = [];
   /** Resolves when the connection gave up for good. */
   readonly failed: Promise<FatalConnectionError>;
 
@@ -121,6 +123,9 @@ export class ComponentConnection {
       ...options.acknowledgements,
       domain: options.domain,
       write: (text) => entity.write(text),
+      onConfirmed: () => {
+        for (const listener of this.#confirmedListeners) listener();
+      },
     });
     // Registered before the reconnect module's own listener, so the delay it reads is fresh.
     entity.on("disconnect", () => {
@@ -152,6 +157,9 @@ export class ComponentConnection {
     entity.on("open", (el) => void this.#authenticate(el as Element));
     entity.on("error", (error) => this.#onError(error));
     entity.on("online", () => {
+      // Stanzas are written as they come, often one at a time: Nagle's algorithm would hold one
+      // back until the server acknowledged the previous write (tens of ms each time).
+      entity.socket?.setNoDelay?.(true);
       this.#attempt = 0;
       this.#wasOnline = true;
       this.#everOnline = true;
@@ -200,6 +208,16 @@ export class ComponentConnection {
       const timer = setTimeout(() => done(false), timeoutMs);
       this.#onlineWaiters.add(done);
     });
+  }
+
+  /** Asks the server to confirm what was written without the usual short delay. */
+  confirmSoon(): void {
+    this.#acks.confirmSoon();
+  }
+
+  /** Calls `listener` each time the server confirmed stanzas ({@link unconfirmed} went down). */
+  onConfirmed(listener: () => void): void {
+    this.#confirmedListeners.push(listener);
   }
 
   /** Stanzas written and not yet confirmed by the server (they would be sent again on a drop). */

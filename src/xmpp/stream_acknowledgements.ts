@@ -46,6 +46,8 @@ export interface AcknowledgementOptions extends AcknowledgementSettings {
   domain: string;
   /** Writes serialized XML to the current stream; rejects when it cannot. */
   write: (text: string) => Promise<void>;
+  /** Called after the server confirmed stanzas (what waits for a quieter stream may go on). */
+  onConfirmed?: () => void;
 }
 
 /** One stanza written and not yet known to be processed. */
@@ -79,6 +81,7 @@ export class StreamAcknowledgements {
       barrierTimeoutMs: 60_000,
       maxStanzas: 50_000,
       maxChars: 64 * 1024 * 1024,
+      onConfirmed: () => {},
       ...options,
     };
   }
@@ -145,6 +148,14 @@ export class StreamAcknowledgements {
       count,
     });
     this.#sendBarrier();
+  }
+
+  /**
+   * Asks for a confirmation now rather than after `barrierDelayMs`, for a writer that waits for
+   * one (yielding_sender.ts); nothing when a barrier is in flight or nothing awaits confirmation.
+   */
+  confirmSoon(): void {
+    if (this.#up && this.#barrier === undefined && this.unconfirmed > 0) this.#sendBarrier();
   }
 
   /** The stream dropped: the barrier in flight will never be answered. */
@@ -218,6 +229,7 @@ export class StreamAcknowledgements {
     }
     this.#compact();
     if (this.unconfirmed === 0) this.#overflowed = 0;
+    this.#options.onConfirmed();
   }
 
   /** Keeps the ledger within its bounds, dropping the oldest entries (logged once per episode). */

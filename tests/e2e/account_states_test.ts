@@ -9,7 +9,7 @@ import { connectClient, xml } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import { runCommand } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { seededKv } from "./_harness/seeded_user.ts";
+import { ALICE_COOKIES, seededKv } from "./_harness/seeded_user.ts";
 
 const CHECKPOINT = "https://www.facebook.com/checkpoint/1501092823525282/?next=%2F";
 
@@ -18,7 +18,7 @@ function world(how: string): string {
   return `[[account]]
 email = "alice@example.com"
 password = "correct horse"
-cookies = "c_user=100001; xs=abc"
+cookies = "${ALICE_COOKIES}"
 user_id = "100001"
 name = "Alice Example"
 ${how}

@@ -11,7 +11,7 @@ import { connectClient, type TestClient, xml, type XmlElement } from "./_harness
 import { startGateway } from "./_harness/gateway.ts";
 import { noteOf, runCommand } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { seededKv } from "./_harness/seeded_user.ts";
+import { ALICE_COOKIES, seededKv } from "./_harness/seeded_user.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const NS_ROSTER = "jabber:iq:roster";
@@ -20,7 +20,7 @@ function world(options: { avatarUrl?: string } = {}): string {
   return `[[account]]
 email = "alice@example.com"
 password = "correct horse"
-cookies = "c_user=100001; xs=abc"
+cookies = "${ALICE_COOKIES}"
 user_id = "100001"
 name = "Alice Example"
 

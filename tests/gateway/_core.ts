@@ -24,6 +24,17 @@ export const DOMAIN = NULL_PORT_DOMAIN;
 /** The user most tests register (alice@example.com / "correct horse", account 100001). */
 export const ALICE = "alice@example.org";
 
+/** A world of Alice's account (100001) with one friend, Bob Builder (200002). */
+export const ALICE_AND_BOB_WORLD = `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+user_id = "100001"
+name = "Alice Example"
+  [[account.friend]]
+  id = "200002"
+  name = "Bob Builder"
+`;
+
 /**
  * A valid configuration for tests: admins, allowed JIDs and timings for a test run; `adjust`
  * changes what a test needs (a plain object after validation).

@@ -22,7 +22,7 @@ function withClock(fn: (clock: ReturnType<typeof FakeTimers.install>) => void): 
   }
 }
 
-function ledger(settings: AcknowledgementSettings = {}) {
+function ledger(settings: AcknowledgementSettings & { onConfirmed?: () => void } = {}) {
   const written: string[] = [];
   const acks = new StreamAcknowledgements({
     domain: DOMAIN,
@@ -107,5 +107,23 @@ Deno.test("bounded: an unanswered barrier is given up, and the ledger keeps at m
     written.length = 0;
     acks.streamUp();
     assert.deepEqual(written, []);
+    acks.close();
+  }));
+
+Deno.test("confirmSoon sends the barrier without the delay, and confirmations are announced", () =>
+  withClock(() => {
+    let confirmations = 0;
+    const { acks, barriers, echo } = ledger({ onConfirmed: () => confirmations++ });
+    acks.streamUp();
+    acks.confirmSoon();
+    assert.equal(barriers().length, 0, "nothing to confirm");
+    acks.written("<message id='a'/>");
+    acks.confirmSoon();
+    assert.equal(barriers().length, 1, "at once");
+    acks.confirmSoon();
+    assert.equal(barriers().length, 1, "one barrier in flight at most");
+    echo(barriers()[0]);
+    assert.equal(confirmations, 1);
+    assert.equal(acks.unconfirmed, 0);
     acks.close();
   }));

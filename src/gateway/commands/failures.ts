@@ -18,6 +18,7 @@ import {
 } from "../../messenger/session.ts";
 import { CommandError } from "../command.ts";
 import { RegistrationRefused } from "../gateway.ts";
+import { StoreWriteError } from "../../store/store_write_error.ts";
 import { explainFailure } from "../login_failure.ts";
 import { describeLoginState } from "../login_state.ts";
 import type { UserSession } from "../user_session.ts";
@@ -30,6 +31,8 @@ import type { CommandContext } from "./context.ts";
 export function asCommandError(error: unknown): unknown {
   if (error instanceof CommandError) return error;
   if (error instanceof RegistrationRefused) return new CommandError("forbidden", error.message);
+  // Logged where it happened; the sentence says what was not done.
+  if (error instanceof StoreWriteError) return new CommandError("unavailable", error.message);
   if (!isMessengerError(error)) return error;
   const sentence = sentenceCase(explainFailure(error).sentence);
   switch (error.code) {

@@ -10,6 +10,7 @@ import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { ProsodyServer } from "./prosody.ts";
 import { forgetDir, removeDirOnUnload } from "../../../dev/_util.ts";
 import { type GatewayProcess, spawnGateway } from "../../../dev/gateway_process.ts";
+import { type NamedSecret, recordLog } from "../../../dev/log_secrets.ts";
 
 export { type GatewayProcess, REPO_ROOT } from "../../../dev/gateway_process.ts";
 
@@ -55,6 +56,16 @@ export interface GatewayOptions {
   args?: string[];
   /** Extra `deno run` flags before `main.ts` (benchmarks preload their probe this way). */
   denoArgs?: string[];
+  /**
+   * The program to run instead of `main.ts` (a test entry point that builds the app with another
+   * network, e.g. fca pointed at the fake Facebook); it gets the same arguments.
+   */
+  entry?: string;
+  /**
+   * Secrets the gateway holds besides those in its config, world file and environment (e.g.
+   * cookies in a seeded store): its log lines are searched for them after the run.
+   */
+  secrets?: NamedSecret[];
 }
 
 /** Plain object (including smol-toml's null-prototype tables), not an array or a date. */
@@ -121,6 +132,10 @@ export async function startGateway(
     await Deno.writeTextFile(configFile, stringifyToml(config));
     await Deno.writeTextFile(worldFile, opts.world ?? DEFAULT_WORLD);
 
+    const recording = recordLog("gateway", [
+      ...secretsOf(config, opts.world ?? DEFAULT_WORLD, opts.env ?? {}),
+      ...(opts.secrets ?? []),
+    ]);
     gateway = spawnGateway({
       config: configFile,
       dataDir: dir,
@@ -128,7 +143,10 @@ export async function startGateway(
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.args ? { args: opts.args } : {}),
       ...(opts.denoArgs ? { denoArgs: opts.denoArgs } : {}),
+      ...(opts.entry ? { entry: opts.entry } : {}),
+      ...(recording ? { onLine: (line: string) => recording.line(line) } : {}),
     });
+    if (recording) void gateway.exited.finally(() => recording.close());
 
     if (opts.expectOnline ?? true) {
       await gateway.waitForLog(/component online/i, opts.onlineTimeoutMs ?? 20_000);
@@ -143,4 +161,41 @@ export async function startGateway(
     }
     throw e;
   }
+}
+
+/** The secrets a gateway started with this config, world file and environment holds. */
+function secretsOf(config: TomlTable, world: string, env: Record<string, string>): NamedSecret[] {
+  const secrets: NamedSecret[] = [];
+  const component = config.component as TomlTable | undefined;
+  if (typeof component?.secret === "string") {
+    secrets.push({ what: "the component secret", value: component.secret });
+  }
+  for (const name of ["MESSENGER_GATEWAY_SECRET", "MESSENGER_GATEWAY_STORE_KEY"]) {
+    if (env[name]) secrets.push({ what: name, value: env[name] });
+  }
+  let parsed: TomlTable = {};
+  try {
+    parsed = parseToml(world) as TomlTable;
+  } catch {
+    // A test of a broken world file: nothing to take from it.
+  }
+  const accounts = Array.isArray(parsed.account) ? parsed.account as TomlTable[] : [];
+  for (const account of accounts) {
+    const who = String(account.email ?? account.user_id ?? "an account");
+    for (const key of ["password", "two_factor_code"]) {
+      const value = account[key];
+      if (typeof value === "string") secrets.push({ what: `${key} of ${who}`, value });
+    }
+    if (typeof account.cookies === "string") secrets.push(...cookieSecrets(account.cookies, who));
+  }
+  return secrets;
+}
+
+/** The values of a `c_user=…; xs=…` string that are secret (all but the user id). */
+export function cookieSecrets(cookies: string, who: string): NamedSecret[] {
+  return cookies.split(";").flatMap((pair) => {
+    const [name, ...rest] = pair.trim().split("=");
+    const value = rest.join("=");
+    return name && name !== "c_user" && value ? [{ what: `cookie ${name} of ${who}`, value }] : [];
+  });
 }

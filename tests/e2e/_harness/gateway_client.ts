@@ -213,3 +213,28 @@ export async function gatewayStatus(
   );
   return presence.getChildText("status") ?? "";
 }
+
+/** XEP-0313. */
+export const NS_MAM = "urn:xmpp:mam:2";
+
+/**
+ * The first page of a room's archive (XEP-0313 query on the room JID) as `id body` lines, oldest
+ * first; throws with the error when the query is refused.
+ */
+export async function roomArchive(client: TestClient, room: string): Promise<string[]> {
+  const queryid = `q-${crypto.randomUUID()}`;
+  const done = await client.iq(
+    xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid })),
+    15_000,
+  );
+  assert.equal(done.attrs.type, "result", done.toString());
+  const results = client.pending().filter((s) =>
+    s.getChild("result", NS_MAM)?.attrs.queryid === queryid
+  );
+  for (const result of results) await client.waitFor((s) => s === result, 1000);
+  return results.map((s) => {
+    const result = s.getChild("result", NS_MAM)!;
+    const body = result.getChild("forwarded")?.getChild("message")?.getChildText("body");
+    return `${result.attrs.id} ${body}`;
+  });
+}

@@ -10,21 +10,14 @@
 import { connectClient, type TestClient, xml, type XmlElement } from "./client.ts";
 import { type GatewayProcess, startGateway, type TomlTable } from "./gateway.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
-import { seededKv } from "./seeded_user.ts";
+import { ALICE_COOKIES, seededKv } from "./seeded_user.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp_proxy.ts";
 import { AccountControl } from "../../../dev/simulated_control.ts";
 
 export { AccountControl, type Operation } from "../../../dev/simulated_control.ts";
 
-/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
-export function aliceWorld(extra = ""): string {
-  return `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
-
+/** The friends of the e2e tests' accounts: Echo Bot (answers everything) and Bob. */
+export const FRIENDS_TOML = `
 [[account.friend]]
 id = "200001"
 name = "Echo Bot"
@@ -33,7 +26,17 @@ echo = true
 [[account.friend]]
 id = "200002"
 name = "Bob Builder"
-${extra}`;
+`;
+
+/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
+export function aliceWorld(extra = ""): string {
+  return `[[account]]
+email = "alice@example.com"
+password = "correct horse"
+cookies = "${ALICE_COOKIES}"
+user_id = "100001"
+name = "Alice Example"
+${FRIENDS_TOML}${extra}`;
 }
 
 /** What {@link registeredAlice} sets up; dispose it to stop everything. */

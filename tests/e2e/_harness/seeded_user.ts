@@ -10,6 +10,12 @@ import { join } from "node:path";
 import { type Cookie, parseCookies } from "../../../src/messenger/credentials.ts";
 import { putUser } from "../../../src/store/user_records.ts";
 
+/**
+ * Alice's cookies in the e2e worlds and the seeded store (distinctive, so that the search of the
+ * logs for secrets after a run can look for them).
+ */
+export const ALICE_COOKIES = "c_user=100001; xs=xs-alice-e2e-Wq5Tz8";
+
 /** The KV file's path and temp dir; dispose to remove them. */
 export interface SeededKv extends AsyncDisposable {
   path: string;
@@ -19,7 +25,7 @@ export interface SeededKv extends AsyncDisposable {
 /** Creates a KV file where `jid` is registered with `cookies` (a `c_user=…; xs=…` string). */
 export function seededKv(
   jid = "alice@localhost",
-  cookies = "c_user=100001; xs=abc",
+  cookies = ALICE_COOKIES,
 ): Promise<SeededKv> {
   return seededUsersKv([{ jid, cookies: parseCookies(cookies) }]);
 }

@@ -236,12 +236,25 @@ export class FakeFacebook {
    */
   deliverMessage(
     user: string,
-    message: { thread: string; isGroup: boolean; sender: string; text: string; id?: string },
+    message: {
+      thread: string;
+      isGroup: boolean;
+      sender: string;
+      text: string;
+      id?: string;
+      /**
+       * When it was written (ms; kept increasing within the thread); default a fixed time in
+       * 2023, one second after the thread's previous message.
+       */
+      at?: number;
+    },
     shape: "2020" | "2026" = "2020",
   ): { id: string; timestamp: number; published: number } {
     const id = message.id ?? `mid.$fakeIncoming${this.#nextMessage++}`;
     let thread = this.threads.get(message.thread);
-    const timestamp = Math.max(1_700_000_300_000, (thread?.updatedAt ?? 0) + 1_000);
+    const timestamp = message.at === undefined
+      ? Math.max(1_700_000_300_000, (thread?.updatedAt ?? 0) + 1_000)
+      : Math.max(message.at, (thread?.updatedAt ?? 0) + 1);
     if (thread === undefined) {
       thread = {
         id: message.thread,
