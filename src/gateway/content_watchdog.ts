@@ -115,6 +115,10 @@ export class ContentWatchdog {
     this.#since = mark === undefined
       ? now - WINDOW_OVERLAP_MS
       : Math.max(mark - WINDOW_OVERLAP_MS, now - MAX_CATCH_UP_MS);
+    // Never checked before: this start is where a later run looks from, should this one be
+    // stopped (a kill, a crash) before its first check ends.
+    if (mark === undefined && this.#settings.intervalMs > 0) await this.#session.saveMark(now);
+    if (run !== this.#run) return;
     this.#schedule(Math.min(this.#settings.intervalMs, FIRST_CHECK_MS));
   }
 

@@ -81,9 +81,8 @@ Deno.test({
       gateway = await startFcaGateway(server, fake, { config });
       await gatewayStatus(alice, gw, /^Connected as/, 40_000);
       const loginsBefore = fake.homePageLogins.get(SELF) ?? 0;
-      // The gateway has been running a while: its content watchdog checked (and stored how far:
-      // the second check starts after the first one's mark was written). One killed before its
-      // first check ever has no such mark: see docs/reliability.md.
+      // The gateway has been running a while: its content watchdog checked on fca (and stored
+      // how far: the second check starts after the first one's mark was written).
       await eventually("a first content check", () => contentChecks() >= 2 || undefined);
 
       // What Bob writes (in order), and what Alice writes with their outcome.

@@ -9,6 +9,7 @@ import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts"
 import { ALICE, aliceCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 import { waitUntil } from "../_wait.ts";
+import { getWatchdogMark } from "../../src/store/watchdog_mark.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 
 const WORLD = `[[account]]
@@ -106,6 +107,50 @@ Deno.test("what arrived while the gateway was down is delivered after the restar
     assert.equal(outcome.missing, 2);
     await waitUntil(() => port.shown.length === 2, "the messages that came while down");
     assert.deepEqual(port.shown.map((shown) => shown.text), ["while down 1", "while down 2"]);
+  } finally {
+    await network.close();
+    kv.close();
+  }
+});
+
+Deno.test("a gateway stopped before its first check still catches up: the start is the window", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
+  try {
+    const deps = { tuning: { watchdogGraceMs: 0 } };
+    const firstRun = Date.now();
+    {
+      // Checks an hour apart: this run is "killed" long before its first one.
+      await using core = await aliceCore(new Shown(), {
+        world: WORLD,
+        deps,
+        kv,
+        network,
+        config: (config) => (config.messenger.watchdogInterval = 3600),
+      });
+      let mark: number | undefined;
+      for (const deadline = Date.now() + 10_000; mark === undefined;) {
+        if (Date.now() > deadline) throw new Error("the first run's start was never stored");
+        mark = await getWatchdogMark(kv, ALICE);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.ok(mark >= firstRun, "the mark is this run's start");
+      assert.equal(core.session.state.status, "connected");
+    }
+    const down = Date.now();
+    await network.control.inject("100001", {
+      type: "message",
+      sender: "200002",
+      text: "while down",
+      timestamp: down,
+    });
+    await waitUntil(() => Date.now() > down + 1500, "the clock to move past the overlap", 5000);
+    const port = new Shown();
+    await using core = await aliceCore(port, { world: WORLD, deps, kv, network });
+    const outcome = await core.session.checkContent();
+    assert.equal(outcome.missing, 1);
+    await waitUntil(() => port.shown.length === 1, "the message that came while down");
+    assert.equal(port.shown[0].text, "while down");
   } finally {
     await network.close();
     kv.close();
