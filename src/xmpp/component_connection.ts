@@ -157,9 +157,9 @@ export class ComponentConnection {
     entity.on("open", (el) => void this.#authenticate(el as Element));
     entity.on("error", (error) => this.#onError(error));
     entity.on("online", () => {
-      // Stanzas are written as they come, often one at a time: Nagle's algorithm would hold one
-      // back until the server acknowledged the previous write (tens of ms each time).
-      entity.socket?.setNoDelay?.(true);
+      // No setNoDelay(true) here: with Deno 2.9.6's node:net it held every write ~25 ms (1:1 p50
+      // 27 ms instead of 0.8 ms in bench/message_path.ts), and the flood fairness of
+      // bench/fairness.ts was the same without it (4.07 against 3.5–4.1).
       this.#attempt = 0;
       this.#wasOnline = true;
       this.#everOnline = true;

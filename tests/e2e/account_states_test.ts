@@ -9,19 +9,14 @@ import { connectClient, xml } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import { runCommand } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { ALICE_COOKIES, seededKv } from "./_harness/seeded_user.ts";
+import { seededKv } from "./_harness/seeded_user.ts";
+import { ALICE_ACCOUNT_TOML } from "./_harness/registered_alice.ts";
 
 const CHECKPOINT = "https://www.facebook.com/checkpoint/1501092823525282/?next=%2F";
 
 /** Alice, registered earlier, whose account Facebook now blocks as `how` says. */
 function world(how: string): string {
-  return `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "${ALICE_COOKIES}"
-user_id = "100001"
-name = "Alice Example"
-${how}
+  return `${ALICE_ACCOUNT_TOML}${how}
 `;
 }
 

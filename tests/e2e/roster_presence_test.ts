@@ -11,19 +11,14 @@ import { connectClient, type TestClient, xml, type XmlElement } from "./_harness
 import { startGateway } from "./_harness/gateway.ts";
 import { noteOf, runCommand } from "./_harness/gateway_client.ts";
 import { startProsody } from "./_harness/prosody.ts";
-import { ALICE_COOKIES, seededKv } from "./_harness/seeded_user.ts";
+import { seededKv } from "./_harness/seeded_user.ts";
+import { ALICE_ACCOUNT_TOML } from "./_harness/registered_alice.ts";
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
 const NS_ROSTER = "jabber:iq:roster";
 
 function world(options: { avatarUrl?: string } = {}): string {
-  return `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "${ALICE_COOKIES}"
-user_id = "100001"
-name = "Alice Example"
-
+  return `${ALICE_ACCOUNT_TOML}
 [[account.friend]]
 id = "200001"
 name = "Echo Bot"

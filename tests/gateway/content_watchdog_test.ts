@@ -6,21 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { Chat, ChatMessage, Speaker } from "../../src/gateway/xmpp_port.ts";
-import { ALICE, aliceCore } from "./_core.ts";
+import { ALICE, ALICE_AND_BOB_WORLD, aliceCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 import { waitUntil } from "../_wait.ts";
 import { getWatchdogMark } from "../../src/store/watchdog_mark.ts";
 import { parseWorld, SimulatedNetwork } from "../../src/messenger/simulated/mod.ts";
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200002"
-  name = "Bob Builder"
-  [[account.group]]
+const WORLD = `${ALICE_AND_BOB_WORLD}  [[account.group]]
   id = "900001"
   name = "Hiking club"
   members = ["200002"]

@@ -14,18 +14,10 @@ import {
 } from "../../src/gateway/xmpp_port.ts";
 import { asThreadId, asUserId } from "../../src/messenger/ids.ts";
 import { NullXmppPort } from "./_null_port.ts";
-import { ALICE, aliceCore } from "./_core.ts";
+import { ALICE, ALICE_AND_BOB_WORLD, aliceCore } from "./_core.ts";
 import { waitUntil } from "../_wait.ts";
 
-const WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-user_id = "100001"
-name = "Alice Example"
-  [[account.friend]]
-  id = "200002"
-  name = "Bob Builder"
-  [[account.friend]]
+const WORLD = `${ALICE_AND_BOB_WORLD}  [[account.friend]]
   id = "200003"
   name = "Carla"
 `;

@@ -28,15 +28,18 @@ id = "200002"
 name = "Bob Builder"
 `;
 
-/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
-export function aliceWorld(extra = ""): string {
-  return `[[account]]
+/** Alice's Messenger account (100001) alone: worlds add her friends and groups after it. */
+export const ALICE_ACCOUNT_TOML = `[[account]]
 email = "alice@example.com"
 password = "correct horse"
 cookies = "${ALICE_COOKIES}"
 user_id = "100001"
 name = "Alice Example"
-${FRIENDS_TOML}${extra}`;
+`;
+
+/** Alice's Messenger account with Echo Bot (echoes everything) and Bob; `extra` TOML follows. */
+export function aliceWorld(extra = ""): string {
+  return `${ALICE_ACCOUNT_TOML}${FRIENDS_TOML}${extra}`;
 }
 
 /** What {@link registeredAlice} sets up; dispose it to stop everything. */
