@@ -170,3 +170,82 @@ Deno.test("only admins remove others; members add only friends; the admins are l
   assert.deepEqual((await carol.getThreadInfo(picnic)).admins, [CAROL], "a creator is admin");
   await network.close();
 });
+
+Deno.test("an admin makes and unmakes admins, every member is told; nobody else may", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const carol = await loginCarol(network);
+  const aliceEvents = new EventRecorder(alice);
+  const carolEvents = new EventRecorder(carol);
+  // Alice, Hiking club's admin, makes Bob one from her phone: both accounts hear it.
+  await network.control.inject(ALICE, {
+    type: "admins_changed",
+    author: ALICE,
+    thread: HIKING,
+    user: BOB,
+    admin: true,
+  });
+  const promoted = await carolEvents.next("admins_changed");
+  assert.deepEqual({ ...promoted, timestamp: 0 }, {
+    type: "admins_changed",
+    conversation: { thread: HIKING, kind: "group" },
+    actor: ALICE,
+    user: BOB,
+    admin: true,
+    timestamp: 0,
+    fromSelf: false,
+  });
+  assert.equal((await aliceEvents.next("admins_changed")).fromSelf, true);
+  assert.deepEqual((await carol.getThreadInfo(HIKING)).admins, [ALICE, BOB]);
+
+  // Bob, now an admin, takes Alice's role away; Carol, a plain member, may do neither.
+  await network.control.inject(ALICE, {
+    type: "admins_changed",
+    author: BOB,
+    thread: HIKING,
+    user: ALICE,
+    admin: false,
+  });
+  const demoted = await aliceEvents.next("admins_changed", (event) => !event.admin);
+  assert.equal(demoted.user, ALICE);
+  assert.equal(demoted.actor, BOB);
+  assert.deepEqual((await alice.getThreadInfo(HIKING)).admins, [BOB]);
+  for (const admin of [true, false]) {
+    await assertRejectsWith(
+      network.control.inject(CAROL, {
+        type: "admins_changed",
+        author: CAROL,
+        thread: HIKING,
+        user: CAROL,
+        admin,
+      }),
+      "bad_request",
+      /Only a group admin/,
+    );
+  }
+  // What is so already, and someone outside the group, are refused too.
+  await assertRejectsWith(
+    network.control.inject(ALICE, {
+      type: "admins_changed",
+      author: BOB,
+      thread: HIKING,
+      user: BOB,
+      admin: true,
+    }),
+    "bad_request",
+    /already an admin/,
+  );
+  await assertRejectsWith(
+    network.control.inject(ALICE, {
+      type: "admins_changed",
+      author: BOB,
+      thread: HIKING,
+      user: STRANGER,
+      admin: true,
+    }),
+    "bad_request",
+    /not in the group/,
+  );
+  assert.deepEqual((await alice.getThreadInfo(HIKING)).admins, [BOB]);
+  await network.close();
+});
