@@ -395,6 +395,73 @@ name = "Dan Nobody"
   assert.ok(rejoin.at(-1)?.getChild("error")?.getChild("item-not-found"));
 });
 
+Deno.test("admins made and unmade on Messenger become owners and members in the room", async () => {
+  const world = aliceWorld(`
+[[account.group]]
+id = "900001"
+name = "Hiking club"
+members = ["200002", "300001"]
+admins = ["100001", "200002"]
+
+[[user]]
+id = "300001"
+name = "Carla Stranger"
+`);
+  await using t = await registeredAlice({ world });
+  const room = `900001@${t.gw}`;
+  const affiliationOf = (presence: XmlElement) =>
+    presence.getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.affiliation;
+  const joined = await join(t.alice, room, "Alice Example");
+  const carlaAtJoin = joined.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  assert.equal(affiliationOf(carlaAtJoin), "member");
+
+  // Bob makes Carla an admin: her presence says owner, by Bob, with her real JID.
+  await t.control.inject({
+    type: "admins_changed",
+    actor: "200002",
+    thread: "900001",
+    user: "300001",
+    admin: true,
+  });
+  const carla = await presenceOf(t.alice, `${room}/Carla Stranger`, "Carla made owner");
+  assert.equal(affiliationOf(carla), "owner");
+  assert.equal(carla.getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.role, "participant");
+  assert.equal(carla.getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.jid, `300001@${t.gw}`);
+  assert.equal(
+    carla.getChild("x", NS_MUC_USER)?.getChild("item")?.getChild("actor")?.attrs.nick,
+    "Bob Builder",
+  );
+  assert.deepEqual(statusCodes(carla), []);
+
+  // Bob takes Alice's role away, then gives it back: her own presence (110) follows each time.
+  await t.control.inject({
+    type: "admins_changed",
+    actor: "200002",
+    thread: "900001",
+    user: "100001",
+    admin: false,
+  });
+  const demoted = await presenceOf(t.alice, `${room}/Alice Example`, "Alice no longer owner");
+  assert.deepEqual(statusCodes(demoted), ["110"]);
+  assert.equal(affiliationOf(demoted), "member");
+  await t.control.inject({
+    type: "admins_changed",
+    actor: "200002",
+    thread: "900001",
+    user: "100001",
+    admin: true,
+  });
+  const promoted = await presenceOf(t.alice, `${room}/Alice Example`, "Alice owner again");
+  assert.deepEqual(statusCodes(promoted), ["110"]);
+  assert.equal(affiliationOf(promoted), "owner");
+
+  // The room remembers: a resource joining now sees Carla as an owner.
+  await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+  const rejoined = await join(phone, room, "Alice Example");
+  const carlaNow = rejoined.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  assert.equal(affiliationOf(carlaNow), "owner");
+});
+
 Deno.test("an independent client (slixmpp's XEP-0045 plugin) joins, sees history and chats", async () => {
   const world = aliceWorld(`
 [[account.group]]
