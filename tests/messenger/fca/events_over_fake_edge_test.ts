@@ -255,6 +255,47 @@ Deno.test("recorded deltas come out of FcaSession as normalized events", async (
       });
     });
 
+    await t.step("group admins made and unmade (an admin text fca itself drops)", async () => {
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [wire("thread_admin_added"), wire("thread_admin_removed")]);
+      await waitFor("two events", () => account.remote().length >= seen + 2);
+      // fca's formatDeltaEvent keeps no time: the receive time, which a test cannot know.
+      const [added, removed] = account.remote().slice(seen).map((event) => ({
+        ...event,
+        timestamp: 0,
+      }));
+      assert.deepEqual(added, {
+        type: "admins_changed",
+        conversation: { thread: GROUP, kind: "group" },
+        actor: ALICE,
+        user: "100003",
+        admin: true,
+        timestamp: 0,
+        fromSelf: false,
+      });
+      assert.deepEqual(removed, {
+        type: "admins_changed",
+        conversation: { thread: GROUP, kind: "group" },
+        actor: ALICE,
+        user: SELF,
+        admin: false,
+        timestamp: 0,
+        fromSelf: false,
+      });
+    });
+
+    await t.step(
+      "the account's own admin change is dropped without selfListen, as fca does",
+      async () => {
+        const seen = account.remote().length;
+        const own = wire("thread_admin_added");
+        (own.messageMetadata as Record<string, unknown>).actorFbId = SELF;
+        bed.fake.publishDeltas(SELF, [own, wire("read_receipt")]);
+        const next = await nextEvent(account, seen);
+        assert.equal(next.type, "read_receipt", "the own admin change was not delivered");
+      },
+    );
+
     await t.step("typing, in a group and in a 1:1 chat", async () => {
       await expectFrom(() => bed.fake.publish(SELF, "/thread_typing", wire("typing_group")), {
         type: "typing",
