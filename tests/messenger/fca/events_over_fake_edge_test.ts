@@ -296,6 +296,62 @@ Deno.test("recorded deltas come out of FcaSession as normalized events", async (
       },
     );
 
+    await t.step(
+      "a group picture change: a ForcedFetch, which fca answers by fetching",
+      async () => {
+        const picture = {
+          id: "6001",
+          url: "https://scontent.fake/group-6001.jpg",
+          width: 960,
+          height: 960,
+        };
+        bed.fake.threads.set(GROUP, {
+          id: GROUP,
+          isGroup: true,
+          participants: [SELF, ALICE, "100003"],
+          updatedAt: 1700000036000,
+          messages: [
+            {
+              id: "mid.$ff1",
+              sender: ALICE,
+              text: null,
+              timestamp: 1700000035000,
+              pictureChangedTo: picture,
+            },
+            {
+              id: "mid.$ff2",
+              sender: ALICE,
+              text: null,
+              timestamp: 1700000036000,
+              pictureChangedTo: null,
+            },
+          ],
+        });
+        await expectFrom(delta("forced_fetch_thread_image"), {
+          type: "thread_image",
+          conversation: { thread: GROUP, kind: "group" },
+          actor: ALICE,
+          timestamp: 1700000035000,
+          fromSelf: false,
+          url: picture.url,
+        });
+        const fetched = bed.fake.requestsTo("/api/graphqlbatch/").map((request) =>
+          JSON.parse(request.form.queries ?? "{}").o0
+        );
+        assert.deepEqual(fetched.at(-1), {
+          doc_id: "2848441488556444",
+          query_params: { thread_and_message_id: { thread_id: GROUP, message_id: "mid.$ff1" } },
+        });
+        await expectFrom(delta("forced_fetch_thread_image_removed"), {
+          type: "thread_image",
+          conversation: { thread: GROUP, kind: "group" },
+          actor: ALICE,
+          timestamp: 1700000036000,
+          fromSelf: false,
+        });
+      },
+    );
+
     await t.step("typing, in a group and in a 1:1 chat", async () => {
       await expectFrom(() => bed.fake.publish(SELF, "/thread_typing", wire("typing_group")), {
         type: "typing",
