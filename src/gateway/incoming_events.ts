@@ -268,12 +268,13 @@ export class IncomingEvents {
   }
 }
 
-/** Events that change a group itself (members, name, picture): the room side handles them. */
+/** Events that change a group itself (members, admins, name, picture): Rooms handles them. */
 const GROUP_CHANGES = new Set<ConversationEvent["type"]>([
   "thread_renamed",
   "participants_added",
   "participant_left",
   "thread_image",
+  "admins_changed",
 ]);
 
 /**

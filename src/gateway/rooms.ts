@@ -1,7 +1,8 @@
 /**
  * Messenger groups as rooms, as the gateway core keeps them: who is in each group (with their
  * room nicks), its name and picture, its archive, and what changes when Messenger says someone
- * joined, left or was removed, or the group was renamed or got a new picture.
+ * joined, left or was removed, became an admin or stopped being one, or the group was renamed or
+ * got a new picture.
  *
  * Messages, reactions, retractions, markers and typing in groups go through the same flows as in
  * direct chats (incoming_events.ts, outgoing_messages.ts); this module adds only what a group has
@@ -259,8 +260,8 @@ export class Rooms {
   }
 
   /**
-   * A Messenger event that changes a group: members, name, picture, or the account's own
-   * membership. Runs in the conversation's queue, so the room changes in Messenger's order.
+   * A Messenger event that changes a group: members and admins, name, picture, or the account's
+   * own membership. Runs in the conversation's queue, so the room changes in Messenger's order.
    */
   async applyChange(
     session: UserSession,
@@ -330,6 +331,21 @@ export class Rooms {
         await session.directory.saveGroup(thread, withoutMember(info, event.user));
         if (occupant) {
           await this.#xmpp.roomChanged(chat, { kind: "left", occupant, ...optional("by", by) });
+        }
+        return;
+      }
+      case "admins_changed": {
+        const others = info.admins.filter((admin) => admin !== event.user);
+        const changed = { ...info, admins: event.admin ? [...others, event.user] : others };
+        await session.directory.saveGroup(thread, changed);
+        // A member not known yet shows up with the role at their arrival (or the next refresh).
+        const occupant = occupantsOf(changed, self).find((member) => member.id === event.user);
+        if (occupant) {
+          await this.#xmpp.roomChanged(chat, {
+            kind: "affiliation",
+            occupant,
+            ...optional("by", who(event.actor)),
+          });
         }
         return;
       }

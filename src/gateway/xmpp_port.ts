@@ -90,7 +90,10 @@ export interface XmppPort {
     failure: MessageFailure,
   ): Promise<void>;
 
-  /** Something changed in a room: its members, subject or picture, or the user's membership. */
+  /**
+   * Something changed in a room: its members or their admin role, subject or picture, or the
+   * user's membership.
+   */
   roomChanged(chat: Chat, change: RoomChange): Promise<void>;
   /**
    * Rooms the user should find in their client: put into their XEP-0402 bookmarks (autojoin)
@@ -120,6 +123,11 @@ export type RoomChange =
   | { kind: "subject"; subject: string; by?: Occupant }
   /** The group's picture changed (`url` absent: removed). */
   | { kind: "avatar"; url?: string }
+  /**
+   * `by` made the occupant a group admin or took that role away (`occupant.admin` says which;
+   * `occupant.self`: the user): the room shows admins as owners.
+   */
+  | { kind: "affiliation"; occupant: Occupant; by?: Occupant }
   /** The account left the group, or was removed from it by `by`: the room is gone for the user. */
   | { kind: "removed"; self: Occupant; by?: Occupant };
 

@@ -146,6 +146,16 @@ export interface ThreadImageEvent extends ConversationEventBase {
   url?: string;
 }
 
+/**
+ * The actor made `user` a group admin (`admin: true`) or took that role away (`false`); the
+ * room shows admins as owners.
+ */
+export interface AdminsChangedEvent extends ConversationEventBase {
+  type: "admins_changed";
+  user: UserId;
+  admin: boolean;
+}
+
 /** A contact's online state changed (not tied to a conversation). */
 export interface PresenceEvent {
   type: "presence";
@@ -170,7 +180,8 @@ export type ConversationEvent =
   | ThreadRenamedEvent
   | ParticipantsAddedEvent
   | ParticipantLeftEvent
-  | ThreadImageEvent;
+  | ThreadImageEvent
+  | AdminsChangedEvent;
 
 /** Everything a Messenger session can tell the gateway. */
 export type RemoteEvent = ConversationEvent | PresenceEvent | ConnectionEvent;

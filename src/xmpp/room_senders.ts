@@ -2,8 +2,9 @@
  * The room half of the XMPP side of {@link XmppPort}: what happens in a Messenger group, sent to
  * each of the user's resources that joined its room (XEP-0045), as the room would: messages and
  * their reactions, retractions, markers and typing from occupants (`room/nick`), with the room's
- * stable `stanza-id` and each author's `occupant-id`; members arriving and leaving; the subject;
- * the room's picture; and the end of the room when the account leaves the group.
+ * stable `stanza-id` and each author's `occupant-id`; members arriving and leaving; members made
+ * admins (owners) or no longer; the subject; the room's picture; and the end of the room when the
+ * account leaves the group.
  *
  * A message nobody's client is in the room for is not lost: it is in the room's archive, which
  * clients read on joining (history) or page through (MAM).
@@ -249,6 +250,23 @@ export class RoomSenders {
             }),
           );
           break;
+        case "affiliation": {
+          // As at the join: the user's own presence says so (110), with the resource's nick.
+          const self = change.occupant.self;
+          const nick = self
+            ? this.#options.occupancy.nickOf(chat.user, thread, resource) ?? change.occupant.nick
+            : change.occupant.nick;
+          await this.#options.send(
+            occupantPresence(room, { ...change.occupant, nick }, to, {
+              occupantId: await occupantId(room, change.occupant.id),
+              jid: self ? to : contactJidOf(change.occupant.id, this.#options.domain),
+              ...(self ? { codes: [STATUS.SELF] } : {}),
+              ...(change.by ? { actor: change.by.nick } : {}),
+              ...(avatar ? { avatar } : {}),
+            }),
+          );
+          break;
+        }
         case "subject":
           await this.#options.send(subjectMessage(room, to, change.subject, change.by?.nick));
           break;

@@ -267,8 +267,8 @@ function presenceOf(client: TestClient, from: string, what: string, unavailable 
   );
 }
 
-Deno.test("membership changes on Messenger and management from XMPP, each refusal a clear error", async () => {
-  const world = aliceWorld(`
+/** The Hiking club again, with Bob an admin too. */
+const TWO_ADMINS = `
 [[account.group]]
 id = "900001"
 name = "Hiking club"
@@ -278,11 +278,13 @@ admins = ["100001", "200002"]
 [[user]]
 id = "300001"
 name = "Carla Stranger"
+`;
 
+Deno.test("membership changes on Messenger and management from XMPP, each refusal a clear error", async () => {
+  const world = aliceWorld(`${TWO_ADMINS}
 [[user]]
 id = "300002"
 name = "Dan Nobody"
-
 `);
   await using t = await registeredAlice({ world });
   const room = `900001@${t.gw}`;
@@ -393,6 +395,43 @@ name = "Dan Nobody"
   assert.ok(gone.getChild("error")?.getChild("item-not-found"));
   const rejoin = await join(t.alice, room, "Alice Example");
   assert.ok(rejoin.at(-1)?.getChild("error")?.getChild("item-not-found"));
+});
+
+Deno.test("admins made and unmade on Messenger become owners and members in the room", async () => {
+  await using t = await registeredAlice({ world: aliceWorld(TWO_ADMINS) });
+  const room = `900001@${t.gw}`;
+  /** Bob makes `user` an admin of the Hiking club, or no longer one. */
+  const bobSetsAdmin = (user: string, admin: boolean) =>
+    t.control.inject({ type: "admins_changed", actor: "200002", thread: "900001", user, admin });
+  const itemOf = (presence: XmlElement) => presence.getChild("x", NS_MUC_USER)?.getChild("item");
+  const joined = await join(t.alice, room, "Alice Example");
+  const carlaAtJoin = joined.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  assert.equal(itemOf(carlaAtJoin)?.attrs.affiliation, "member");
+
+  // Bob makes Carla an admin: her presence says owner, by Bob, with her real JID.
+  await bobSetsAdmin("300001", true);
+  const carla = await presenceOf(t.alice, `${room}/Carla Stranger`, "Carla made owner");
+  assert.deepEqual(itemOf(carla)?.attrs, {
+    affiliation: "owner",
+    role: "participant",
+    jid: `300001@${t.gw}`,
+  });
+  assert.equal(itemOf(carla)?.getChild("actor")?.attrs.nick, "Bob Builder");
+  assert.deepEqual(statusCodes(carla), []);
+
+  // Bob takes Alice's role away, then gives it back: her own presence (110) follows each time.
+  for (const [admin, affiliation] of [[false, "member"], [true, "owner"]] as const) {
+    await bobSetsAdmin("100001", admin);
+    const self = await presenceOf(t.alice, `${room}/Alice Example`, `Alice ${affiliation}`);
+    assert.deepEqual(statusCodes(self), ["110"]);
+    assert.equal(itemOf(self)?.attrs.affiliation, affiliation);
+  }
+
+  // The room remembers: a resource joining now sees Carla as an owner.
+  await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+  const rejoined = await join(phone, room, "Alice Example");
+  const carlaNow = rejoined.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  assert.equal(itemOf(carlaNow)?.attrs.affiliation, "owner");
 });
 
 Deno.test("an independent client (slixmpp's XEP-0045 plugin) joins, sees history and chats", async () => {

@@ -55,6 +55,11 @@ export interface RemoteFriend {
   reactInGroup(message: MessageId, reaction: string): Promise<void>;
   /** The friend starts typing in {@link group}. */
   typeInGroup(): Promise<void>;
+  /**
+   * The account itself, an admin of {@link group}, makes the friend an admin there from another
+   * device (`admin: true`), or takes that role away.
+   */
+  setFriendAdmin(admin: boolean): Promise<void>;
 }
 
 /** A message the account sent, as the remote side received it. */
@@ -365,6 +370,25 @@ export function describeMessengerContract(
       thread: directThreadOf(fixture.friend),
       kind: "direct",
     });
+  });
+
+  test("a group admin change names the group, who did it and whose role changed", async ({ fixture, events }) => {
+    await fixture.remote.setFriendAdmin(true);
+    await fixture.remote.setFriendAdmin(false);
+    const made = await events.next("admins_changed", (event) => event.admin);
+    const unmade = await events.next("admins_changed", (event) => !event.admin);
+    for (const [event, admin] of [[made, true], [unmade, false]] as const) {
+      assert.ok(Number.isFinite(event.timestamp));
+      assert.deepEqual({ ...event, timestamp: 0 }, {
+        type: "admins_changed",
+        conversation: { thread: fixture.remote.group, kind: "group" },
+        actor: fixture.account,
+        user: fixture.friend,
+        admin,
+        timestamp: 0,
+        fromSelf: true,
+      });
+    }
   });
 
   test("a message delivered twice reaches the handlers once", async ({ fixture, events }) => {

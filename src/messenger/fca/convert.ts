@@ -310,7 +310,7 @@ function threadEventFrom(event: Record<string, unknown>, context: ConversionCont
   }
   const data = record(event.logMessageData) ?? {};
   const timestamp = numeric(event.timestamp) ?? context.now();
-  // Names, members and pictures change only in groups.
+  // Names, members, admins and pictures change only in groups.
   const common = {
     conversation: conversationOf(thread, author, context, "group"),
     actor: asUserId(author),
@@ -340,11 +340,28 @@ function threadEventFrom(event: Record<string, unknown>, context: ConversionCont
       if (user === undefined) return reject("an unsubscribe event without a participant");
       return { type: "participant_left", ...common, user: asUserId(user) } satisfies RemoteEvent;
     }
+    case "change_thread_admins": {
+      // fca 1.3.10 drops this admin text; the Worker formats it with fca's formatDeltaEvent.
+      const user = idText(data.TARGET_ID);
+      const admin = ADMIN_EVENTS.get(text(data.ADMIN_EVENT) ?? "");
+      if (user === undefined || admin === undefined) {
+        return reject("an admin change without TARGET_ID, or with an unknown ADMIN_EVENT");
+      }
+      return {
+        type: "admins_changed",
+        ...common,
+        user: asUserId(user),
+        admin,
+      } satisfies RemoteEvent;
+    }
     default:
       messengerLog.debug("Ignored a thread event: {kind}", { kind });
       return null;
   }
 }
+
+/** What an admin change's `ADMIN_EVENT` says: made an admin, or no longer one. */
+const ADMIN_EVENTS = new Map([["add_admin", true], ["remove_admin", false]]);
 
 function threadImageFrom(event: Record<string, unknown>, context: ConversionContext) {
   const thread = idText(event.threadID);

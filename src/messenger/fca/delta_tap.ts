@@ -5,10 +5,13 @@
  * fca 1.3.10 parses a whole `/t_ms` batch in one loop, so one delta it cannot read (a `NewMessage`
  * without `attachments` crashes it: `delta.attachments.length`) costs every delta after it. And it
  * keeps only some of what a delta says: the thread key's kind (group or 1:1) is lost on reactions,
- * unsends and read receipts, and mentions in the 2026 shapes are lost entirely. The fca Worker runs
- * each payload through {@link tapSyncPayload} first and hands fca one repaired delta at a time;
- * the main side gets the exact thread kinds and, with each message event, its raw delta (for
- * mentions, see delta_mentions.ts). Pure, so every recorded shape is unit-tested.
+ * unsends and read receipts, mentions in the 2026 shapes are lost entirely, and so are group admin
+ * changes (an admin text fca 1.3.10 returns from without a word, listenMqtt.js). The fca Worker
+ * runs each payload through {@link tapSyncPayload} first and hands fca one repaired delta at a
+ * time; the main side gets the exact thread kinds and, with each message event, its raw delta (for
+ * mentions, see delta_mentions.ts). Deltas fca drops but the gateway reads are marked `rescue`:
+ * the Worker formats them with fca's own `formatDeltaEvent`, as later fca versions do. Pure, so
+ * every recorded shape is unit-tested.
  *
  * @module
  */
@@ -31,6 +34,12 @@ const CLASSES_FCA_READS = new Set([
 /** The one admin-text type fca turns into an event (theme, nickname and icon it drops on purpose). */
 const ADMIN_TEXTS_FCA_READS = new Set(["group_poll"]);
 
+/**
+ * Admin texts fca 1.3.10 drops that the gateway reads: a member made a group admin or no longer
+ * one (`untypedData`: `TARGET_ID`, `ADMIN_EVENT` add_admin / remove_admin).
+ */
+const ADMIN_TEXTS_RESCUED = new Set(["change_thread_admins"]);
+
 /** A thread and its kind, as a thread key names it exactly. */
 export type ThreadKind = [thread: string, kind: ConversationKind];
 
@@ -40,6 +49,8 @@ export interface TappedDelta {
   payload: string;
   /** The (repaired) delta, for rescuing its message if fca still fails on it. */
   delta: Record<string, unknown>;
+  /** fca drops this delta, but the gateway reads it: formatted for fca (see the module doc). */
+  rescue: boolean;
 }
 
 /** What the tap made of one `/t_ms` payload. */
@@ -76,8 +87,8 @@ export function tapSyncPayload(payload: string): TappedSync | undefined {
       result.notes.push("Ignored a delta that is not an object");
       continue;
     }
-    readDelta(delta, result);
-    parts.push({ payload: JSON.stringify({ ...envelope, deltas: [delta] }), delta });
+    const rescue = readDelta(delta, result);
+    parts.push({ payload: JSON.stringify({ ...envelope, deltas: [delta] }), delta, rescue });
   }
   result.parts = parts;
   return result;
@@ -127,11 +138,12 @@ export function decodeClientPayload(payload: unknown): Record<string, unknown> |
   }
 }
 
-function readDelta(delta: Record<string, unknown>, result: TappedSync): void {
+/** Reads one delta into `result`; true when fca drops it but the gateway reads it. */
+function readDelta(delta: Record<string, unknown>, result: TappedSync): boolean {
   const deltaClass = text(delta.class) ?? "";
   if (!CLASSES_FCA_READS.has(deltaClass)) {
     result.notes.push(`Ignored a delta of class ${deltaClass || "(none)"}`);
-    return;
+    return false;
   }
   const metadata = record(delta.messageMetadata);
   learn(result, metadata?.threadKey ?? delta.threadKey);
@@ -143,17 +155,19 @@ function readDelta(delta: Record<string, unknown>, result: TappedSync): void {
       }
       const id = idText(metadata?.messageId);
       if (id !== undefined) result.messages.push([id, delta]);
-      return;
+      return false;
     }
     case "AdminTextMessage": {
       const type = text(delta.type) ?? "(none)";
+      if (ADMIN_TEXTS_RESCUED.has(type)) return true;
       if (!ADMIN_TEXTS_FCA_READS.has(type)) result.notes.push(`Ignored an admin text: ${type}`);
-      return;
+      return false;
     }
     case "ClientPayload":
       readClientPayload(delta, result);
-      return;
+      return false;
   }
+  return false;
 }
 
 function readClientPayload(delta: Record<string, unknown>, result: TappedSync): void {

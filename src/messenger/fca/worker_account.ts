@@ -233,7 +233,8 @@ export class WorkerAccount {
   /**
    * Runs every MQTT message through the delta tap (delta_tap.ts) before fca's handler: a `/t_ms`
    * batch is repaired and handed to fca one delta at a time, the exact thread kinds go to the
-   * main side, and message deltas are kept for their mentions. fca's handler still throws on
+   * main side, message deltas are kept for their mentions, and a delta fca drops but the gateway
+   * reads is formatted for it right after its turn (`#rescue`). fca's handler still throws on
    * shapes it cannot read; uncaught, that would also leave the MQTT parser waiting forever (a
    * silent stall). It is caught per delta: only that delta is lost, and a message is rescued
    * from its raw delta.
@@ -274,6 +275,7 @@ export class WorkerAccount {
           if (typeof tapped.parts !== "string") {
             for (const part of tapped.parts) {
               deliver([topic, Buffer.from(part.payload), ...rest], part.delta);
+              if (part.rescue) account.#rescue(part.delta);
             }
             return true;
           }
@@ -285,6 +287,28 @@ export class WorkerAccount {
       deliver(args);
       return true;
     };
+  }
+
+  /**
+   * A delta fca 1.3.10 drops but the gateway reads (a group admin change, delta_tap.ts): made into
+   * the event later fca versions emit, by this fca's own `formatDeltaEvent`, and delivered under
+   * the rule fca applies to the group events it knows (the account's own only with selfListen).
+   */
+  #rescue(delta: Record<string, unknown>): void {
+    const ctx = this.#ctx;
+    if (ctx === null || !ctx.loggedIn) return;
+    let event: Fca;
+    try {
+      event = this.#fca.utils.formatDeltaEvent(delta);
+    } catch (error) {
+      this.#log(
+        "warning",
+        `Could not read a ${String(delta.type)} delta: ${toWireError(error).message ?? "?"}`,
+      );
+      return;
+    }
+    if (!ctx.globalOptions?.selfListen && String(event?.author) === String(ctx.userID)) return;
+    this.#onListenerCallback(null, event);
   }
 
   #rememberDelta(id: string, delta: Record<string, unknown>): void {

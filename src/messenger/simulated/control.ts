@@ -261,6 +261,14 @@ export class SimulatedControl {
         }
         return viewed(facebook.setGroupImage(author, thread, url, {}, injection.timestamp));
       }
+      case "admins_changed": {
+        const author = this.#actor(injection.author);
+        const thread = this.#thread(me, author, injection.thread);
+        const user = this.#actor(injection.user);
+        return viewed(
+          facebook.setAdmin(author, thread, user, injection.admin, {}, injection.timestamp),
+        );
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * What a test (or an admin with curl) can make happen on the simulated network "as if somebody
  * did it": a friend's message, reaction, unsend, read receipt, typing, presence, or a group change
- * — or the account itself acting from another device (the events then carry `fromSelf: true`).
+ * (rename, members, picture, admins) — or the account itself acting from another device (the
+ * events then carry `fromSelf: true`).
  *
  * An injection has the shape of the {@link RemoteEvent} it produces, with the field names of that
  * event; ids, timestamps and the thread of a 1:1 chat are filled in when omitted, and bytes given
@@ -112,6 +113,16 @@ export type Injection =
     url?: string;
     image?: InjectedFile;
     timestamp?: number;
+  }
+  | {
+    type: "admins_changed";
+    /** A group admin. */
+    author: string;
+    thread: string;
+    /** Who is made an admin, or is one no more. */
+    user: string;
+    admin: boolean;
+    timestamp?: number;
   };
 
 /** The injection types. */
@@ -126,6 +137,7 @@ export const INJECTION_TYPES = [
   "participants_added",
   "participant_left",
   "thread_image",
+  "admins_changed",
 ] as const satisfies readonly Injection["type"][];
 
 const _allTypesListed: Injection["type"] extends (typeof INJECTION_TYPES)[number] ? true
@@ -158,6 +170,7 @@ const OLDER_ACTOR_FIELD: Record<Injection["type"], string> = {
   participants_added: "author",
   participant_left: "author",
   thread_image: "author",
+  admins_changed: "author",
 };
 
 /** Validates one injection given as JSON (`path` names it in messages). */
@@ -337,6 +350,16 @@ function parseWithOlderNames(value: unknown, path: string): Injection {
         ...withTime,
       };
     }
+    case "admins_changed":
+      fields.only(["type", "author", "thread", "user", "admin", "timestamp"]);
+      return {
+        type,
+        author: fields.id("author", true),
+        thread: fields.id("thread", true),
+        user: fields.id("user", true),
+        admin: fields.boolean("admin", true),
+        ...withTime,
+      };
   }
 }
 

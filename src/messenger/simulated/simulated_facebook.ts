@@ -12,8 +12,8 @@
  * - messages, reactions, unsends, read receipts and typing go to every session of every account
  *   in the thread, except the session that acted (it knows what it did); the account's other
  *   sessions get them with `fromSelf: true`;
- * - group changes (rename, add, remove/leave, picture) go to every session of every member,
- *   the acting session included (the events carry `author`);
+ * - group changes (rename, add, remove/leave, picture, admins) go to every session of every
+ *   member, the acting session included (the events carry `author`);
  * - presence goes to the sessions of accounts that have the user as a friend.
  *
  * @module
@@ -90,7 +90,7 @@ export interface SimThread {
   name?: string;
   imageUrl?: string;
   participants: UserId[];
-  /** Group members who may remove others. */
+  /** Group members who may remove others and make or unmake admins. */
   admins: UserId[];
   readonly messages: SimMessage[];
   lastActivity?: number;
@@ -534,6 +534,48 @@ export class SimulatedFacebook {
       conversation: this.conversationFor(thread, viewer),
       actor,
       ...(url === undefined ? {} : { url }),
+      timestamp: time,
+      fromSelf: viewer === actor,
+    });
+    this.#fanOut(thread.participants, eventFor, origin, false);
+    return eventFor;
+  }
+
+  /**
+   * `actor`, a group admin, makes `user` an admin (`admin: true`) or takes that role away; an
+   * admin may step down themselves. What is so already is refused, as Messenger greys it out.
+   */
+  setAdmin(
+    actor: UserId,
+    thread: SimThread,
+    user: UserId,
+    admin: boolean,
+    origin: Origin,
+    timestamp?: number,
+  ): EventFor {
+    this.#requireGroupMember(actor, thread);
+    if (!thread.admins.includes(actor)) {
+      throw new MessengerError("bad_request", "Only a group admin can make or unmake admins");
+    }
+    if (!thread.participants.includes(user)) {
+      throw new MessengerError("bad_request", `User ${user} is not in the group`);
+    }
+    if (thread.admins.includes(user) === admin) {
+      throw new MessengerError(
+        "bad_request",
+        `User ${user} is ${admin ? "already" : "not"} an admin of the group`,
+      );
+    }
+    thread.admins = admin
+      ? [...thread.admins, user]
+      : thread.admins.filter((known) => known !== user);
+    const time = timestamp ?? this.#tick();
+    const eventFor: EventFor = (viewer) => ({
+      type: "admins_changed",
+      conversation: this.conversationFor(thread, viewer),
+      actor,
+      user,
+      admin,
       timestamp: time,
       fromSelf: viewer === actor,
     });

@@ -145,6 +145,19 @@ describeMessengerContract("fca adapter", async () => {
         });
         return Promise.resolve();
       },
+      setFriendAdmin: (admin) =>
+        publish({
+          class: "AdminTextMessage",
+          type: "change_thread_admins",
+          untypedData: { TARGET_ID: ALICE, ADMIN_EVENT: admin ? "add_admin" : "remove_admin" },
+          messageMetadata: {
+            actorFbId: SELF,
+            adminText: admin ? "You made Alice an admin." : "You removed Alice as an admin.",
+            messageId: `mid.$contract${next++}`,
+            threadKey: { threadFbId: GROUP },
+            timestamp: String(Date.now()),
+          },
+        }),
     },
     sent: () =>
       Promise.resolve(

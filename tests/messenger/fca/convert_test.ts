@@ -174,6 +174,35 @@ Deno.test("thread events, images, and ignored event kinds", () => {
   assert.equal(remoteEventFromFca({ type: "read" }, context), null);
 });
 
+Deno.test("a group admin change (fca's formatDeltaEvent of the admin text) names member and role", () => {
+  const adminChange = (data: Record<string, unknown>) =>
+    remoteEventFromFca({
+      type: "event",
+      threadID: "9",
+      logMessageType: "change_thread_admins",
+      logMessageData: data,
+      logMessageBody: "Alice made Bob an admin.",
+      author: "2",
+    }, context);
+  assert.deepEqual(adminChange({ TARGET_ID: "3", ADMIN_EVENT: "add_admin" }), {
+    type: "admins_changed",
+    conversation: { thread: "9", kind: "group" },
+    actor: "2",
+    user: "3",
+    admin: true,
+    timestamp: 42,
+    fromSelf: false,
+  });
+  const removed = adminChange({ TARGET_ID: 1, ADMIN_EVENT: "remove_admin" });
+  assert.equal(removed?.type === "admins_changed" && removed.admin, false);
+  assert.equal(removed?.type === "admins_changed" && removed.user, "1");
+  for (
+    const data of [{ ADMIN_EVENT: "add_admin" }, { TARGET_ID: "3", ADMIN_EVENT: "constructor" }]
+  ) {
+    assert.equal(adminChange(data), null);
+  }
+});
+
 Deno.test("bad or unexpected data gives null, never a throw", () => {
   const junk: unknown[] = [
     null,

@@ -74,6 +74,17 @@ Deno.test("what fca ignores gets a debug note: classes, admin texts, ClientPaylo
   ]);
 });
 
+Deno.test("an admin change, which fca drops, is marked for rescue without a note; nothing else is", () => {
+  const tapped = tapSyncPayload(
+    batch("thread_admin_added", "unknown_admin_text_2026", "thread_name", "text_message"),
+  );
+  assert.ok(tapped !== undefined && typeof tapped.parts !== "string");
+  assert.deepEqual(tapped.parts.map((part) => part.rescue), [true, false, false, false]);
+  assert.equal(tapped.parts[0].delta.type, "change_thread_admins");
+  assert.deepEqual(tapped.notes, ["Ignored an admin text: pin_messages_v2"]);
+  assert.deepEqual(tapped.kinds[0], ["900001", "group"]);
+});
+
 Deno.test("typing: the group topic names the group, the 1:1 topic the typist's thread", () => {
   assert.deepEqual(
     typingThreadKind("/thread_typing", JSON.stringify(wire("typing_group"))),

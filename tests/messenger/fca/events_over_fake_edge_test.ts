@@ -255,6 +255,94 @@ Deno.test("recorded deltas come out of FcaSession as normalized events", async (
       });
     });
 
+    await t.step("group admins made and unmade (an admin text fca itself drops)", async () => {
+      const seen = account.remote().length;
+      bed.fake.publishDeltas(SELF, [wire("thread_admin_added"), wire("thread_admin_removed")]);
+      await waitFor("two events", () => account.remote().length >= seen + 2);
+      // fca's formatDeltaEvent keeps no time: the receive time, which a test cannot know.
+      const changes = account.remote().slice(seen).map((event) => ({ ...event, timestamp: 0 }));
+      assert.deepEqual(
+        changes,
+        [["100003", true], [SELF, false]].map(([user, admin]) => ({
+          type: "admins_changed",
+          conversation: { thread: GROUP, kind: "group" },
+          actor: ALICE,
+          user,
+          admin,
+          timestamp: 0,
+          fromSelf: false,
+        })),
+      );
+    });
+
+    await t.step(
+      "the account's own admin change is dropped without selfListen, as fca does",
+      async () => {
+        const seen = account.remote().length;
+        const own = wire("thread_admin_added");
+        (own.messageMetadata as Record<string, unknown>).actorFbId = SELF;
+        bed.fake.publishDeltas(SELF, [own, wire("read_receipt")]);
+        const next = await nextEvent(account, seen);
+        assert.equal(next.type, "read_receipt", "the own admin change was not delivered");
+      },
+    );
+
+    await t.step(
+      "a group picture change: a ForcedFetch, which fca answers by fetching",
+      async () => {
+        const picture = {
+          id: "6001",
+          url: "https://scontent.fake/group-6001.jpg",
+          width: 960,
+          height: 960,
+        };
+        bed.fake.threads.set(GROUP, {
+          id: GROUP,
+          isGroup: true,
+          participants: [SELF, ALICE, "100003"],
+          updatedAt: 1700000036000,
+          messages: [
+            {
+              id: "mid.$ff1",
+              sender: ALICE,
+              text: null,
+              timestamp: 1700000035000,
+              pictureChangedTo: picture,
+            },
+            {
+              id: "mid.$ff2",
+              sender: ALICE,
+              text: null,
+              timestamp: 1700000036000,
+              pictureChangedTo: null,
+            },
+          ],
+        });
+        const changed = {
+          type: "thread_image",
+          conversation: { thread: GROUP, kind: "group" },
+          actor: ALICE,
+          fromSelf: false,
+        };
+        await expectFrom(delta("forced_fetch_thread_image"), {
+          ...changed,
+          timestamp: 1700000035000,
+          url: picture.url,
+        });
+        const fetched = bed.fake.requestsTo("/api/graphqlbatch/").map((request) =>
+          JSON.parse(request.form.queries ?? "{}").o0
+        );
+        assert.deepEqual(fetched.at(-1), {
+          doc_id: "2848441488556444",
+          query_params: { thread_and_message_id: { thread_id: GROUP, message_id: "mid.$ff1" } },
+        });
+        await expectFrom(delta("forced_fetch_thread_image_removed"), {
+          ...changed,
+          timestamp: 1700000036000,
+        });
+      },
+    );
+
     await t.step("typing, in a group and in a 1:1 chat", async () => {
       await expectFrom(() => bed.fake.publish(SELF, "/thread_typing", wire("typing_group")), {
         type: "typing",

@@ -56,6 +56,15 @@ describeMessengerContract("simulated network", () => {
       typeInGroup: async () => {
         await injectFromBob({ type: "typing", user: BOB, thread: HIKING });
       },
+      setFriendAdmin: async (admin) => {
+        await network.control.inject(ALICE, {
+          type: "admins_changed",
+          author: ALICE,
+          thread: HIKING,
+          user: BOB,
+          admin,
+        });
+      },
     },
     sent: () =>
       Promise.resolve(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
+import { asThreadId, asUserId, type UserId } from "../../../src/messenger/ids.ts";
 import { assertRejectsWith, EventRecorder } from "../_contract.ts";
 import {
   ALICE,
@@ -168,5 +168,49 @@ Deno.test("only admins remove others; members add only friends; the admins are l
   await carol.removeFromGroup(HIKING, CAROL); // leaving needs no admin
   const picnic = await carol.createGroup([ALICE, STRANGER], "Picnic");
   assert.deepEqual((await carol.getThreadInfo(picnic)).admins, [CAROL], "a creator is admin");
+  await network.close();
+});
+
+Deno.test("an admin makes and unmakes admins, every member is told; nobody else may", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const carol = await loginCarol(network);
+  const aliceEvents = new EventRecorder(alice);
+  const carolEvents = new EventRecorder(carol);
+  /** `author` makes `user` an admin of Hiking club or no longer one, as `viewer` injects it. */
+  const setAdmin = (author: UserId, user: UserId, admin: boolean, viewer = ALICE) =>
+    network.control.inject(viewer, { type: "admins_changed", author, thread: HIKING, user, admin });
+  // Alice, Hiking club's admin, makes Bob one from her phone: both accounts hear it.
+  await setAdmin(ALICE, BOB, true);
+  const promoted = await carolEvents.next("admins_changed");
+  assert.deepEqual({ ...promoted, timestamp: 0 }, {
+    type: "admins_changed",
+    conversation: { thread: HIKING, kind: "group" },
+    actor: ALICE,
+    user: BOB,
+    admin: true,
+    timestamp: 0,
+    fromSelf: false,
+  });
+  assert.equal((await aliceEvents.next("admins_changed")).fromSelf, true);
+  assert.deepEqual((await carol.getThreadInfo(HIKING)).admins, [ALICE, BOB]);
+
+  // Bob, now an admin, takes Alice's role away; Carol, a plain member, may do neither.
+  await setAdmin(BOB, ALICE, false);
+  const demoted = await aliceEvents.next("admins_changed", (event) => !event.admin);
+  assert.equal(demoted.user, ALICE);
+  assert.equal(demoted.actor, BOB);
+  assert.deepEqual((await alice.getThreadInfo(HIKING)).admins, [BOB]);
+  for (const admin of [true, false]) {
+    await assertRejectsWith(
+      setAdmin(CAROL, CAROL, admin, CAROL),
+      "bad_request",
+      /Only a group admin/,
+    );
+  }
+  // What is so already, and someone outside the group, are refused too.
+  await assertRejectsWith(setAdmin(BOB, BOB, true), "bad_request", /already an admin/);
+  await assertRejectsWith(setAdmin(BOB, STRANGER, true), "bad_request", /not in the group/);
+  assert.deepEqual((await alice.getThreadInfo(HIKING)).admins, [BOB]);
   await network.close();
 });

@@ -131,6 +131,17 @@ Deno.test("injections name the one who acts `actor`, like events; older names st
     },
   );
   assert.equal(parseInjection({ type: "unsend", sender: BOB, messageId: "m" }, "e").type, "unsend");
+  assert.deepEqual(
+    parseInjection(
+      { type: "admins_changed", actor: ALICE, thread: HIKING, user: BOB, admin: true },
+      "e",
+    ),
+    { type: "admins_changed", author: ALICE, thread: HIKING, user: BOB, admin: true },
+  );
+  assert.throws(
+    () => parseInjection({ type: "admins_changed", actor: ALICE, thread: HIKING, user: BOB }, "e"),
+    /e\.admin/,
+  );
   assert.throws(
     () => parseInjection({ type: "typing", actor: BOB, user: BOB }, "e"),
     /e\.actor and user name the same person/,

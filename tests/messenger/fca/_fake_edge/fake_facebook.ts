@@ -13,10 +13,10 @@
  * token, as form field `lsd` and header `x-fb-lsd` — stricter than Facebook is known to be, so
  * that every test proves the adapter sends them.
  *
- * Queries and group changes (friends, search, thread list / info / history, create / add /
- * remove / rename) answer from {@link FakeFacebook.people} and {@link FakeFacebook.threads} in
- * the shapes of ./graph.ts, and change them as Facebook would. {@link FakeFacebook.replyOnce}
- * replaces one answer (an error payload, garbage) to test failures.
+ * Queries and group changes (friends, search, thread list / info / history, one message by id,
+ * create / add / remove / rename) answer from {@link FakeFacebook.people} and
+ * {@link FakeFacebook.threads} in the shapes of ./graph.ts, and change them as Facebook would.
+ * {@link FakeFacebook.replyOnce} replaces one answer (an error payload, garbage) to test failures.
  *
  * @module
  */
@@ -40,9 +40,11 @@ import {
   graphqlBatchError,
   graphqlError,
   groupCreated,
+  MESSAGE_QUERY_DOC_ID,
   threadHistory,
   threadInfo,
   threadList,
+  threadMessage,
   type ThreadView,
   typeahead,
   userInfoAll,
@@ -590,6 +592,11 @@ export class FakeFacebook {
       if (view === undefined) return raw(threadInfo(undefined));
       const before = typeof params.before === "number" ? params.before : undefined;
       return raw(threadHistory(view, Number(params.message_limit ?? 20), before));
+    }
+    if (query.doc_id === MESSAGE_QUERY_DOC_ID) {
+      const ids = (params.thread_and_message_id ?? {}) as Record<string, unknown>;
+      const view = this.#view(String(ids.thread_id ?? ""), viewer);
+      return raw(threadMessage(view, String(ids.message_id ?? "")));
     }
     return raw(graphqlBatchError("Unknown query (fake)"));
   }

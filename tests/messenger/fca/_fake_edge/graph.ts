@@ -2,7 +2,8 @@
  * The JSON the fake Facebook answers for fca's queries and group mutations, built from a small
  * model of people and conversations: exactly the fields fca-unofficial 1.3.10 reads, in
  * Facebook's shapes (reconstructed from fca's parsers — getFriendsList.js, getUserID.js,
- * getThreadList.js, getThreadInfo.js, getThreadHistory.js, createNewGroup.js — and public
+ * getThreadList.js, getThreadInfo.js, getThreadHistory.js, createNewGroup.js, listenMqtt.js's
+ * ForcedFetch — and public
  * captures of the same endpoints, e.g. fbchat's; not captured from Facebook in this project).
  *
  * What real Facebook does and fca passes on unfiltered is kept on purpose: `user_info_all` lists
@@ -26,7 +27,10 @@ export interface FakePerson {
   friend?: boolean;
 }
 
-/** A message (or, with `renamedTo`, a rename event) in a conversation's history. */
+/**
+ * A message (or, with `renamedTo` or `pictureChangedTo`, a rename or new picture event) in a
+ * conversation's history.
+ */
 export interface FakeMessage {
   id: string;
   sender: string;
@@ -36,6 +40,8 @@ export interface FakeMessage {
   photo?: { id: string; filename: string; url: string; width: number; height: number };
   /** A "named the group" event instead of a message. */
   renamedTo?: string;
+  /** A "changed the group photo" event instead of a message; `null`: the photo was removed. */
+  pictureChangedTo?: { id: string; url: string; width: number; height: number } | null;
 }
 
 /** A conversation. */
@@ -289,6 +295,19 @@ function messageNode(message: FakeMessage): Record<string, unknown> {
       thread_name: message.renamedTo,
     };
   }
+  if (message.pictureChangedTo !== undefined) {
+    const picture = message.pictureChangedTo;
+    return {
+      __typename: "ThreadImageMessage",
+      ...common,
+      snippet: picture === null ? "removed the group photo." : "changed the group photo.",
+      image_with_metadata: picture === null ? null : {
+        legacy_attachment_id: picture.id,
+        original_dimensions: { x: picture.width, y: picture.height },
+        preview: { uri: picture.url, width: picture.width, height: picture.height },
+      },
+    };
+  }
   const photo = message.photo;
   return {
     __typename: "UserMessage",
@@ -335,6 +354,18 @@ export function threadHistory(view: ThreadView, limit: number, before?: number):
       },
     },
   });
+}
+
+/** The query fca sends for one message by id (a ForcedFetch delta, a reply without its quote). */
+export const MESSAGE_QUERY_DOC_ID = "2848441488556444";
+
+/**
+ * One message of a conversation by id, as the {@link MESSAGE_QUERY_DOC_ID} query answers it:
+ * `message: null` for a message (or conversation) the viewer cannot see.
+ */
+export function threadMessage(view: ThreadView | undefined, id: string): string {
+  const message = view?.thread.messages?.find((candidate) => candidate.id === id);
+  return graphqlBatch({ data: { message: message === undefined ? null : messageNode(message) } });
 }
 
 /** `/api/graphql/` MessengerGroupCreateMutation's answer (plain JSON, as GraphQL answers). */
