@@ -64,7 +64,6 @@ interface UntypedEntity {
   authenticate(id: string, password: string): Promise<void>;
   _jid(domain: string): void;
   _status(status: string, ...args: unknown[]): void;
-  socket?: { setNoDelay?(noDelay?: boolean): unknown } | null;
 }
 
 interface UntypedReconnect {
