@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
+import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
 import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
 import { hasState, homeLoads, OTHER, receives } from "./_resilience.ts";
 
@@ -97,8 +98,10 @@ Deno.test("a hung Worker (one account each) is detected, replaced, and other acc
 });
 
 Deno.test("an expired session re-logs in once, then reports bad_credentials", async () => {
-  const bed = await new FcaTestBed().start();
+  // One account per Worker, so that the Worker's end shows the account's end.
+  const bed = await new FcaTestBed().start({}, { accountsPerWorker: 1 });
   try {
+    const workersBefore = WorkerClient.liveCount;
     const account = await bed.connect({ id: SELF });
     assert.equal(homeLoads(bed), 1);
     bed.fake.accounts.get(SELF)!.expired = true;
@@ -116,7 +119,8 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
     });
     assert.ok(hasState(account, { status: "transient_disconnect", reason: "session_expired" }));
     assert.equal(homeLoads(bed), 2, "exactly one re-login");
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Without a Worker nothing can log in again: once it is gone, no login loop can follow.
+    await waitFor("the Worker released", () => WorkerClient.liveCount === workersBefore, 10_000);
     assert.equal(homeLoads(bed), 2, "and no login loop");
     await assert.rejects(
       account.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false }),
