@@ -10,7 +10,7 @@ import { isMessengerError } from "../../../src/messenger/errors.ts";
 import type { FcaSession } from "../../../src/messenger/fca/fca_session.ts";
 import { asThreadId, asUserId } from "../../../src/messenger/ids.ts";
 import { WorkerClient } from "../../../src/messenger/fca/worker_client.ts";
-import { ALICE, FcaTestBed, SELF, waitFor } from "./_harness.ts";
+import { ALICE, FcaTestBed, ManualClock, SELF, waitFor } from "./_harness.ts";
 import { hasState, homeLoads, OTHER, receives } from "./_resilience.ts";
 
 Deno.test("a refused websocket is reported as transient_disconnect, then reconnected", async () => {
@@ -98,8 +98,10 @@ Deno.test("a hung Worker (one account each) is detected, replaced, and other acc
 });
 
 Deno.test("an expired session re-logs in once, then reports bad_credentials", async () => {
-  // One account per Worker, so that the Worker's end shows the account's end.
-  const bed = await new FcaTestBed().start({}, { accountsPerWorker: 1 });
+  // One account per Worker, so that the Worker's end shows the account's end; the session's
+  // timers on a clock the test drives, so that what is still scheduled at the end is known.
+  const clock = new ManualClock();
+  const bed = await new FcaTestBed().start({}, { accountsPerWorker: 1, clock });
   try {
     const workersBefore = WorkerClient.liveCount;
     const account = await bed.connect({ id: SELF });
@@ -109,7 +111,10 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
     // The re-login waits out the reconnect delay (about 5 s alone): a loaded machine needs more.
     await waitFor(
       "bad_credentials",
-      () => account.session.state.status === "bad_credentials",
+      () => {
+        clock.fire((ms) => ms < 60_000); // reconnect and retry delays, not the token refresh
+        return account.session.state.status === "bad_credentials";
+      },
       30_000,
     );
     assert.deepEqual(account.session.state, {
@@ -119,9 +124,10 @@ Deno.test("an expired session re-logs in once, then reports bad_credentials", as
     });
     assert.ok(hasState(account, { status: "transient_disconnect", reason: "session_expired" }));
     assert.equal(homeLoads(bed), 2, "exactly one re-login");
-    // Without a Worker nothing can log in again: once it is gone, no login loop can follow.
+    // No login loop: nothing is left that could log in again, no Worker and no timer.
     await waitFor("the Worker released", () => WorkerClient.liveCount === workersBefore, 10_000);
-    assert.equal(homeLoads(bed), 2, "and no login loop");
+    assert.deepEqual(clock.pending(), [], "a timer is still scheduled");
+    assert.equal(homeLoads(bed), 2);
     await assert.rejects(
       account.session.sendMessage(asThreadId(ALICE), { text: "hi" }, { isGroup: false }),
       (error: unknown) => isMessengerError(error, "not_logged_in"),
