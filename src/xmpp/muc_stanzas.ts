@@ -11,8 +11,6 @@
  */
 
 import type { Occupant } from "../gateway/xmpp_port.ts";
-import { avatarUpdate } from "./presence_stanzas.ts";
-import type { AvatarHint } from "./avatar_cache.ts";
 import { NS_SID } from "./namespaces.ts";
 import { type Element, xml } from "./xml.ts";
 
@@ -87,8 +85,6 @@ export interface OccupantPresenceOptions {
   /** Who kicked (nick), for 307. */
   actor?: string;
   reason?: string;
-  /** The room's avatar hash, in every presence from the room (XEP-0153 for rooms). */
-  avatar?: AvatarHint;
 }
 
 /** One occupant's presence in a room, to one resource of the user. */
@@ -127,7 +123,6 @@ export function occupantPresence(
       (options.codes ?? []).map((code) => xml("status", { code })),
     ),
     xml("occupant-id", { xmlns: NS_OCCUPANT_ID, id: options.occupantId }),
-    options.avatar && avatarUpdate(options.avatar),
   );
 }
 

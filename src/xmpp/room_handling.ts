@@ -48,6 +48,7 @@ import {
   subjectMessage,
 } from "./muc_stanzas.ts";
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_PING, NS_SID, NS_VCARD } from "./namespaces.ts";
+import { avatarUpdate } from "./presence_stanzas.ts";
 import type { RoomOccupancy } from "./room_occupancy.ts";
 import type { RoomSenders } from "./room_senders.ts";
 import type { Router, StanzaRequest } from "./router.ts";
@@ -182,7 +183,6 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       await send(occupantPresence(room, occupant, from.full, {
         occupantId: await occupantId(room, occupant.id),
         jid: `${occupant.id}@${options.domain}`,
-        ...(avatar ? { avatar } : {}),
       }));
     }
     const codes: string[] = [STATUS.NON_ANONYMOUS, STATUS.SELF];
@@ -192,7 +192,6 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       jid: from.full,
       codes,
       ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}),
-      ...(avatar ? { avatar } : {}),
     }));
     // History is always stamped as delayed (XEP-0045 §7.2.15), from the room.
     const delayed = { now: Number.POSITIVE_INFINITY, thresholdMs: 0, from: room };
@@ -208,6 +207,11 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       for (const part of stanzas) await send(part);
     }
     await send(subjectMessage(room, from.full, snapshot.name ?? ""));
+    // The room's picture, from the room itself (XEP-0486): a hash in an occupant's presence would
+    // say it is that member's own picture. One not fetched yet follows once it is (avatarChanged).
+    if (avatar?.kind === "known") {
+      await send(xml("presence", { from: room, to: from.full }, avatarUpdate(avatar)));
+    }
   }
 
   router.onMessage("room", async ({ stanza, from, to }) => {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Chat, ChatMessage, Occupant, RoomChange, Speaker } from "../gateway/xmpp_port.ts";
+import type { Chat, ChatMessage, RoomChange, Speaker } from "../gateway/xmpp_port.ts";
 import { XmppUnavailable } from "../gateway/xmpp_port.ts";
 import { contactJidOf } from "../gateway/contact_ids.ts";
 import { asUserId, type ThreadId } from "../messenger/ids.ts";
@@ -229,7 +229,6 @@ export class RoomSenders {
     const thread = chat.conversation.thread;
     const room = this.roomJid(thread);
     const resources = this.#options.occupancy.resources(chat.user, thread);
-    const avatar = this.avatarHint(thread, undefined);
     for (const resource of resources) {
       const to = `${chat.user}/${resource}`;
       switch (change.kind) {
@@ -237,7 +236,6 @@ export class RoomSenders {
           await this.#options.send(
             occupantPresence(room, change.occupant, to, {
               occupantId: await occupantId(room, change.occupant.id),
-              ...(avatar ? { avatar } : {}),
             }),
           );
           break;
@@ -262,7 +260,6 @@ export class RoomSenders {
               jid: self ? to : contactJidOf(change.occupant.id, this.#options.domain),
               ...(self ? { codes: [STATUS.SELF] } : {}),
               ...(change.by ? { actor: change.by.nick } : {}),
-              ...(avatar ? { avatar } : {}),
             }),
           );
           break;
@@ -362,17 +359,4 @@ function partIds(message: ChatMessage): string[] {
 /** The room's stanza-id of a groupchat stanza. */
 function stanzaIdOf(stanza: Element): string | undefined {
   return stanza.getChildren("stanza-id").find((child) => child.attrs.by !== undefined)?.attrs.id;
-}
-
-/** An occupant's presence, available, with the room's picture hash. */
-export async function availableOccupant(
-  room: string,
-  occupant: Occupant,
-  to: string,
-  extra: { codes?: string[]; id?: string; avatar?: AvatarHint; jid?: string } = {},
-): Promise<Element> {
-  return occupantPresence(room, occupant, to, {
-    occupantId: await occupantId(room, occupant.id),
-    ...extra,
-  });
 }

@@ -375,6 +375,22 @@ name = "Dan Nobody"
   assert.equal(vcard.getChild("vCard")?.getChildText("FN"), "Mountain club");
   assert.ok(vcard.getChild("vCard")?.getChild("PHOTO")?.getChildText("BINVAL"));
 
+  // A resource joining now gets the picture's hash from the room itself, after the subject; no
+  // member's presence carries it (there it would say it is that member's own picture).
+  await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+  const joined = await join(phone, room, "Alice Example");
+  const occupantsWithPhoto = joined.filter((s) =>
+    s.is("presence") && s.attrs.from?.startsWith(`${room}/`) &&
+    s.getChild("x", "vcard-temp:x:update") !== undefined
+  );
+  assert.deepEqual(occupantsWithPhoto.map((s) => s.toString()), []);
+  const roomPicture = await phone.waitFor(
+    (s) => s.is("presence") && s.attrs.from === room,
+    10_000,
+    "the room's picture hash at the join",
+  );
+  assert.equal(roomPicture.getChild("x", "vcard-temp:x:update")?.getChildText("photo"), hash);
+
   // Bob removes Alice herself: her resource gets its own unavailable (110, 307, by Bob), and
   // the room is gone for her.
   await t.control.inject({
