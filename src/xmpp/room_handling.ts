@@ -257,6 +257,7 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     if (to.resource) throw new StanzaError("service-unavailable");
     const info = await core.roomInfo(from.bare, threadOf(to));
     if (!info) throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
+    const avatar = rooms.avatarHint(info.thread, info.imageUrl);
     return xml(
       "query",
       { xmlns: NS_DISCO_INFO },
@@ -271,6 +272,14 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
           { var: "muc#roominfo_occupants", label: "Number of occupants" },
           xml("value", {}, String(info.occupants)),
         ),
+        // XEP-0486: clients that look here fetch the room's picture from its vCard.
+        avatar?.kind === "known"
+          ? xml(
+            "field",
+            { var: "muc#roominfo_avatarhash", type: "text-multi" },
+            xml("value", {}, avatar.sha1),
+          )
+          : null,
       ),
     );
   }, null);

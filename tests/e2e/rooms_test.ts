@@ -374,6 +374,16 @@ name = "Dan Nobody"
   );
   assert.equal(vcard.getChild("vCard")?.getChildText("FN"), "Mountain club");
   assert.ok(vcard.getChild("vCard")?.getChild("PHOTO")?.getChildText("BINVAL"));
+  const disco = await t.alice.iq(
+    xml(
+      "iq",
+      { type: "get", to: room },
+      xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+    ),
+  );
+  const avatarHash = disco.getChild("query")?.getChild("x")?.getChildren("field")
+    .find((field) => field.attrs.var === "muc#roominfo_avatarhash");
+  assert.equal(avatarHash?.getChildText("value"), hash, "the hash in the room's disco#info");
 
   // A resource joining now gets the picture's hash from the room itself, after the subject; no
   // member's presence carries it (there it would say it is that member's own picture).
