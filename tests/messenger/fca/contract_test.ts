@@ -62,6 +62,14 @@ describeMessengerContract("fca adapter", async () => {
     password: "battery staple",
     twoFactorCode: "654321",
   });
+  // The group the account shares with the friend, the account its admin (for setGroupAdmin).
+  fake.threads.set(GROUP, {
+    id: GROUP,
+    isGroup: true,
+    participants: [SELF, ALICE],
+    admins: [SELF],
+    updatedAt: 1_700_000_000_000,
+  });
   const network = new FcaNetwork({
     timings: TEST_TIMINGS,
     testOnly: { endpointOverride: { origin: fake.origin } },
