@@ -36,8 +36,12 @@ name = "Alice Example"
 const HIKING = asThreadId("900001");
 
 /** A core whose Alice is registered from an earlier run; `before` runs on the network first. */
-function core(kv: Deno.Kv | undefined, before?: Parameters<typeof testCore>[1]["beforeStart"]) {
-  return testCore(new NullXmppPort(), {
+function core(
+  kv: Deno.Kv | undefined,
+  before?: Parameters<typeof testCore>[1]["beforeStart"],
+  port = new NullXmppPort(),
+) {
+  return testCore(port, {
     world: WORLD,
     ...(kv ? { kv } : {}),
     seed: (store) =>
@@ -118,16 +122,7 @@ class RoomChangesPort extends NullXmppPort {
 
 Deno.test("an admin role asked from XMPP is set on Messenger, and the room follows Messenger's event once", async () => {
   const port = new RoomChangesPort();
-  await using c = await testCore(port, {
-    world: WORLD,
-    seed: (store) =>
-      putUser(store, {
-        jid: ALICE,
-        registeredAt: 1,
-        preferences: {},
-        messengerSession: new Secret(JSON.stringify(parseCookies("c_user=100001; xs=abc"))),
-      }),
-  });
+  await using c = await core(undefined, undefined, port);
   const session = c.gateway.session(ALICE)!;
   await session.whenConnected(10_000);
   await session.afterLoginSyncs();

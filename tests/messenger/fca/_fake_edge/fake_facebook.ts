@@ -34,6 +34,7 @@ import {
   MqttParser,
 } from "./mqtt_codec.ts";
 import {
+  adminChangeDelta,
   avatarUrl,
   facebookError,
   type FakePerson,
@@ -729,18 +730,16 @@ export class FakeFacebook {
     thread.admins = add ? [...others, ...targets] : others;
     const timestamp = Math.max(Date.now(), thread.updatedAt + 1);
     thread.updatedAt = timestamp;
-    const deltas = targets.map((target) => ({
-      class: "AdminTextMessage",
-      type: "change_thread_admins",
-      untypedData: { TARGET_ID: target, ADMIN_EVENT: add ? "add_admin" : "remove_admin" },
-      messageMetadata: {
-        actorFbId: viewer,
-        adminText: add ? "You made someone an admin." : "You removed someone as an admin.",
+    const deltas = targets.map((target) =>
+      adminChangeDelta({
+        actor: viewer,
+        target,
+        thread: thread.id,
+        add,
         messageId: `mid.$fakeAdmin${this.#nextMessage++}`,
-        threadKey: { threadFbId: thread.id },
-        timestamp: String(timestamp),
-      },
-    }));
+        timestamp,
+      })
+    );
     for (const member of thread.participants) this.publishDeltas(member, deltas);
     return fbJson({ __ar: 1, payload: null, lid: "7300000000000000006" });
   }
