@@ -17,6 +17,11 @@ export interface Operation {
   typing?: boolean;
   threads?: string[];
   accept?: boolean;
+  /** setGroupAdmin: whose role, and whether they are made an admin. */
+  user?: string;
+  admin?: boolean;
+  /** Why it failed (a MessengerError code); absent when it succeeded. */
+  error?: string;
   attachments?: { url: string; filename: string; contentType: string; size: number }[];
 }
 

@@ -142,7 +142,7 @@ export interface GatewayCore {
     user: string,
     thread: ThreadId,
   ): Promise<{ first: ArchivedMessage; last: ArchivedMessage } | null | undefined>;
-  /** Invite, kick, rename, leave: throws {@link MessageRefused} with what the user should read. */
+  /** Invite, kick, admin role, rename, leave: throws {@link MessageRefused} with what to read. */
   roomAction(user: string, thread: ThreadId, action: RoomAction): Promise<void>;
   /** Whether a Messenger user is one of the user's friends (subscription requests). */
   lookUpFriend(user: string, id: UserId): Promise<FriendLookup>;

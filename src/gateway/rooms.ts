@@ -69,12 +69,17 @@ export interface RoomSnapshot {
   history: ArchivedMessage[];
 }
 
-/** What a room is, without joining it (service discovery, vCard). */
+/** What a room is, without joining it (service discovery, vCard, affiliation lists). */
 export interface RoomInfo {
   thread: ThreadId;
   name?: string;
   /** How many members the group has. */
   occupants: number;
+  /**
+   * The members with their nicks and roles, the user first (empty while the account is not
+   * known yet): the owner and member lists of XEP-0045 are the admins and the others.
+   */
+  members: Occupant[];
   imageUrl?: string;
 }
 
@@ -128,10 +133,12 @@ export class Rooms {
     if (entry.kind !== "group" || entry.left) return undefined;
     const info = await session.directory.group(thread) ?? { members: [], admins: [] };
     const self = await session.account();
+    const members = self ? occupantsOf(info, self) : [];
     return {
       thread,
       ...(info.name === undefined ? {} : { name: info.name }),
-      occupants: self ? occupantsOf(info, self).length : info.members.length,
+      occupants: self ? members.length : info.members.length,
+      members,
       ...(info.imageUrl === undefined ? {} : { imageUrl: info.imageUrl }),
     };
   }
@@ -252,11 +259,38 @@ export class Rooms {
     thread: ThreadId,
     nick: string,
   ): Promise<UserId | undefined> {
+    return (await this.#member(session, thread, { nick }))?.id;
+  }
+
+  /** The occupant a room action names by nick or by Messenger id, if they are in the group. */
+  async #member(
+    session: UserSession,
+    thread: ThreadId,
+    who: MemberRef,
+  ): Promise<Occupant | undefined> {
     const self = await session.account();
     const info = await session.directory.group(thread);
     if (!self || !info) return undefined;
-    const wanted = nick.toLowerCase();
-    return occupantsOf(info, self).find((occupant) => occupant.nick.toLowerCase() === wanted)?.id;
+    const occupants = occupantsOf(info, self);
+    if ("user" in who) return occupants.find((occupant) => occupant.id === who.user);
+    const wanted = who.nick.toLowerCase();
+    return occupants.find((occupant) => occupant.nick.toLowerCase() === wanted);
+  }
+
+  /** {@link #member}, or an `item_not_found` refusal naming who was not found. */
+  async #requireMember(
+    session: UserSession,
+    thread: ThreadId,
+    who: MemberRef,
+  ): Promise<Occupant> {
+    const member = await this.#member(session, thread, who);
+    if (member) return member;
+    throw new MessageRefused({
+      kind: "item_not_found",
+      text: "user" in who
+        ? `Messenger user ${who.user} is not in this group`
+        : `Nobody in this group is called ${who.nick}`,
+    });
   }
 
   /**
@@ -355,8 +389,8 @@ export class Rooms {
   }
 
   /**
-   * Carries out what the user asked of a room from XMPP (invite, kick, new subject) on
-   * Messenger. The room itself changes when Messenger's event comes back, as for changes made in
+   * Carries out what the user asked of a room from XMPP (invite, kick, admin role, new subject)
+   * on Messenger. The room itself changes when Messenger's event comes back, as for changes made in
    * the app. Throws {@link MessageRefused} with what the user should read when it cannot be done.
    */
   async act(session: UserSession, thread: ThreadId, action: RoomAction): Promise<void> {
@@ -378,14 +412,13 @@ export class Rooms {
           await capability(messenger, "addToGroup")(thread, action.user);
           return;
         case "kick": {
-          const id = await this.memberByNick(session, thread, action.nick);
-          if (id === undefined) {
-            throw new MessageRefused({
-              kind: "item_not_found",
-              text: `Nobody in this group is called ${action.nick}`,
-            });
-          }
-          await capability(messenger, "removeFromGroup")(thread, id);
+          const member = await this.#requireMember(session, thread, { nick: action.nick });
+          await capability(messenger, "removeFromGroup")(thread, member.id);
+          return;
+        }
+        case "admin": {
+          const member = await this.#requireMember(session, thread, action.member);
+          await capability(messenger, "setGroupAdmin")(thread, member.id, action.admin);
           return;
         }
         case "subject":
@@ -476,10 +509,18 @@ export type RoomAction =
   | { kind: "invite"; user: UserId }
   /** Remove the member with this nick (a kick: `role='none'`). */
   | { kind: "kick"; nick: string }
+  /**
+   * Make a member an admin (`admin: true`, a room owner) or a plain member again (an
+   * affiliation change); Messenger's own event about it then changes the room.
+   */
+  | { kind: "admin"; member: MemberRef; admin: boolean }
   /** Rename the group (a new subject). */
   | { kind: "subject"; subject: string }
   /** Leave the group for good (the leave-group command). */
   | { kind: "leave" };
+
+/** A group member as a room action names them: by room nick, or by Messenger id (a JID). */
+export type MemberRef = { nick: string } | { user: UserId };
 
 /** What the user reads when Messenger refuses a room action. */
 function refusal(error: unknown): MessageRefused {

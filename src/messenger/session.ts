@@ -146,6 +146,12 @@ export interface MessengerSession {
   removeFromGroup?(thread: ThreadId, user: UserId): Promise<void>;
   /** Renames a group. */
   renameGroup?(thread: ThreadId, name: string): Promise<void>;
+  /**
+   * Makes a member of a group an admin (`admin: true`) or takes that role away (the account
+   * itself to step down). Only an admin may; Messenger refuses others with `bad_request`, as it
+   * refuses what is so already. The change comes back as an `admins_changed` event.
+   */
+  setGroupAdmin?(thread: ThreadId, user: UserId, admin: boolean): Promise<void>;
   /** Accepts or declines message requests. */
   handleMessageRequest?(threads: ThreadId[], accept: boolean): Promise<void>;
   /**
@@ -179,6 +185,7 @@ export const ALL_CAPABILITIES = [
   "addToGroup",
   "removeFromGroup",
   "renameGroup",
+  "setGroupAdmin",
   "handleMessageRequest",
   "restartListener",
 ] as const satisfies readonly Capability[];
@@ -209,8 +216,13 @@ export function hasCapability(session: MessengerSession, name: Capability): bool
   return typeof session[name] === "function";
 }
 
+/** What a capability does, where its name alone reads badly in "This … cannot <what>". */
+const DESCRIPTIONS: Partial<Record<Capability, string>> = {
+  setGroupAdmin: "make group members admins or take that role away",
+};
+
 function describe(name: Capability): string {
-  return name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
+  return DESCRIPTIONS[name] ?? name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
 }
 
 /** Options for a login. */

@@ -1,6 +1,7 @@
 /**
  * What users' clients send to rooms (XEP-0045): joining and leaving, messages, subject changes,
- * invitations and kicks, and the room's service discovery, vCard and self-ping (XEP-0410).
+ * invitations, kicks and admin roles (muc#admin), and the room's service discovery, vCard and
+ * self-ping (XEP-0410).
  *
  * Each resource joins on its own. A join is answered in the order XEP-0045 §7.2 gives: the other
  * occupants' presences, the self-presence (110, 100, and 210 when the requested nick was replaced
@@ -26,6 +27,7 @@ import { NS_DATA_FORMS } from "./data_form.ts";
 import { parseJid } from "./jid.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
 import { parseUserMessage } from "./message_parse.ts";
+import { adminActionOf, affiliationList } from "./muc_admin.ts";
 import {
   MAM_FEATURES,
   mamError,
@@ -378,23 +380,17 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     if (nick === undefined || nick !== to.resource) throw notConnected();
   }, null);
 
-  // Kicks: `role='none'` for a nick removes that member from the Messenger group.
+  // XEP-0045 muc#admin (muc_admin.ts): kicks and admin roles, and the affiliation lists.
   router.iq("room", "set", NS_MUC_ADMIN, "query", async ({ from, to, payload }) => {
     const thread = threadOf(to);
-    if (occupancy.nickOf(from.bare, thread, from.resource) === undefined) throw notConnected();
-    const items = payload.getChildren("item");
-    if (items.length !== 1) {
-      throw new StanzaError("bad-request", "Give exactly one item to change");
-    }
-    const [item] = items;
-    if (item.attrs.role === "none" && item.attrs.nick) {
-      await act(from, thread, { kind: "kick", nick: item.attrs.nick });
-      return;
-    }
-    throw new StanzaError(
-      "feature-not-implemented",
-      "Only kicks (role 'none' for a nick) can be done here: Messenger has no other roles",
-    );
+    const nick = occupancy.nickOf(from.bare, thread, from.resource);
+    if (nick === undefined) throw notConnected();
+    await act(from, thread, adminActionOf(payload, { bareJid: from.bare, nick }, options.domain));
+  }, null);
+  router.iq("room", "get", NS_MUC_ADMIN, "query", async ({ from, to, payload }) => {
+    const info = await core.roomInfo(from.bare, threadOf(to));
+    if (!info) throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
+    return affiliationList(payload, info.members, from.bare, options.domain);
   }, null);
 }
 

@@ -14,6 +14,7 @@ import { slixmppInRoom } from "./_harness/slix_muc.ts";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+const NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin";
 const NS_SID = "urn:xmpp:sid:0";
 const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
 
@@ -458,6 +459,86 @@ Deno.test("admins made and unmade on Messenger become owners and members in the 
   const rejoined = await join(phone, room, "Alice Example");
   const carlaNow = rejoined.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
   assert.equal(itemOf(carlaNow)?.attrs.affiliation, "owner");
+});
+
+Deno.test("admins made and unmade from XMPP (XEP-0045 affiliations) on Messenger; refusals are clear errors", async () => {
+  await using t = await registeredAlice({ world: aliceWorld(TWO_ADMINS) });
+  const room = `900001@${t.gw}`;
+  const carla = `${room}/Carla Stranger`;
+  const itemOf = (presence: XmlElement) => presence.getChild("x", NS_MUC_USER)?.getChild("item");
+  /** A muc#admin iq to the room with one item; its answer. */
+  const admin = (type: "get" | "set", attrs: Record<string, string>) =>
+    t.alice.iq(
+      xml("iq", { type, to: room }, xml("query", { xmlns: NS_MUC_ADMIN }, xml("item", attrs))),
+    );
+  await join(t.alice, room, "Alice Example");
+  await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
+  await join(phone, room, "Alice Example");
+
+  // Alice makes Carla an owner (by JID, as Gajim does): Messenger makes her an admin, and both
+  // resources get Carla's presence as owner, by Alice, once (the next one says member).
+  const made = await admin("set", { affiliation: "owner", jid: `300001@${t.gw}` });
+  assert.equal(made.attrs.type, "result", made.toString());
+  const setAdmin = await t.control.waitOperation(
+    "setGroupAdmin",
+    (op) => op.method === "setGroupAdmin" && op.admin === true,
+  );
+  assert.deepEqual([setAdmin.thread, setAdmin.user, setAdmin.error], [
+    "900001",
+    "300001",
+    undefined,
+  ]);
+  for (const client of [t.alice, phone]) {
+    const owner = await presenceOf(client, carla, "Carla made owner");
+    assert.equal(itemOf(owner)?.attrs.affiliation, "owner");
+    assert.equal(itemOf(owner)?.getChild("actor")?.attrs.nick, "Alice Example");
+  }
+  const owners = await admin("get", { affiliation: "owner" });
+  assert.deepEqual(
+    owners.getChild("query")?.getChildren("item").map((item) => item.attrs.nick),
+    ["Alice Example", "Bob Builder", "Carla Stranger"],
+  );
+
+  // And takes it away (by nick, as Conversations does): Carla is a member again.
+  const unmade = await admin("set", { affiliation: "member", nick: "Carla Stranger" });
+  assert.equal(unmade.attrs.type, "result", unmade.toString());
+  await t.control.waitOperation(
+    "setGroupAdmin",
+    (op) => op.method === "setGroupAdmin" && op.admin === false,
+  );
+  for (const client of [t.alice, phone]) {
+    const member = await presenceOf(client, carla, "Carla a member again");
+    assert.equal(itemOf(member)?.attrs.affiliation, "member");
+  }
+
+  // Nobody of that nick: item-not-found, with a sentence.
+  const nobody = await admin("set", { affiliation: "owner", nick: "Zed" });
+  assert.ok(nobody.getChild("error")?.getChild("item-not-found"), nobody.toString());
+  assert.equal(
+    nobody.getChild("error")?.getChildText("text"),
+    "Nobody in this group is called Zed",
+  );
+
+  // Bob takes Alice's role away on Messenger: her next attempt is refused there, not-allowed.
+  await t.control.inject({
+    type: "admins_changed",
+    actor: "200002",
+    thread: "900001",
+    user: "100001",
+    admin: false,
+  });
+  const self = await presenceOf(t.alice, `${room}/Alice Example`, "Alice no longer an admin");
+  assert.equal(itemOf(self)?.attrs.affiliation, "member");
+  const refused = await admin("set", { affiliation: "owner", nick: "Carla Stranger" });
+  assert.ok(refused.getChild("error")?.getChild("not-allowed"), refused.toString());
+  assert.match(refused.getChild("error")?.getChildText("text") ?? "", /Only a group admin/);
+  const failed = await t.control.waitOperation(
+    "the refused setGroupAdmin",
+    (op) => op.method === "setGroupAdmin" && op.error !== undefined,
+  );
+  assert.equal(failed.error, "bad_request");
+  // Carla's role changed twice in all: no third presence of hers came meanwhile.
+  assert.deepEqual(t.alice.pending().filter((s) => s.attrs.from === carla), []);
 });
 
 Deno.test("an independent client (slixmpp's XEP-0045 plugin) joins, sees history and chats", async () => {

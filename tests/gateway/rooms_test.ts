@@ -1,14 +1,19 @@
 /**
  * The room side of the core on the simulated network: history fetched from Messenger into a
- * room's archive once (never twice, also across restarts), join history limits, and nicks.
+ * room's archive once (never twice, also across restarts), join history limits, nicks, and admin
+ * roles asked from XMPP.
  */
 import assert from "node:assert/strict";
-import { asThreadId } from "../../src/messenger/ids.ts";
+import { asThreadId, asUserId } from "../../src/messenger/ids.ts";
+import { MessageRefused } from "../../src/gateway/outgoing_messages.ts";
+import type { RoomAction } from "../../src/gateway/rooms.ts";
+import type { Chat, RoomChange } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
 import { putUser } from "../../src/store/user_records.ts";
 import { Secret } from "../../src/secret.ts";
 import { ALICE, testCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
+import { waitUntil } from "../_wait.ts";
 
 const WORLD = `[[account]]
 email = "alice@example.com"
@@ -31,8 +36,12 @@ name = "Alice Example"
 const HIKING = asThreadId("900001");
 
 /** A core whose Alice is registered from an earlier run; `before` runs on the network first. */
-function core(kv: Deno.Kv | undefined, before?: Parameters<typeof testCore>[1]["beforeStart"]) {
-  return testCore(new NullXmppPort(), {
+function core(
+  kv: Deno.Kv | undefined,
+  before?: Parameters<typeof testCore>[1]["beforeStart"],
+  port = new NullXmppPort(),
+) {
+  return testCore(port, {
     world: WORLD,
     ...(kv ? { kv } : {}),
     seed: (store) =>
@@ -100,4 +109,89 @@ Deno.test("the first join fetches history from Messenger into the archive once, 
   } finally {
     await Deno.remove(path).catch(() => {});
   }
+});
+
+/** A port that records what changes in rooms. */
+class RoomChangesPort extends NullXmppPort {
+  readonly changes: RoomChange[] = [];
+  override roomChanged(_chat: Chat, change: RoomChange): Promise<void> {
+    this.changes.push(change);
+    return Promise.resolve();
+  }
+}
+
+Deno.test("an admin role asked from XMPP is set on Messenger, and the room follows Messenger's event once", async () => {
+  const port = new RoomChangesPort();
+  await using c = await core(undefined, undefined, port);
+  const session = c.gateway.session(ALICE)!;
+  await session.whenConnected(10_000);
+  await session.afterLoginSyncs();
+  const affiliations = () =>
+    port.changes.flatMap((change) =>
+      change.kind === "affiliation" ? [[change.occupant.nick, change.occupant.admin]] : []
+    );
+  const until = (count: number) =>
+    waitUntil(() => affiliations().length >= count, `${count} affiliation changes`);
+  const refused = (action: RoomAction) =>
+    c.port.roomAction(ALICE, HIKING, action).then(
+      () => assert.fail("not refused"),
+      (error: unknown) => {
+        assert.ok(error instanceof MessageRefused, String(error));
+        return error.failure;
+      },
+    );
+
+  // By nick (any case), then by Messenger id (a JID): Bob becomes an admin, then a member.
+  await c.port.roomAction(ALICE, HIKING, {
+    kind: "admin",
+    member: { nick: "bob builder" },
+    admin: true,
+  });
+  await until(1);
+  await c.port.roomAction(ALICE, HIKING, {
+    kind: "admin",
+    member: { user: asUserId("200002") },
+    admin: false,
+  });
+  await until(2);
+  // The second change came after the first: the first was shown once, not twice.
+  assert.deepEqual(affiliations(), [["Bob Builder", true], ["Bob Builder", false]]);
+  const calls = c.network.control.operations("100001").operations.filter((op) =>
+    op.method === "setGroupAdmin"
+  );
+  assert.deepEqual(calls.map((op) => op.method === "setGroupAdmin" && [op.user, op.admin]), [
+    ["200002", true],
+    ["200002", false],
+  ]);
+
+  // Nobody of that nick, someone outside the group: item_not_found, Messenger not asked.
+  assert.deepEqual(await refused({ kind: "admin", member: { nick: "Zed" }, admin: true }), {
+    kind: "item_not_found",
+    text: "Nobody in this group is called Zed",
+  });
+  assert.equal(
+    (await refused({ kind: "admin", member: { user: asUserId("200001") }, admin: true })).kind,
+    "item_not_found",
+  );
+
+  // Bob, made an admin on Messenger, takes Alice's role away: her attempts are refused there.
+  await c.network.control.inject("100001", {
+    type: "admins_changed",
+    author: "100001",
+    thread: "900001",
+    user: "200002",
+    admin: true,
+  });
+  await c.network.control.inject("100001", {
+    type: "admins_changed",
+    author: "200002",
+    thread: "900001",
+    user: "100001",
+    admin: false,
+  });
+  await until(4);
+  const notAdmin = await refused({ kind: "admin", member: { nick: "Bob Builder" }, admin: false });
+  assert.equal(notAdmin.kind, "not_allowed");
+  assert.match(notAdmin.text, /^Messenger refused: .*Only a group admin can make or unmake admins/);
+  assert.equal(c.network.control.operations("100001").operations.at(-1)?.error, "bad_request");
 });

@@ -391,6 +391,26 @@ export function describeMessengerContract(
     }
   });
 
+  test("setGroupAdmin, when offered, makes the friend an admin and no longer one; the account hears both", async ({ fixture, session, events }) => {
+    if (!hasCapability(session, "setGroupAdmin")) return;
+    const setGroupAdmin = capability(session, "setGroupAdmin");
+    await setGroupAdmin(fixture.remote.group, fixture.friend, true);
+    await events.next("admins_changed", (event) => event.admin);
+    await setGroupAdmin(fixture.remote.group, fixture.friend, false);
+    const unmade = await events.next("admins_changed", (event) => !event.admin);
+    assert.deepEqual({ ...unmade, timestamp: 0 }, {
+      type: "admins_changed",
+      conversation: { thread: fixture.remote.group, kind: "group" },
+      actor: fixture.account,
+      user: fixture.friend,
+      admin: false,
+      timestamp: 0,
+      fromSelf: true,
+    });
+    const info = await capability(session, "getThreadInfo")(fixture.remote.group);
+    assert.ok(!(info.admins ?? []).includes(fixture.friend), "the friend is no admin any more");
+  });
+
   test("a message delivered twice reaches the handlers once", async ({ fixture, events }) => {
     const id = await fixture.remote.sendMessage("Only once");
     await events.next("message", (event) => event.id === id);

@@ -27,6 +27,11 @@ const NETWORK_CODES = new Set([
 
 /** Facebook error numbers that mean "slow down". */
 const RATE_LIMIT_NUMBERS = new Set([1390008, 368, 1545010]);
+/**
+ * Facebook error numbers that refuse what was asked: not a member of the conversation and a 1:1
+ * chat has no name (setTitle), not an admin and not a group (changeAdminStatus).
+ */
+const REFUSAL_NUMBERS = new Set([1545012, 1545003, 1976004, 1357031]);
 /** Facebook error numbers that mean the session is gone. */
 const NOT_LOGGED_IN_NUMBERS = new Set([1357001, 1357004]);
 
@@ -70,7 +75,7 @@ export function errorCodeOf(wire: WireError): MessengerErrorCode {
   if (typeof wire.error === "number") {
     if (NOT_LOGGED_IN_NUMBERS.has(wire.error)) return "not_logged_in";
     if (RATE_LIMIT_NUMBERS.has(wire.error)) return "rate_limited";
-    if (wire.error === 1545012 || wire.error === 1545003) return "bad_request";
+    if (REFUSAL_NUMBERS.has(wire.error)) return "bad_request";
   }
   if (/Invalid 2FA code/i.test(text)) return "two_factor_failed";
   if (/Not logged in/i.test(text)) return "not_logged_in";
@@ -84,8 +89,11 @@ export function errorCodeOf(wire: WireError): MessengerErrorCode {
   if (/Request retry failed|parseAndCheckLogin got status code|socket hang up/i.test(text)) {
     return "network";
   }
-  // setTitle turns Facebook's 1545012 / 1545003 into these sentences.
-  if (/Not member of chat|Cannot set title of single-user chat/i.test(text)) return "bad_request";
+  // setTitle and changeAdminStatus turn those refusals into these sentences.
+  if (
+    /Not member of chat|Cannot set title of single-user chat|Cannot alter admin status: (you are not an admin|this thread is not a group chat)/i
+      .test(text)
+  ) return "bad_request";
   if (/is not a valid emoji|must be|should be|is not defined|Invalid url/i.test(text)) {
     return "bad_request";
   }

@@ -416,6 +416,11 @@ export class FcaSession implements MessengerSession {
     await this.#call("rename_group", { thread, name });
   }
 
+  /** Makes a group member an admin or takes that role away (Facebook's save_admins). */
+  async setGroupAdmin(thread: ThreadId, user: UserId, admin: boolean): Promise<void> {
+    await this.#call("set_group_admin", { thread, user, admin });
+  }
+
   /** Accepts or declines message requests. */
   async handleMessageRequest(threads: ThreadId[], accept: boolean): Promise<void> {
     await this.#call("handle_message_request", { threads, accept });

@@ -101,6 +101,7 @@ export interface WorkerOps {
   add_to_group: { params: { thread: string; user: string }; result: null };
   remove_from_group: { params: { thread: string; user: string }; result: null };
   rename_group: { params: { thread: string; name: string }; result: null };
+  set_group_admin: { params: { thread: string; user: string; admin: boolean }; result: null };
   handle_message_request: { params: { threads: string[]; accept: boolean }; result: null };
   export_cookies: { params: Record<never, never>; result: WireCookie[] };
   /**

@@ -545,6 +545,9 @@ export class WorkerAccount {
     rename_group: (id, { thread, name }) => {
       this.#requireApi().setTitle(name, thread, this.#settleOnce(id, () => null));
     },
+    set_group_admin: (id, { thread, user, admin }) => {
+      this.#requireApi().changeAdminStatus(thread, [user], admin, this.#settleOnce(id, () => null));
+    },
     handle_message_request: (id, { threads, accept }) => {
       this.#requireApi().handleMessageRequest(threads, accept, this.#settleOnce(id, () => null));
     },

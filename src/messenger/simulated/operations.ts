@@ -55,6 +55,7 @@ export type OperationDetails =
   | { method: "addToGroup"; thread: ThreadId; user: UserId }
   | { method: "removeFromGroup"; thread: ThreadId; user: UserId }
   | { method: "renameGroup"; thread: ThreadId; name: string }
+  | { method: "setGroupAdmin"; thread: ThreadId; user: UserId; admin: boolean }
   | { method: "handleMessageRequest"; threads: ThreadId[]; accept: boolean }
   | { method: "restartListener" };
 

@@ -323,6 +323,15 @@ export class SimulatedSession implements MessengerSession {
     });
   }
 
+  setGroupAdmin(thread: ThreadId, user: UserId, admin: boolean): Promise<void> {
+    return this.#call({ method: "setGroupAdmin", thread, user, admin }, () => {
+      const { facebook } = this.context;
+      facebook.setAdmin(this.self.id, facebook.resolveThread(this.self.id, thread), user, admin, {
+        session: this.id,
+      });
+    });
+  }
+
   handleMessageRequest(threads: ThreadId[], accept: boolean): Promise<void> {
     return this.#call({ method: "handleMessageRequest", threads: [...threads], accept }, () => {
       this.context.facebook.handleMessageRequest(this.self.id, threads, accept);

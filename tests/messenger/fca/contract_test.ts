@@ -16,6 +16,7 @@ import { FcaNetwork } from "../../../src/messenger/fca/fca_network.ts";
 import { asMessageId, asThreadId, asUserId, type MessageId } from "../../../src/messenger/ids.ts";
 import { describeMessengerContract, type SentRecord } from "../_contract.ts";
 import { FakeFacebook } from "./_fake_edge/fake_facebook.ts";
+import { adminChangeDelta } from "./_fake_edge/graph.ts";
 import { ALICE, GROUP, record, SELF, TEST_TIMINGS, waitFor } from "./_harness.ts";
 
 const TWO_FACTOR_USER = "100077";
@@ -61,6 +62,14 @@ describeMessengerContract("fca adapter", async () => {
     email: "carol@example.org",
     password: "battery staple",
     twoFactorCode: "654321",
+  });
+  // The group the account shares with the friend, the account its admin (for setGroupAdmin).
+  fake.threads.set(GROUP, {
+    id: GROUP,
+    isGroup: true,
+    participants: [SELF, ALICE],
+    admins: [SELF],
+    updatedAt: 1_700_000_000_000,
   });
   const network = new FcaNetwork({
     timings: TEST_TIMINGS,
@@ -146,18 +155,14 @@ describeMessengerContract("fca adapter", async () => {
         return Promise.resolve();
       },
       setFriendAdmin: (admin) =>
-        publish({
-          class: "AdminTextMessage",
-          type: "change_thread_admins",
-          untypedData: { TARGET_ID: ALICE, ADMIN_EVENT: admin ? "add_admin" : "remove_admin" },
-          messageMetadata: {
-            actorFbId: SELF,
-            adminText: admin ? "You made Alice an admin." : "You removed Alice as an admin.",
-            messageId: `mid.$contract${next++}`,
-            threadKey: { threadFbId: GROUP },
-            timestamp: String(Date.now()),
-          },
-        }),
+        publish(adminChangeDelta({
+          actor: SELF,
+          target: ALICE,
+          thread: GROUP,
+          add: admin,
+          messageId: `mid.$contract${next++}`,
+          timestamp: Date.now(),
+        })),
     },
     sent: () =>
       Promise.resolve(

@@ -44,6 +44,17 @@ Deno.test("session, network, rate-limit and other failures", () => {
   // setTitle's sentences for Facebook's 1545012 and 1545003.
   assert.equal(code({ error: "Cannot change chat title: Not member of chat." }), "bad_request");
   assert.equal(code({ error: "Cannot set title of single-user chat." }), "bad_request");
+  // changeAdminStatus's sentences for Facebook's 1976004 and 1357031; its "unknown error" is not.
+  assert.equal(
+    code({ error: "Cannot alter admin status: you are not an admin.", rawResponse: {} }),
+    "bad_request",
+  );
+  assert.equal(
+    code({ error: "Cannot alter admin status: this thread is not a group chat." }),
+    "bad_request",
+  );
+  assert.equal(code({ error: "Cannot alter admin status: unknown error." }), "internal");
+  assert.equal(code({ error: 1976004, errorSummary: "Not an admin" }), "bad_request");
   assert.equal(
     code({ error: "JSON.parse error. Check the `detail` property on this error." }),
     "internal",

@@ -1,7 +1,7 @@
 /**
  * The fca adapter's queries and group changes through fca's real code, against the fake
  * Facebook: getFriends, getThreads, getThreadInfo, getHistory, searchUsers, createGroup,
- * addToGroup, removeFromGroup, renameGroup and handleMessageRequest.
+ * addToGroup, removeFromGroup, renameGroup, setGroupAdmin and handleMessageRequest.
  *
  * Why: these capabilities were written from fca's documentation and never run. The gateway
  * builds every roster from getFriends at login and lists groups and message requests with
@@ -495,6 +495,45 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
       assert.equal(request.form.log_message_type, "log:thread-name");
       assert.equal((await session.getThreadInfo(group)).name, "Reading circle");
     });
+
+    await t.step(
+      "setGroupAdmin: save_admins with thread_fbid, admin_ids and add; a non-admin is refused",
+      async () => {
+        const group = createdGroup();
+        await session.setGroupAdmin(group, asUserId(ALICE), true);
+        const made = lastRequest(fake, "/messaging/save_admins/");
+        assert.equal(made.method, "POST");
+        assert.equal(made.host, "www.facebook.com");
+        assert.equal(made.form.dpr, "1");
+        assert.equal(made.form.thread_fbid, group);
+        assert.equal(made.form["admin_ids[0]"], ALICE);
+        assert.equal(made.form.add, "true");
+        assert.deepEqual((await session.getThreadInfo(group)).admins, ids(SELF, ALICE));
+        await session.setGroupAdmin(group, asUserId(ALICE), false);
+        assert.equal(lastRequest(fake, "/messaging/save_admins/").form.add, "false");
+        assert.deepEqual((await session.getThreadInfo(group)).admins, ids(SELF));
+
+        // In the Hiking club only Alice is an admin: Facebook's 1976004, in fca's words.
+        const hiking = fake.threads.get(GROUP)!;
+        const admins = hiking.admins;
+        hiking.admins = [ALICE];
+        try {
+          await assertRejectsWith(
+            session.setGroupAdmin(asThreadId(GROUP), asUserId(BOB), true),
+            "bad_request",
+            /Cannot alter admin status: you are not an admin/,
+          );
+          assert.deepEqual(hiking.admins, [ALICE]);
+        } finally {
+          hiking.admins = admins;
+        }
+        await assertRejectsWith(
+          session.setGroupAdmin(asThreadId(ALICE), asUserId(ALICE), true),
+          "bad_request",
+          /not a group chat/,
+        );
+      },
+    );
 
     await t.step(
       "handleMessageRequest: garbage rejects and moves nothing; accepting moves it into the inbox",

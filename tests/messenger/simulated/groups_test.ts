@@ -128,6 +128,7 @@ Deno.test("group operations on a 1:1 thread are bad_request", async () => {
   const alice = await loginAlice(network);
   await assertRejectsWith(alice.renameGroup(asThreadId(BOB), "x"), "bad_request");
   await assertRejectsWith(alice.addToGroup(asThreadId(BOB), CAROL), "bad_request");
+  await assertRejectsWith(alice.setGroupAdmin(asThreadId(BOB), BOB, true), "bad_request");
   await network.close();
 });
 
@@ -212,5 +213,60 @@ Deno.test("an admin makes and unmakes admins, every member is told; nobody else 
   await assertRejectsWith(setAdmin(BOB, BOB, true), "bad_request", /already an admin/);
   await assertRejectsWith(setAdmin(BOB, STRANGER, true), "bad_request", /not in the group/);
   assert.deepEqual((await alice.getThreadInfo(HIKING)).admins, [BOB]);
+  await network.close();
+});
+
+Deno.test("setGroupAdmin follows the same rules; its own session hears it too, and the log has it", async () => {
+  const network = testNetwork();
+  const alice = await loginAlice(network);
+  const carol = await loginCarol(network);
+  const aliceEvents = new EventRecorder(alice);
+  const carolEvents = new EventRecorder(carol);
+  await alice.setGroupAdmin(HIKING, CAROL, true);
+  for (const [events, fromSelf] of [[aliceEvents, true], [carolEvents, false]] as const) {
+    const event = await events.next("admins_changed");
+    assert.deepEqual({ ...event, timestamp: 0 }, {
+      type: "admins_changed",
+      conversation: { thread: HIKING, kind: "group" },
+      actor: ALICE,
+      user: CAROL,
+      admin: true,
+      timestamp: 0,
+      fromSelf,
+    });
+  }
+  assert.deepEqual((await carol.getThreadInfo(HIKING)).admins, [ALICE, CAROL]);
+  // Carol, an admin now, takes Alice's role away; Alice may no longer make Bob one.
+  await carol.setGroupAdmin(HIKING, ALICE, false);
+  assert.equal((await aliceEvents.next("admins_changed", (event) => !event.admin)).user, ALICE);
+  await assertRejectsWith(
+    alice.setGroupAdmin(HIKING, BOB, true),
+    "bad_request",
+    /Only a group admin/,
+  );
+  await assertRejectsWith(
+    carol.setGroupAdmin(HIKING, STRANGER, true),
+    "bad_request",
+    /not in the group/,
+  );
+  await assertRejectsWith(
+    carol.setGroupAdmin(HIKING, CAROL, true),
+    "bad_request",
+    /already an admin/,
+  );
+  const logged = network.control.operations(ALICE).operations.filter((op) =>
+    op.method === "setGroupAdmin"
+  );
+  assert.deepEqual(logged.map(({ seq: _seq, timestamp: _t, ...op }) => op), [
+    { method: "setGroupAdmin", thread: HIKING, user: CAROL, admin: true, session: 1 },
+    {
+      method: "setGroupAdmin",
+      thread: HIKING,
+      user: BOB,
+      admin: true,
+      session: 1,
+      error: "bad_request",
+    },
+  ]);
   await network.close();
 });

@@ -14,8 +14,10 @@
  * that every test proves the adapter sends them.
  *
  * Queries and group changes (friends, search, thread list / info / history, one message by id,
- * create / add / remove / rename) answer from {@link FakeFacebook.people} and
- * {@link FakeFacebook.threads} in the shapes of ./graph.ts, and change them as Facebook would.
+ * create / add / remove / rename / admins) answer from {@link FakeFacebook.people} and
+ * {@link FakeFacebook.threads} in the shapes of ./graph.ts, and change them as Facebook would;
+ * an admin change is also published to every member's live connections, as the admin text
+ * Messenger shows in the conversation.
  * {@link FakeFacebook.replyOnce} replaces one answer (an error payload, garbage) to test failures.
  *
  * @module
@@ -32,6 +34,7 @@ import {
   MqttParser,
 } from "./mqtt_codec.ts";
 import {
+  adminChangeDelta,
   avatarUrl,
   facebookError,
   type FakePerson,
@@ -124,6 +127,10 @@ interface PageTokens {
 
 /** Facebook's "not a member of this conversation" (fca's setTitle names it so). */
 const NOT_A_MEMBER = 1545012;
+/** Facebook's "you are not an admin" to an admin change (fca's changeAdminStatus names it so). */
+const NOT_AN_ADMIN = 1976004;
+/** Facebook's "this thread is not a group chat" (fca's changeAdminStatus names it so). */
+const NOT_A_GROUP = 1357031;
 
 /** See the module documentation. */
 export class FakeFacebook {
@@ -423,6 +430,8 @@ export class FakeFacebook {
         return this.#removeParticipant(form, viewer);
       case "POST /messaging/set_thread_name/":
         return this.#rename(form, viewer);
+      case "POST /messaging/save_admins/":
+        return this.#saveAdmins(form, viewer);
       case "GET /mercury/attachments/photo":
         return fbJson({
           jsmods: {
@@ -697,6 +706,42 @@ export class FakeFacebook {
     if (thread === undefined) return notAMember();
     thread.name = form.thread_name ?? "";
     return fbJson({ __ar: 1, payload: { actions: [] }, lid: "7300000000000000005" });
+  }
+
+  /**
+   * changeAdminStatus: `admin_ids[i]` become admins of `thread_fbid` (`add=true`) or no longer
+   * are. Only an admin may (else 1976004, which fca names); a 1:1 chat has none (1357031).
+   */
+  #saveAdmins(form: Record<string, string>, viewer: string): Response {
+    if (this.threads.get(form.thread_fbid ?? "")?.isGroup === false) {
+      return raw(facebookError(NOT_A_GROUP, "Not a group", "This is not a group conversation."));
+    }
+    const thread = this.#groupOf(form.thread_fbid, viewer);
+    if (thread === undefined || !(thread.admins ?? []).includes(viewer)) {
+      return raw(
+        facebookError(NOT_AN_ADMIN, "Not an admin", "Only admins can change who is an admin."),
+      );
+    }
+    const add = form.add === "true";
+    const targets = Object.entries(form)
+      .filter(([key]) => /^admin_ids\[\d+\]$/.test(key))
+      .map(([, id]) => id);
+    const others = (thread.admins ?? []).filter((admin) => !targets.includes(admin));
+    thread.admins = add ? [...others, ...targets] : others;
+    const timestamp = Math.max(Date.now(), thread.updatedAt + 1);
+    thread.updatedAt = timestamp;
+    const deltas = targets.map((target) =>
+      adminChangeDelta({
+        actor: viewer,
+        target,
+        thread: thread.id,
+        add,
+        messageId: `mid.$fakeAdmin${this.#nextMessage++}`,
+        timestamp,
+      })
+    );
+    for (const member of thread.participants) this.publishDeltas(member, deltas);
+    return fbJson({ __ar: 1, payload: null, lid: "7300000000000000006" });
   }
 
   /** handleMessageRequest: `inbox[i]` accepts, `other[i]` declines; either way no longer pending. */

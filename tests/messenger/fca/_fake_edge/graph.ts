@@ -398,3 +398,32 @@ export function graphqlError(message: string, code: number): string {
     data: { messenger_group_thread_create: null },
   });
 }
+
+/**
+ * The admin text delta Messenger publishes when `actor` makes `target` an admin of a group
+ * (`add`) or takes that role away: fca drops it, the adapter reads it (delta_tap.ts).
+ */
+export function adminChangeDelta(change: {
+  actor: string;
+  target: string;
+  thread: string;
+  add: boolean;
+  messageId: string;
+  timestamp: number;
+}): Record<string, unknown> {
+  return {
+    class: "AdminTextMessage",
+    type: "change_thread_admins",
+    untypedData: {
+      TARGET_ID: change.target,
+      ADMIN_EVENT: change.add ? "add_admin" : "remove_admin",
+    },
+    messageMetadata: {
+      actorFbId: change.actor,
+      adminText: change.add ? "You made someone an admin." : "You removed someone as an admin.",
+      messageId: change.messageId,
+      threadKey: { threadFbId: change.thread },
+      timestamp: String(change.timestamp),
+    },
+  };
+}
