@@ -9,7 +9,8 @@
  * "Owner" and "Administrator", Conversations' "Make owner"/"Make admin"); `member` takes the role
  * away. `outcast` and `none` have no Messenger counterpart and are refused with a sentence saying
  * what to do instead. In the lists, admins are owners and everyone else a member; the `admin`
- * and `outcast` lists are empty.
+ * and `outcast` lists are empty. Owners are moderators (XEP-0045's default role for them, and
+ * what clients look at before offering a kick), everyone else a participant.
  *
  * @module
  */
@@ -45,7 +46,8 @@ export function adminActionOf(
     if (role === "none" && nick) return { kind: "kick", nick };
     throw new StanzaError(
       "feature-not-implemented",
-      "Messenger has no roles to give: kick with role 'none' for a nick, or change an affiliation",
+      "Roles follow Messenger's admins here (admins are moderators): kick with role 'none' for a " +
+        "nick, or make the member an owner or a member again",
     );
   }
   switch (affiliation) {
@@ -102,10 +104,27 @@ export function affiliationList(
 ): Element {
   const items = query.getChildren("item");
   const affiliation = items.length === 1 ? items[0].attrs.affiliation : undefined;
+  const role = items.length === 1 ? items[0].attrs.role : undefined;
+  if (affiliation === undefined && (role === "moderator" || role === "participant")) {
+    const listed = members.filter((member) => member.admin === (role === "moderator"));
+    return xml(
+      "query",
+      { xmlns: NS_MUC_ADMIN },
+      ...listed.map((member) =>
+        xml("item", {
+          role,
+          affiliation: member.admin ? "owner" : "member",
+          jid: member.self ? user : contactJidOf(member.id, domain),
+          nick: member.nick,
+        })
+      ),
+    );
+  }
   if (affiliation === undefined) {
     throw new StanzaError(
       "feature-not-implemented",
-      "Ask for one affiliation list (owner, admin, member or outcast); roles have no lists here",
+      "Ask for one list: an affiliation (owner, admin, member or outcast) or a role " +
+        "(moderator or participant)",
     );
   }
   if (!["owner", "admin", "member", "outcast"].includes(affiliation)) {

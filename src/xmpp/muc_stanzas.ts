@@ -114,7 +114,9 @@ export function occupantPresence(
             : occupant.admin
             ? "owner"
             : "member",
-          role: unavailable ? "none" : "participant",
+          // Owners are moderators by XEP-0045's defaults, and clients offer kicks to moderators only
+          // (Messenger lets group admins remove members).
+          role: unavailable ? "none" : occupant.admin ? "moderator" : "participant",
           jid: options.jid,
         },
         options.actor !== undefined && xml("actor", { nick: options.actor }),

@@ -440,7 +440,7 @@ Deno.test("admins made and unmade on Messenger become owners and members in the 
   const carla = await presenceOf(t.alice, `${room}/Carla Stranger`, "Carla made owner");
   assert.deepEqual(itemOf(carla)?.attrs, {
     affiliation: "owner",
-    role: "participant",
+    role: "moderator",
     jid: `300001@${t.gw}`,
   });
   assert.equal(itemOf(carla)?.getChild("actor")?.attrs.nick, "Bob Builder");

@@ -98,7 +98,7 @@ Deno.test("what Messenger cannot do is refused with a sentence, and the core is 
   const cases: [string, string, RegExp][] = [
     [`<item affiliation="outcast" jid="300001@${GW}"/>`, "feature-not-implemented", /no bans/],
     [`<item affiliation="none" nick="Carla"/>`, "feature-not-implemented", /kick them/],
-    [`<item role="moderator" nick="Carla"/>`, "feature-not-implemented", /no roles to give/],
+    [`<item role="moderator" nick="Carla"/>`, "feature-not-implemented", /Roles follow Messenger.s admins/],
     [`<item affiliation="king" nick="Carla"/>`, "bad-request", /Unknown affiliation/],
     [`<item affiliation="owner"/>`, "bad-request", /jid or a nick/],
     [`<item affiliation="owner" jid="bob@example.org"/>`, "item-not-found", /@facebook/],
@@ -142,6 +142,16 @@ Deno.test("the owner list is the admins, the member list the others; admin and o
   assert.deepEqual(await list("member"), [["member", `300001@${GW}`, "Carla"]]);
   assert.deepEqual(await list("admin"), []);
   assert.deepEqual(await list("outcast"), []);
-  const roles = await admin("get", `<item role="moderator"/>`);
-  assert.equal(errorCondition(roles), "feature-not-implemented");
+  const roleList = async (role: string) =>
+    (await admin("get", `<item role="${role}"/>`)).getChild("query", NS_MUC_ADMIN)
+      ?.getChildren("item").map((
+        item,
+      ) => [item.attrs.role, item.attrs.affiliation, item.attrs.nick]);
+  assert.deepEqual(await roleList("moderator"), [
+    ["moderator", "owner", "Alice Example"],
+    ["moderator", "owner", "Bob Builder"],
+  ]);
+  assert.deepEqual(await roleList("participant"), [["participant", "member", "Carla"]]);
+  const visitors = await admin("get", `<item role="visitor"/>`);
+  assert.equal(errorCondition(visitors), "feature-not-implemented");
 });
