@@ -98,7 +98,11 @@ Deno.test("what Messenger cannot do is refused with a sentence, and the core is 
   const cases: [string, string, RegExp][] = [
     [`<item affiliation="outcast" jid="300001@${GW}"/>`, "feature-not-implemented", /no bans/],
     [`<item affiliation="none" nick="Carla"/>`, "feature-not-implemented", /kick them/],
-    [`<item role="moderator" nick="Carla"/>`, "feature-not-implemented", /Roles follow Messenger.s admins/],
+    [
+      `<item role="moderator" nick="Carla"/>`,
+      "feature-not-implemented",
+      /Roles follow Messenger.s admins/,
+    ],
     [`<item affiliation="king" nick="Carla"/>`, "bad-request", /Unknown affiliation/],
     [`<item affiliation="owner"/>`, "bad-request", /jid or a nick/],
     [`<item affiliation="owner" jid="bob@example.org"/>`, "item-not-found", /@facebook/],
