@@ -5,11 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { AccountControl, aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
 import { startGateway } from "./_harness/gateway.ts";
+import { binvalSha1, servePictures } from "./_harness/picture_server.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 import { slixmppInRoom } from "./_harness/slix_muc.ts";
@@ -20,8 +19,9 @@ const NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin";
 const NS_SID = "urn:xmpp:sid:0";
 const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
 
-/** Alice's world with the Hiking club: Alice (admin), Bob and Carla. */
-const WORLD = aliceWorld(`
+/** Alice's world with the Hiking club: Alice (admin), Bob and Carla (`carla`: more of her keys). */
+function hikingClub(carla = ""): string {
+  return aliceWorld(`
 [[account.group]]
 id = "900001"
 name = "Hiking club"
@@ -30,7 +30,11 @@ members = ["200002", "300001"]
 [[user]]
 id = "300001"
 name = "Carla Stranger"
+${carla}
 `);
+}
+
+const WORLD = hikingClub();
 
 /** Joins `room` as `nick` and returns every stanza of the join, up to and including the subject. */
 async function join(
@@ -428,96 +432,62 @@ name = "Dan Nobody"
 });
 
 Deno.test("each member's own Messenger picture: a hash in their occupant presence, the picture in room/nick's vCard", async () => {
-  const png = new Uint8Array(
-    Buffer.from(
-      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-      "base64",
-    ),
+  await using pictures = servePictures();
+  // Carla is not Alice's friend: her picture comes from what Messenger says of her (getUserInfo).
+  await using t = await registeredAlice({
+    world: hikingClub(`avatar_url = "${pictures.url("carla.png")}"`),
+    config: pictures.config,
+  });
+  const room = `900001@${t.gw}`;
+  const photoOf = (presence: XmlElement) =>
+    presence.getChild("x", "vcard-temp:x:update")?.getChildText("photo");
+  const joined = await join(t.alice, room, "Alice Example");
+  const presences = joined.filter((s) => s.is("presence"));
+  const carlaAtJoin = presences.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  // Her hash is in the join's presence, or (still being fetched then) in the one sent again.
+  const carla = /^[0-9a-f]{40}$/.test(photoOf(carlaAtJoin) ?? "") ? carlaAtJoin : await t.alice
+    .waitFor(
+      (s) =>
+        s.is("presence") && s.attrs.from === `${room}/Carla Stranger` &&
+        /^[0-9a-f]{40}$/.test(photoOf(s) ?? ""),
+      10_000,
+      "Carla's presence with her picture's hash",
+    );
+  assert.equal(photoOf(carla), pictures.sha1);
+  const itemOf = (presence: XmlElement) => presence.getChild("x", NS_MUC_USER)?.getChild("item");
+  assert.deepEqual(itemOf(carla)?.attrs, itemOf(carlaAtJoin)?.attrs);
+  assert.equal(
+    carla.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
+    carlaAtJoin.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
   );
-  const sha1 = createHash("sha1").update(png).digest("hex");
-  const images = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response(png, { headers: { "content-type": "image/png" } }),
+  // Bob has no picture: an empty photo, never a hash; Alice's own presence says nothing of hers.
+  const bob = presences.find((s) => s.attrs.from === `${room}/Bob Builder`)!;
+  assert.equal(photoOf(bob), "");
+  const self = presences.find((s) => s.attrs.from === `${room}/Alice Example`)!;
+  assert.equal(self.getChild("x", "vcard-temp:x:update"), undefined);
+
+  // Vcards on occupant JIDs: hers has her name, nick and the picture the hash names; Bob's none.
+  const vcardOf = (nick: string) =>
+    t.alice.iq(
+      xml("iq", { type: "get", to: `${room}/${nick}` }, xml("vCard", { xmlns: "vcard-temp" })),
+    );
+  const reply = await vcardOf("Carla Stranger");
+  assert.equal(reply.attrs.type, "result", reply.toString());
+  const vcard = reply.getChild("vCard", "vcard-temp")!;
+  assert.equal(vcard.getChildText("FN"), "Carla Stranger");
+  assert.equal(vcard.getChildText("NICKNAME"), "Carla Stranger");
+  assert.equal(vcard.getChild("PHOTO")?.getChildText("TYPE"), "image/png");
+  assert.equal(binvalSha1(vcard.getChild("PHOTO")?.getChildText("BINVAL") ?? ""), pictures.sha1);
+  const bobCard = await vcardOf("Bob Builder");
+  assert.equal(bobCard.attrs.type, "result", bobCard.toString());
+  assert.equal(bobCard.getChild("vCard")?.getChild("PHOTO"), undefined);
+  // A nick nobody has is item-not-found, with a sentence.
+  const nobody = await vcardOf("Nobody Here");
+  assert.ok(nobody.getChild("error")?.getChild("item-not-found"), nobody.toString());
+  assert.equal(
+    nobody.getChild("error")?.getChildText("text"),
+    "Nobody in this group is called Nobody Here",
   );
-  try {
-    const origin = `http://127.0.0.1:${images.addr.port}`;
-    // Carla is not Alice's friend: her picture comes from what Messenger says of her (getUserInfo).
-    await using t = await registeredAlice({
-      world: aliceWorld(`
-[[account.group]]
-id = "900001"
-name = "Hiking club"
-members = ["200002", "300001"]
-
-[[user]]
-id = "300001"
-name = "Carla Stranger"
-avatar_url = "${origin}/carla.png"
-`),
-      // A picture served on loopback is private: the admin lists it to have it fetched.
-      config: { messages: { private_file_origins: [origin] } },
-    });
-    const room = `900001@${t.gw}`;
-    const photoOf = (presence: XmlElement) =>
-      presence.getChild("x", "vcard-temp:x:update")?.getChildText("photo");
-    const joined = await join(t.alice, room, "Alice Example");
-    const presences = joined.filter((s) => s.is("presence"));
-    const carlaAtJoin = presences.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
-    // Her hash is in the join's presence, or (still being fetched then) in the one sent again.
-    const carla = /^[0-9a-f]{40}$/.test(photoOf(carlaAtJoin) ?? "") ? carlaAtJoin : await t.alice
-      .waitFor(
-        (s) =>
-          s.is("presence") && s.attrs.from === `${room}/Carla Stranger` &&
-          /^[0-9a-f]{40}$/.test(photoOf(s) ?? ""),
-        10_000,
-        "Carla's presence with her picture's hash",
-      );
-    assert.equal(photoOf(carla), sha1);
-    const itemOf = (presence: XmlElement) => presence.getChild("x", NS_MUC_USER)?.getChild("item");
-    assert.deepEqual(itemOf(carla)?.attrs, itemOf(carlaAtJoin)?.attrs);
-    assert.equal(
-      carla.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
-      carlaAtJoin.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
-    );
-    // Bob has no picture: an empty photo, never a hash; Alice's own presence says nothing of hers.
-    const bob = presences.find((s) => s.attrs.from === `${room}/Bob Builder`)!;
-    assert.equal(photoOf(bob), "");
-    const self = presences.find((s) => s.attrs.from === `${room}/Alice Example`)!;
-    assert.equal(self.getChild("x", "vcard-temp:x:update"), undefined);
-
-    // Her vCard on her occupant JID: her name, her nick and the picture the hash names.
-    const reply = await t.alice.iq(
-      xml(
-        "iq",
-        { type: "get", to: `${room}/Carla Stranger` },
-        xml("vCard", { xmlns: "vcard-temp" }),
-      ),
-    );
-    assert.equal(reply.attrs.type, "result", reply.toString());
-    const vcard = reply.getChild("vCard", "vcard-temp")!;
-    assert.equal(vcard.getChildText("FN"), "Carla Stranger");
-    assert.equal(vcard.getChildText("NICKNAME"), "Carla Stranger");
-    assert.equal(vcard.getChild("PHOTO")?.getChildText("TYPE"), "image/png");
-    const binval = vcard.getChild("PHOTO")?.getChildText("BINVAL") ?? "";
-    assert.equal(createHash("sha1").update(Buffer.from(binval, "base64")).digest("hex"), sha1);
-
-    // Bob's vCard has no PHOTO; a nick nobody has is item-not-found, with a sentence.
-    const bobCard = await t.alice.iq(
-      xml("iq", { type: "get", to: `${room}/Bob Builder` }, xml("vCard", { xmlns: "vcard-temp" })),
-    );
-    assert.equal(bobCard.attrs.type, "result", bobCard.toString());
-    assert.equal(bobCard.getChild("vCard")?.getChild("PHOTO"), undefined);
-    const nobody = await t.alice.iq(
-      xml("iq", { type: "get", to: `${room}/Nobody Here` }, xml("vCard", { xmlns: "vcard-temp" })),
-    );
-    assert.ok(nobody.getChild("error")?.getChild("item-not-found"), nobody.toString());
-    assert.equal(
-      nobody.getChild("error")?.getChildText("text"),
-      "Nobody in this group is called Nobody Here",
-    );
-  } finally {
-    await images.shutdown();
-  }
 });
 
 Deno.test("admins made and unmade on Messenger become owners and members in the room", async () => {

@@ -16,12 +16,15 @@ import { ALICE, testCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 import { waitUntil } from "../_wait.ts";
 
-const WORLD = `[[account]]
+/** Alice's account, as registered below (cookie login). */
+const ALICE_ACCOUNT = `[[account]]
 email = "alice@example.com"
 password = "correct horse"
 cookies = "c_user=100001; xs=abc"
 user_id = "100001"
-name = "Alice Example"
+name = "Alice Example"`;
+
+const WORLD = `${ALICE_ACCOUNT}
   [[account.friend]]
   id = "200002"
   name = "Bob Builder"
@@ -199,12 +202,7 @@ Deno.test("an admin role asked from XMPP is set on Messenger, and the room follo
 });
 
 /** The Hiking club where Bob (a friend) and Carla (not one) have pictures, Dan has none. */
-const PICTURES_WORLD = `[[account]]
-email = "alice@example.com"
-password = "correct horse"
-cookies = "c_user=100001; xs=abc"
-user_id = "100001"
-name = "Alice Example"
+const PICTURES_WORLD = `${ALICE_ACCOUNT}
   [[account.friend]]
   id = "200002"
   name = "Bob Builder"
