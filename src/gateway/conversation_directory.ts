@@ -68,6 +68,7 @@ export class ConversationDirectory {
       members: (stored.members ?? []).map((member) => ({
         id: asUserId(member.id),
         name: member.name,
+        ...(typeof member.avatarUrl === "string" ? { avatarUrl: member.avatarUrl } : {}),
       })),
       admins: (stored.admins ?? []).map(asUserId),
       ...(stored.imageUrl === undefined ? {} : { imageUrl: stored.imageUrl }),
@@ -80,7 +81,11 @@ export class ConversationDirectory {
     const next: StoredGroup = {
       thread,
       updatedAt: Date.now(),
-      members: group.members.map((member) => ({ id: member.id, name: member.name })),
+      members: group.members.map((member) => ({
+        id: member.id,
+        name: member.name,
+        ...(member.avatarUrl === undefined ? {} : { avatarUrl: member.avatarUrl }),
+      })),
       admins: [...group.admins],
       ...(group.name === undefined ? {} : { name: group.name }),
       ...(group.imageUrl === undefined ? {} : { imageUrl: group.imageUrl }),

@@ -11,10 +11,12 @@
 
 import type { UserId } from "../messenger/ids.ts";
 
-/** A member as stored: Messenger id and display name. */
+/** A member as stored: Messenger id, display name and, when known, profile picture. */
 export interface GroupMember {
   id: UserId;
   name: string;
+  /** Their profile picture's URL, the newest one learned (Messenger's URLs expire). */
+  avatarUrl?: string;
 }
 
 /** A member as the room shows them. */
@@ -28,6 +30,8 @@ export interface Occupant {
   admin: boolean;
   /** The account itself (the user). */
   self: boolean;
+  /** Their profile picture's URL, when known: shown as the occupant's avatar. */
+  avatarUrl?: string;
 }
 
 /** What is known of a group. */
@@ -52,6 +56,7 @@ export function occupantsOf(group: GroupInfo, self: GroupMember): Occupant[] {
       nick,
       admin: admins.has(member.id),
       self: member.id === self.id,
+      ...(member.avatarUrl === undefined ? {} : { avatarUrl: member.avatarUrl }),
     };
   });
 }
@@ -65,13 +70,25 @@ function uniqueNick(name: string, taken: Set<string>): string {
   }
 }
 
-/** The group with members added (known ones keep their place; names are updated). */
+/**
+ * The group with members added (known ones keep their place; names and pictures are updated, a
+ * picture not given keeps the known one).
+ */
 export function withMembers(group: GroupInfo, added: GroupMember[]): GroupInfo {
   const members = [...group.members];
   for (const member of added) {
     const index = members.findIndex((known) => known.id === member.id);
-    if (index < 0) members.push(member);
-    else if (member.name !== "") members[index] = member;
+    if (index < 0) {
+      members.push(member);
+      continue;
+    }
+    const known = members[index];
+    const avatarUrl = member.avatarUrl ?? known.avatarUrl;
+    members[index] = {
+      id: member.id,
+      name: member.name === "" ? known.name : member.name,
+      ...(avatarUrl === undefined ? {} : { avatarUrl }),
+    };
   }
   return { ...group, members };
 }

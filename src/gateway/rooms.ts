@@ -20,6 +20,7 @@ import {
   hasCapability,
   type HistoryMessage,
   type MessengerSession,
+  type UserInfo,
 } from "../messenger/session.ts";
 import type { ArchivedMessage } from "../store/room_archive.ts";
 import type { Conversation } from "./conversation.ts";
@@ -190,9 +191,12 @@ export class Rooms {
       const thread_ = await capability(messenger, "getThreadInfo")(thread);
       if (!thread_.isGroup) return undefined;
       const known = await session.directory.group(thread);
-      const names = await namesOf(session, messenger, thread_.participants, known);
+      const members = await membersOf(session, messenger, thread_.participants, {
+        known,
+        told: thread_.users,
+      });
       const info: GroupInfo = {
-        members: thread_.participants.map((id) => ({ id, name: names.get(id) ?? id })),
+        members: thread_.participants.map((id) => members.get(id) ?? { id, name: id }),
         admins: thread_.admins ?? known?.admins ?? [],
         ...(thread_.name === undefined ? {} : { name: thread_.name }),
         ...(thread_.imageUrl === undefined ? {} : { imageUrl: thread_.imageUrl }),
@@ -219,11 +223,13 @@ export class Rooms {
     try {
       const threads = (await capability(messenger, "getThreads")(limit)).filter((t) => t.isGroup);
       const ids = [...new Set(threads.flatMap((thread) => thread.participants))];
-      const names = await namesOf(session, messenger, ids);
+      const members = await membersOf(session, messenger, ids, {
+        told: threads.flatMap((thread) => thread.users ?? []),
+      });
       for (const thread of threads) {
         const known = await session.directory.group(thread.id);
         await session.directory.saveGroup(thread.id, {
-          members: thread.participants.map((id) => ({ id, name: names.get(id) ?? id })),
+          members: thread.participants.map((id) => members.get(id) ?? { id, name: id }),
           admins: thread.admins ?? known?.admins ?? [],
           ...(thread.name === undefined ? {} : { name: thread.name }),
           ...(thread.imageUrl === undefined ? {} : { imageUrl: thread.imageUrl }),
@@ -247,7 +253,7 @@ export class Rooms {
       info = await this.refresh(session, thread) ?? info;
       if (!info.members.some((member) => member.id === id)) {
         // Still unknown (Messenger unreachable): shown by name or id until the next refresh.
-        info = withMembers(info, [{ id, name: session.contact(id)?.name ?? id }]);
+        info = withMembers(info, [memberOf(session, { id })]);
       }
     }
     return occupantsOf(info, self).find((occupant) => occupant.id === id)!;
@@ -542,33 +548,58 @@ function refusal(error: unknown): MessageRefused {
   return new MessageRefused({ kind: "internal", text: `Not done: ${sentence}` });
 }
 
-/** A member from an event's user, named by the event, the contact list, or their id. */
+/**
+ * A member from an event's user, named by the event, the contact list, or their id; with the
+ * contact's picture when they are one.
+ */
 function memberOf(session: UserSession, user: { id: UserId; name?: string }): GroupMember {
-  return { id: user.id, name: user.name ?? session.contact(user.id)?.name ?? user.id };
+  const contact = session.contact(user.id);
+  return {
+    id: user.id,
+    name: user.name ?? contact?.name ?? user.id,
+    ...optional("avatarUrl", contact?.avatarUrl),
+  };
 }
 
-/** Names of users: known ones first (group, contacts), the rest asked of Messenger at once. */
-async function namesOf(
+/**
+ * Names and pictures of users, from what is known (the account, the stored group, contacts,
+ * what the thread itself `told`); the users still without a name or a picture are asked of
+ * Messenger at once, in one call (stored groups from before pictures were kept get theirs so).
+ * Pictures: a contact's current one first (the same URL their roster entry shows, so one download
+ * serves both), then Messenger's newest, then the stored one (the URLs expire).
+ */
+async function membersOf(
   session: UserSession,
   messenger: MessengerSession,
   ids: UserId[],
-  known?: GroupInfo,
-): Promise<Map<UserId, string>> {
-  const names = new Map<UserId, string>();
+  from: { known?: GroupInfo | undefined; told?: UserInfo[] | undefined },
+): Promise<Map<UserId, GroupMember>> {
+  const members = new Map<UserId, GroupMember>();
+  const learn = (id: UserId, name: string | undefined, avatarUrl: string | undefined) => {
+    const was = members.get(id);
+    const url = avatarUrl || was?.avatarUrl;
+    members.set(id, {
+      id,
+      name: name || was?.name || id,
+      ...optional("avatarUrl", url),
+    });
+  };
   const self = messenger.self;
-  if (self.name) names.set(self.id, self.name);
-  for (const member of known?.members ?? []) {
-    if (member.name !== member.id) names.set(member.id, member.name);
+  if (self.name) learn(self.id, self.name, undefined);
+  for (const member of from.known?.members ?? []) {
+    learn(member.id, member.name === member.id ? undefined : member.name, member.avatarUrl);
   }
-  for (const id of ids) {
-    const contact = session.contact(id);
-    if (contact) names.set(id, contact.name);
-  }
-  const missing = ids.filter((id) => !names.has(id));
+  for (const user of from.told ?? []) learn(user.id, user.name, user.avatarUrl);
+  const lacking = (id: UserId) => {
+    const member = members.get(id);
+    return member === undefined || member.name === id ||
+      (member.avatarUrl === undefined && id !== self.id);
+  };
+  const missing = ids.filter((id) => lacking(id) && !session.contact(id));
   if (missing.length > 0 && hasCapability(messenger, "getUserInfo")) {
     try {
       for (const user of await capability(messenger, "getUserInfo")(missing)) {
-        names.set(user.id, user.name);
+        learn(user.id, user.name, user.avatarUrl);
       }
     } catch (error) {
       gatewayLog.debug("Could not fetch the names of group members: {reason}", {
@@ -576,7 +607,11 @@ async function namesOf(
       });
     }
   }
-  return names;
+  for (const id of ids) {
+    const contact = session.contact(id);
+    if (contact) learn(id, contact.name, contact.avatarUrl);
+  }
+  return members;
 }
 
 /** `{ [key]: value }` when the value is defined, `{}` otherwise (exact optional properties). */

@@ -53,6 +53,11 @@ export interface ThreadInfo {
   isGroup: boolean;
   name?: string;
   participants: UserId[];
+  /**
+   * What the thread itself says of its participants (names, profile pictures), when it says
+   * anything: spares a `getUserInfo` and brings fresh picture URLs.
+   */
+  users?: UserInfo[];
   /** A group's admins (the rest are plain members), when known. */
   admins?: UserId[];
   imageUrl?: string;

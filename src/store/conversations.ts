@@ -21,8 +21,11 @@ export interface StoredGroup {
   name?: string;
   /** The account is no longer a member. */
   left?: boolean;
-  /** The members with their names, in the order they became known (room nicks derive from it). */
-  members?: { id: string; name: string }[];
+  /**
+   * The members with their names (and profile pictures, absent in stores written before they
+   * were kept), in the order they became known (room nicks derive from it).
+   */
+  members?: { id: string; name: string; avatarUrl?: string }[];
   /** The members who are group admins. */
   admins?: string[];
   /** The group's picture, when it has one. */

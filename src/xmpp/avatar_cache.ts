@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { xmppLog } from "../log.ts";
 import type { ThreadId, UserId } from "../messenger/ids.ts";
 
-/** Whose picture it is: a contact's, or a room's (a group's). */
+/** Whose picture it is: a person's (a contact, a room member), or a room's (a group's). */
 export type AvatarOwner = UserId | ThreadId;
 import type { FetchedImage } from "./image_fetch.ts";
 

@@ -11,7 +11,9 @@
  */
 
 import type { Occupant } from "../gateway/xmpp_port.ts";
+import type { AvatarHint } from "./avatar_cache.ts";
 import { NS_SID } from "./namespaces.ts";
+import { avatarUpdate } from "./presence_stanzas.ts";
 import { type Element, xml } from "./xml.ts";
 
 /** XEP-0045. */
@@ -85,6 +87,8 @@ export interface OccupantPresenceOptions {
   /** Who kicked (nick), for 307. */
   actor?: string;
   reason?: string;
+  /** What to say of the member's own picture (XEP-0153), when anything. */
+  avatar?: AvatarHint;
 }
 
 /** One occupant's presence in a room, to one resource of the user. */
@@ -125,6 +129,7 @@ export function occupantPresence(
       (options.codes ?? []).map((code) => xml("status", { code })),
     ),
     xml("occupant-id", { xmlns: NS_OCCUPANT_ID, id: options.occupantId }),
+    options.avatar && !unavailable ? avatarUpdate(options.avatar) : null,
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * What users' clients send to rooms (XEP-0045): joining and leaving, messages, subject changes,
- * invitations, kicks and admin roles (muc#admin), and the room's service discovery, vCard and
- * self-ping (XEP-0410).
+ * invitations, kicks and admin roles (muc#admin), and the room's service discovery, vCards (the
+ * room's picture on the room, a member's own on `room/nick`) and self-ping (XEP-0410).
  *
  * Each resource joins on its own. A join is answered in the order XEP-0045 §7.2 gives: the other
  * occupants' presences, the self-presence (110, 100, and 210 when the requested nick was replaced
@@ -22,7 +22,7 @@ import type {
 import { MessageRefused } from "../gateway/outgoing_messages.ts";
 import type { ThreadId, UserId } from "../messenger/ids.ts";
 import { xmppLog } from "../log.ts";
-import type { AvatarCache } from "./avatar_cache.ts";
+import type { AvatarCache, AvatarOwner } from "./avatar_cache.ts";
 import { NS_DATA_FORMS } from "./data_form.ts";
 import { parseJid } from "./jid.ts";
 import { stanzaErrorOf } from "./message_failure.ts";
@@ -56,8 +56,8 @@ import type { RoomSenders } from "./room_senders.ts";
 import type { Router, StanzaRequest } from "./router.ts";
 import { errorReply, StanzaError } from "./stanza_error.ts";
 import type { Jid } from "./jid.ts";
+import { photo, vcard } from "./vcard.ts";
 import { type Element, xml } from "./xml.ts";
-import { Buffer } from "node:buffer";
 
 /** The features a room advertises (XEP-0045 room type: persistent, members-only, …). */
 export const ROOM_FEATURES = [
@@ -182,9 +182,13 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     const avatar = rooms.avatarHint(snapshot.thread, snapshot.imageUrl);
     for (const occupant of snapshot.occupants) {
       if (occupant.self) continue;
+      const jid = `${occupant.id}@${options.domain}`;
+      // The member's own picture (a pending one follows once fetched, as rooms.avatarChanged).
+      const picture = rooms.occupantAvatar(from.bare, snapshot.thread, occupant, jid);
       await send(occupantPresence(room, occupant, from.full, {
         occupantId: await occupantId(room, occupant.id),
-        jid: `${occupant.id}@${options.domain}`,
+        jid,
+        ...(picture ? { avatar: picture } : {}),
       }));
     }
     const codes: string[] = [STATUS.NON_ANONYMOUS, STATUS.SELF];
@@ -293,25 +297,27 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     return xml("query", { xmlns: NS_DISCO_ITEMS });
   }, null);
 
+  // The room's vCard has its picture; an occupant's (room/nick) the member's own (XEP-0153).
   router.iq("room", "get", NS_VCARD, "vCard", async ({ from, to }) => {
-    if (to.resource) throw new StanzaError("item-not-found", "Occupants have no vCard here");
     const info = await core.roomInfo(from.bare, threadOf(to));
     if (!info) throw new StanzaError("item-not-found", `${to.bare} is not one of your groups`);
-    const avatar = options.avatars && info.imageUrl
-      ? await options.avatars.get(info.thread, info.imageUrl)
-      : null;
-    return xml(
-      "vCard",
-      { xmlns: NS_VCARD },
-      xml("FN", {}, info.name ?? info.thread),
-      avatar
-        ? xml(
-          "PHOTO",
-          {},
-          xml("TYPE", {}, avatar.type),
-          xml("BINVAL", {}, Buffer.from(avatar.data).toString("base64")),
-        )
-        : null,
+    const picture = (owner: AvatarOwner, url: string | undefined) =>
+      options.avatars && url ? options.avatars.get(owner, url) : Promise.resolve(null);
+    if (!to.resource) {
+      return vcard(
+        xml("FN", {}, info.name ?? info.thread),
+        photo(await picture(info.thread, info.imageUrl)),
+      );
+    }
+    const wanted = to.resource.toLowerCase();
+    const member = info.members.find((occupant) => occupant.nick.toLowerCase() === wanted);
+    if (!member) {
+      throw new StanzaError("item-not-found", `Nobody in this group is called ${to.resource}`);
+    }
+    return vcard(
+      xml("FN", {}, member.name.trim() === "" ? member.nick : member.name),
+      xml("NICKNAME", {}, member.nick),
+      photo(await picture(member.id, member.avatarUrl)),
     );
   }, null);
 

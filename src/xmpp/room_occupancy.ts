@@ -14,6 +14,15 @@ import type { ThreadId } from "../messenger/ids.ts";
 /** Joined resources per user and room. */
 export class RoomOccupancy {
   readonly #joined = new Map<string, Map<ThreadId, Map<string, string>>>();
+  readonly #vacated: ((user: string, thread: ThreadId) => void)[] = [];
+
+  /**
+   * Calls `listener` when no resource of `user` is left in a room (the last one left, the room
+   * closed, the user was forgotten, or everything was reset): what was kept for it can go.
+   */
+  onVacated(listener: (user: string, thread: ThreadId) => void): void {
+    this.#vacated.push(listener);
+  }
 
   /** `resource` of `user` is in the room as `nick`. */
   join(user: string, thread: ThreadId, resource: string, nick: string): void {
@@ -29,7 +38,10 @@ export class RoomOccupancy {
     const rooms = this.#joined.get(user);
     const resources = rooms?.get(thread);
     if (!resources?.delete(resource)) return false;
-    if (resources.size === 0) rooms!.delete(thread);
+    if (resources.size === 0) {
+      rooms!.delete(thread);
+      this.#vacate(user, [thread]);
+    }
     if (rooms!.size === 0) this.#joined.delete(user);
     return true;
   }
@@ -68,11 +80,21 @@ export class RoomOccupancy {
 
   /** Forgets a user (unregistered). */
   forgetUser(user: string): void {
+    const rooms = this.#joined.get(user);
     this.#joined.delete(user);
+    this.#vacate(user, [...(rooms?.keys() ?? [])]);
   }
 
   /** Forgets everything (the XMPP connection dropped: clients join again). */
   reset(): void {
+    const occupied = [...this.occupiedRooms()];
     this.#joined.clear();
+    for (const [user, thread] of occupied) this.#vacate(user, [thread]);
+  }
+
+  #vacate(user: string, threads: ThreadId[]): void {
+    for (const thread of threads) {
+      for (const listener of this.#vacated) listener(user, thread);
+    }
   }
 }

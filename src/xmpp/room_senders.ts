@@ -3,8 +3,9 @@
  * each of the user's resources that joined its room (XEP-0045), as the room would: messages and
  * their reactions, retractions, markers and typing from occupants (`room/nick`), with the room's
  * stable `stanza-id` and each author's `occupant-id`; members arriving and leaving; members made
- * admins (owners) or no longer; the subject; the room's picture; and the end of the room when the
- * account leaves the group.
+ * admins (owners) or no longer; the subject; the room's picture; members' own pictures (XEP-0153
+ * hashes in their presences, sent again once a picture is fetched); and the end of the room when
+ * the account leaves the group.
  *
  * A message nobody's client is in the room for is not lost: it is in the room's archive, which
  * clients read on joining (history) or page through (MAM).
@@ -12,10 +13,10 @@
  * @module
  */
 
-import type { Chat, ChatMessage, RoomChange, Speaker } from "../gateway/xmpp_port.ts";
+import type { Chat, ChatMessage, Occupant, RoomChange, Speaker } from "../gateway/xmpp_port.ts";
 import { XmppUnavailable } from "../gateway/xmpp_port.ts";
 import { contactJidOf } from "../gateway/contact_ids.ts";
-import { asUserId, type ThreadId } from "../messenger/ids.ts";
+import { asUserId, type ThreadId, type UserId } from "../messenger/ids.ts";
 import type { ArchivedMessage } from "../gateway/core_port.ts";
 import { NS_RETRACT } from "./namespaces.ts";
 import { attachmentLink } from "./attachment_presentation.ts";
@@ -48,18 +49,39 @@ export interface RoomSendersOptions {
   /** Sends a stanza; false when the connection is down. */
   send: (stanza: Element) => Promise<unknown>;
   occupancy: RoomOccupancy;
-  /** Room pictures (keyed by thread id); without it presences carry no avatar hash. */
+  /**
+   * Room pictures (keyed by thread id) and members' own (keyed by user id, shared with contacts:
+   * the same person has the same picture); without it presences carry no avatar hash.
+   */
   avatars?: AvatarCache;
   /** Messages older than this get a `<delay>` (ms). */
   delayThresholdMs?: number;
+  /** Bound on occupant presences waiting for a member's picture; default 10,000. */
+  maxPendingAvatars?: number;
+}
+
+/** An occupant presence sent while the member's picture was being fetched, to send again. */
+interface PendingAvatar {
+  user: string;
+  thread: ThreadId;
+  occupant: Occupant;
+  /** The `jid` of the presence's item, as first sent. */
+  jid?: string;
 }
 
 /** Sends what happens in rooms to the resources in them. */
 export class RoomSenders {
   readonly #options: RoomSendersOptions;
+  /**
+   * By member, then by user and room: occupant presences announced without a picture hash yet.
+   * Oldest members first, so the bound drops the longest waiting.
+   */
+  readonly #pendingAvatars = new Map<UserId, Map<string, PendingAvatar>>();
+  #pendingCount = 0;
 
   constructor(options: RoomSendersOptions) {
     this.#options = options;
+    options.occupancy.onVacated((user, thread) => this.#forgetPending(user, thread));
   }
 
   /** The room's JID. */
@@ -236,6 +258,7 @@ export class RoomSenders {
           await this.#options.send(
             occupantPresence(room, change.occupant, to, {
               occupantId: await occupantId(room, change.occupant.id),
+              ...optionalHint(this.occupantAvatar(chat.user, thread, change.occupant)),
             }),
           );
           break;
@@ -254,12 +277,14 @@ export class RoomSenders {
           const nick = self
             ? this.#options.occupancy.nickOf(chat.user, thread, resource) ?? change.occupant.nick
             : change.occupant.nick;
+          const jid = self ? to : contactJidOf(change.occupant.id, this.#options.domain);
           await this.#options.send(
             occupantPresence(room, { ...change.occupant, nick }, to, {
               occupantId: await occupantId(room, change.occupant.id),
-              jid: self ? to : contactJidOf(change.occupant.id, this.#options.domain),
+              jid,
               ...(self ? { codes: [STATUS.SELF] } : {}),
               ...(change.by ? { actor: change.by.nick } : {}),
+              ...optionalHint(this.occupantAvatar(chat.user, thread, change.occupant, jid)),
             }),
           );
           break;
@@ -287,7 +312,36 @@ export class RoomSenders {
       }
     }
     if (change.kind === "avatar") await this.announceAvatar(chat.user, thread, change.url);
+    if (change.kind === "left") this.#forgetPending(chat.user, thread, change.occupant.id);
     if (change.kind === "removed") this.#options.occupancy.close(chat.user, thread);
+  }
+
+  /**
+   * What an occupant's presence says of the member's own picture (XEP-0153): its hash, `none`,
+   * or, while it is being fetched, `pending` — then the presence is sent again, with `jid` in its
+   * item, to the resources in the room once the picture is known ({@link avatarChanged}).
+   * Undefined for the user's own presence (their client knows their picture) and without a cache.
+   */
+  occupantAvatar(
+    user: string,
+    thread: ThreadId,
+    occupant: Occupant,
+    jid?: string,
+  ): AvatarHint | undefined {
+    const avatars = this.#options.avatars;
+    if (!avatars || occupant.self) return undefined;
+    const hint = avatars.hint(occupant.id, occupant.avatarUrl);
+    if (hint.kind === "pending") {
+      this.#rememberPending({ user, thread, occupant, ...(jid === undefined ? {} : { jid }) });
+    } else {
+      this.#forgetPending(user, thread, occupant.id);
+    }
+    return hint;
+  }
+
+  /** How many occupant presences wait for a member's picture (tests, diagnostics). */
+  get pendingAvatars(): number {
+    return this.#pendingCount;
   }
 
   /**
@@ -313,8 +367,13 @@ export class RoomSenders {
     return avatars.hint(thread, url);
   }
 
-  /** A room picture was fetched (or changed): its hash goes to the resources in the room. */
+  /**
+   * A picture was fetched (or changed, or turned out unavailable): a room's hash goes to the
+   * resources in the room; a member's, in their occupant presence sent again, to the resources of
+   * every room where that presence went out while the picture was pending.
+   */
   async avatarChanged(owner: string, hint: AvatarHint): Promise<void> {
+    await this.#memberAvatarChanged(asUserId(owner), hint);
     for (const [user, thread] of this.#options.occupancy.occupiedRooms()) {
       if (thread !== owner) continue;
       const room = this.roomJid(thread);
@@ -323,6 +382,53 @@ export class RoomSenders {
           xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
         );
       }
+    }
+  }
+
+  async #memberAvatarChanged(member: UserId, hint: AvatarHint): Promise<void> {
+    const waiting = this.#pendingAvatars.get(member);
+    if (!waiting) return;
+    this.#pendingAvatars.delete(member);
+    this.#pendingCount -= waiting.size;
+    for (const { user, thread, occupant, jid } of waiting.values()) {
+      const room = this.roomJid(thread);
+      const id = await occupantId(room, occupant.id);
+      for (const resource of this.#options.occupancy.resources(user, thread)) {
+        await this.#options.send(
+          occupantPresence(room, occupant, `${user}/${resource}`, {
+            occupantId: id,
+            ...(jid === undefined ? {} : { jid }),
+            avatar: hint,
+          }),
+        );
+      }
+    }
+  }
+
+  #rememberPending(pending: PendingAvatar): void {
+    const key = roomKey(pending.user, pending.thread);
+    let waiting = this.#pendingAvatars.get(pending.occupant.id);
+    if (!waiting) this.#pendingAvatars.set(pending.occupant.id, waiting = new Map());
+    if (!waiting.has(key)) this.#pendingCount++;
+    waiting.set(key, pending);
+    const max = this.#options.maxPendingAvatars ?? 10_000;
+    for (const [member, dropped] of this.#pendingAvatars) {
+      if (this.#pendingCount <= max) break;
+      if (member === pending.occupant.id) continue;
+      this.#pendingAvatars.delete(member);
+      this.#pendingCount -= dropped.size;
+    }
+  }
+
+  /** Forgets what waits for pictures in a room (of one member, or of all). */
+  #forgetPending(user: string, thread: ThreadId, member?: UserId): void {
+    const key = roomKey(user, thread);
+    const members = member === undefined ? [...this.#pendingAvatars.keys()] : [member];
+    for (const id of members) {
+      const waiting = this.#pendingAvatars.get(id);
+      if (!waiting?.delete(key)) continue;
+      this.#pendingCount--;
+      if (waiting.size === 0) this.#pendingAvatars.delete(id);
     }
   }
 
@@ -354,6 +460,16 @@ function partIds(message: ChatMessage): string[] {
     { length: Math.max(1, parts) },
     (_, index) => index === 0 ? archiveId : attachmentPartId(archiveId, index),
   );
+}
+
+/** The key of one user's room in the presences waiting for pictures. */
+function roomKey(user: string, thread: ThreadId): string {
+  return `${user}\u0000${thread}`;
+}
+
+/** `{ avatar: hint }` when there is a hint, `{}` otherwise. */
+function optionalHint(hint: AvatarHint | undefined): { avatar?: AvatarHint } {
+  return hint === undefined ? {} : { avatar: hint };
 }
 
 /** The room's stanza-id of a groupchat stanza. */

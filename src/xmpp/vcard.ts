@@ -14,7 +14,7 @@ import { Buffer } from "node:buffer";
 import { userIdOf } from "../gateway/contact_ids.ts";
 import type { ContactCard } from "../gateway/xmpp_port.ts";
 import type { UserId } from "../messenger/ids.ts";
-import type { AvatarCache } from "./avatar_cache.ts";
+import type { Avatar, AvatarCache } from "./avatar_cache.ts";
 import { NS_VCARD } from "./namespaces.ts";
 import type { Router } from "./router.ts";
 import { StanzaError } from "./stanza_error.ts";
@@ -44,18 +44,7 @@ export function registerVcard(router: Router, options: VcardOptions): void {
       );
     }
     const avatar = await options.avatars.get(card.id, card.avatarUrl);
-    return vcard(
-      xml("FN", {}, card.name),
-      xml("NICKNAME", {}, card.name),
-      avatar
-        ? xml(
-          "PHOTO",
-          {},
-          xml("TYPE", {}, avatar.type),
-          xml("BINVAL", {}, Buffer.from(avatar.data).toString("base64")),
-        )
-        : null,
-    );
+    return vcard(xml("FN", {}, card.name), xml("NICKNAME", {}, card.name), photo(avatar));
   });
   router.iq("gateway", "get", NS_VCARD, "vCard", () =>
     vcard(
@@ -64,6 +53,18 @@ export function registerVcard(router: Router, options: VcardOptions): void {
     ));
 }
 
-function vcard(...children: (Element | null)[]): Element {
+/** A `<vCard/>` with these fields (null ones left out). */
+export function vcard(...children: (Element | null)[]): Element {
   return xml("vCard", { xmlns: NS_VCARD }, ...children);
+}
+
+/** A vCard's PHOTO with the picture inline; null without one. */
+export function photo(avatar: Avatar | null): Element | null {
+  if (!avatar) return null;
+  return xml(
+    "PHOTO",
+    {},
+    xml("TYPE", {}, avatar.type),
+    xml("BINVAL", {}, Buffer.from(avatar.data).toString("base64")),
+  );
 }

@@ -123,6 +123,9 @@ export class XmppSenders implements XmppPort {
       ...(options.whenOnline ? { whenOnline: options.whenOnline } : {}),
       ...(options.maxStanzaBytes ? { maxStanzaBytes: options.maxStanzaBytes } : {}),
     });
+    // One cache for contacts, room members (both by user id: the same person, the same picture)
+    // and rooms (by thread id): Facebook ids are unique across users and threads, so keys never
+    // collide; each side ignores owners it has nothing waiting for.
     options.avatars?.onChange((owner, hint) => {
       void this.#avatarChanged(owner as UserId, hint);
       void this.rooms.avatarChanged(owner, hint);

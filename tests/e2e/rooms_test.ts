@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { AccountControl, aliceWorld, registeredAlice } from "./_harness/registered_alice.ts";
 import { startGateway } from "./_harness/gateway.ts";
+import { binvalSha1, servePictures } from "./_harness/picture_server.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 import { slixmppInRoom } from "./_harness/slix_muc.ts";
@@ -18,8 +19,9 @@ const NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin";
 const NS_SID = "urn:xmpp:sid:0";
 const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
 
-/** Alice's world with the Hiking club: Alice (admin), Bob and Carla. */
-const WORLD = aliceWorld(`
+/** Alice's world with the Hiking club: Alice (admin), Bob and Carla (`carla`: more of her keys). */
+function hikingClub(carla = ""): string {
+  return aliceWorld(`
 [[account.group]]
 id = "900001"
 name = "Hiking club"
@@ -28,7 +30,11 @@ members = ["200002", "300001"]
 [[user]]
 id = "300001"
 name = "Carla Stranger"
+${carla}
 `);
+}
+
+const WORLD = hikingClub();
 
 /** Joins `room` as `nick` and returns every stanza of the join, up to and including the subject. */
 async function join(
@@ -387,12 +393,13 @@ name = "Dan Nobody"
   assert.equal(avatarHash?.getChildText("value"), hash, "the hash in the room's disco#info");
 
   // A resource joining now gets the picture's hash from the room itself, after the subject; no
-  // member's presence carries it (there it would say it is that member's own picture).
+  // member's presence carries it (there it would say it is that member's own picture: these
+  // members have none, an empty photo).
   await using phone = await connectClient(t.server, "alice", "alicepw", { resource: "phone" });
   const joined = await join(phone, room, "Alice Example");
   const occupantsWithPhoto = joined.filter((s) =>
     s.is("presence") && s.attrs.from?.startsWith(`${room}/`) &&
-    s.getChild("x", "vcard-temp:x:update") !== undefined
+    !!s.getChild("x", "vcard-temp:x:update")?.getChildText("photo")
   );
   assert.deepEqual(occupantsWithPhoto.map((s) => s.toString()), []);
   const roomPicture = await phone.waitFor(
@@ -422,6 +429,63 @@ name = "Dan Nobody"
   assert.ok(gone.getChild("error")?.getChild("item-not-found"));
   const rejoin = await join(t.alice, room, "Alice Example");
   assert.ok(rejoin.at(-1)?.getChild("error")?.getChild("item-not-found"));
+});
+
+Deno.test("each member's own Messenger picture: a hash in their occupant presence, the picture in room/nick's vCard", async () => {
+  await using pictures = servePictures();
+  // Carla is not Alice's friend: her picture comes from what Messenger says of her (getUserInfo).
+  await using t = await registeredAlice({
+    world: hikingClub(`avatar_url = "${pictures.url("carla.png")}"`),
+    config: pictures.config,
+  });
+  const room = `900001@${t.gw}`;
+  const photoOf = (presence: XmlElement) =>
+    presence.getChild("x", "vcard-temp:x:update")?.getChildText("photo");
+  const joined = await join(t.alice, room, "Alice Example");
+  const presences = joined.filter((s) => s.is("presence"));
+  const carlaAtJoin = presences.find((s) => s.attrs.from === `${room}/Carla Stranger`)!;
+  // Her hash is in the join's presence, or (still being fetched then) in the one sent again —
+  // which may come before the join's end (the subject) or after it.
+  const carlaWithHash = (s: XmlElement) =>
+    s.is("presence") && s.attrs.from === `${room}/Carla Stranger` &&
+    /^[0-9a-f]{40}$/.test(photoOf(s) ?? "");
+  const carla = presences.find(carlaWithHash) ??
+    await t.alice.waitFor(carlaWithHash, 10_000, "Carla's presence with her picture's hash");
+  assert.equal(photoOf(carla), pictures.sha1);
+  const itemOf = (presence: XmlElement) => presence.getChild("x", NS_MUC_USER)?.getChild("item");
+  assert.deepEqual(itemOf(carla)?.attrs, itemOf(carlaAtJoin)?.attrs);
+  assert.equal(
+    carla.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
+    carlaAtJoin.getChild("occupant-id", NS_OCCUPANT_ID)?.attrs.id,
+  );
+  // Bob has no picture: an empty photo, never a hash; Alice's own presence says nothing of hers.
+  const bob = presences.find((s) => s.attrs.from === `${room}/Bob Builder`)!;
+  assert.equal(photoOf(bob), "");
+  const self = presences.find((s) => s.attrs.from === `${room}/Alice Example`)!;
+  assert.equal(self.getChild("x", "vcard-temp:x:update"), undefined);
+
+  // Vcards on occupant JIDs: hers has her name, nick and the picture the hash names; Bob's none.
+  const vcardOf = (nick: string) =>
+    t.alice.iq(
+      xml("iq", { type: "get", to: `${room}/${nick}` }, xml("vCard", { xmlns: "vcard-temp" })),
+    );
+  const reply = await vcardOf("Carla Stranger");
+  assert.equal(reply.attrs.type, "result", reply.toString());
+  const vcard = reply.getChild("vCard", "vcard-temp")!;
+  assert.equal(vcard.getChildText("FN"), "Carla Stranger");
+  assert.equal(vcard.getChildText("NICKNAME"), "Carla Stranger");
+  assert.equal(vcard.getChild("PHOTO")?.getChildText("TYPE"), "image/png");
+  assert.equal(binvalSha1(vcard.getChild("PHOTO")?.getChildText("BINVAL") ?? ""), pictures.sha1);
+  const bobCard = await vcardOf("Bob Builder");
+  assert.equal(bobCard.attrs.type, "result", bobCard.toString());
+  assert.equal(bobCard.getChild("vCard")?.getChild("PHOTO"), undefined);
+  // A nick nobody has is item-not-found, with a sentence.
+  const nobody = await vcardOf("Nobody Here");
+  assert.ok(nobody.getChild("error")?.getChild("item-not-found"), nobody.toString());
+  assert.equal(
+    nobody.getChild("error")?.getChildText("text"),
+    "Nobody in this group is called Nobody Here",
+  );
 });
 
 Deno.test("admins made and unmade on Messenger become owners and members in the room", async () => {

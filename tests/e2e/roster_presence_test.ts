@@ -5,11 +5,10 @@
  * registration flow.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
 import { connectClient, type TestClient, xml, type XmlElement } from "./_harness/client.ts";
 import { startGateway } from "./_harness/gateway.ts";
 import { noteOf, runCommand } from "./_harness/gateway_client.ts";
+import { binvalSha1, servePictures } from "./_harness/picture_server.ts";
 import { startProsody } from "./_harness/prosody.ts";
 import { seededKv } from "./_harness/seeded_user.ts";
 import { ALICE_ACCOUNT_TOML } from "./_harness/registered_alice.ts";
@@ -230,51 +229,34 @@ Deno.test({
   name: "a contact's vCard has its name and avatar, and its presence the avatar's SHA-1",
   ...e2e,
   async fn() {
-    const png = new Uint8Array(
-      Buffer.from(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-        "base64",
-      ),
+    await using pictures = servePictures();
+    await using t = await setup({ avatarUrl: pictures.url("echo.png") });
+    await eventually(
+      "the roster push",
+      async () => (await roster(t.alice)).has(`200001@${t.gw}`) || undefined,
     );
-    const sha1 = createHash("sha1").update(png).digest("hex");
-    const images = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen() {} },
-      () => new Response(png, { headers: { "content-type": "image/png" } }),
+    await t.alice.send(xml("presence"));
+    await t.alice.waitFor(
+      (s) =>
+        presenceFrom(`200001@${t.gw}`)(s) &&
+        s.getChild("x", "vcard-temp:x:update")?.getChildText("photo") === pictures.sha1,
+      10_000,
+      "Echo's presence with the avatar hash",
     );
-    try {
-      await using t = await setup({
-        avatarUrl: `http://127.0.0.1:${images.addr.port}/echo.png`,
-      });
-      await eventually(
-        "the roster push",
-        async () => (await roster(t.alice)).has(`200001@${t.gw}`) || undefined,
-      );
-      await t.alice.send(xml("presence"));
-      await t.alice.waitFor(
-        (s) =>
-          presenceFrom(`200001@${t.gw}`)(s) &&
-          s.getChild("x", "vcard-temp:x:update")?.getChildText("photo") === sha1,
-        10_000,
-        "Echo's presence with the avatar hash",
-      );
 
-      const reply = await t.alice.iq(
-        xml("iq", { type: "get", to: `200001@${t.gw}` }, xml("vCard", { xmlns: "vcard-temp" })),
-      );
-      assert.equal(reply.attrs.type, "result", reply.toString());
-      const vcard = reply.getChild("vCard", "vcard-temp")!;
-      assert.equal(vcard.getChildText("FN"), "Echo Bot");
-      assert.equal(vcard.getChild("PHOTO")!.getChildText("TYPE"), "image/png");
-      const binval = vcard.getChild("PHOTO")!.getChildText("BINVAL")!;
-      assert.equal(createHash("sha1").update(Buffer.from(binval, "base64")).digest("hex"), sha1);
+    const reply = await t.alice.iq(
+      xml("iq", { type: "get", to: `200001@${t.gw}` }, xml("vCard", { xmlns: "vcard-temp" })),
+    );
+    assert.equal(reply.attrs.type, "result", reply.toString());
+    const vcard = reply.getChild("vCard", "vcard-temp")!;
+    assert.equal(vcard.getChildText("FN"), "Echo Bot");
+    assert.equal(vcard.getChild("PHOTO")!.getChildText("TYPE"), "image/png");
+    assert.equal(binvalSha1(vcard.getChild("PHOTO")!.getChildText("BINVAL")!), pictures.sha1);
 
-      const unknown = await t.alice.iq(
-        xml("iq", { type: "get", to: `300001@${t.gw}` }, xml("vCard", { xmlns: "vcard-temp" })),
-      );
-      assert.equal(errorCondition(unknown), "item-not-found");
-    } finally {
-      await images.shutdown();
-    }
+    const unknown = await t.alice.iq(
+      xml("iq", { type: "get", to: `300001@${t.gw}` }, xml("vCard", { xmlns: "vcard-temp" })),
+    );
+    assert.equal(errorCondition(unknown), "item-not-found");
   },
 });
 

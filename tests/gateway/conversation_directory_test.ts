@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConversationDirectory } from "../../src/gateway/conversation_directory.ts";
-import { asThreadId } from "../../src/messenger/ids.ts";
+import { asThreadId, asUserId } from "../../src/messenger/ids.ts";
+import { putGroup } from "../../src/store/conversations.ts";
 
 const ALICE = "alice@example.org";
 const GROUP = asThreadId("900001");
@@ -50,4 +51,33 @@ Deno.test("a closed directory writes nothing (the user unregistered)", async () 
   const entries = await Array.fromAsync(kv.list({ prefix: [] }));
   assert.deepEqual(entries, []);
   kv.close();
+});
+
+Deno.test("members' pictures are remembered across restarts; entries stored without them load", async () => {
+  const opened = await Deno.openKv(":memory:");
+  using kv = Object.assign(opened, { [Symbol.dispose]: () => opened.close() });
+  // As a gateway that did not keep pictures yet stored it.
+  await putGroup(kv, ALICE, {
+    thread: GROUP,
+    name: "Hiking club",
+    members: [{ id: "200002", name: "Bob Builder" }],
+    updatedAt: 1,
+  });
+  const old = new ConversationDirectory(kv, ALICE);
+  assert.deepEqual((await old.group(GROUP))?.members, [
+    { id: asUserId("200002"), name: "Bob Builder" },
+  ]);
+  await old.saveGroup(GROUP, {
+    name: "Hiking club",
+    members: [
+      { id: asUserId("200002"), name: "Bob Builder", avatarUrl: "https://cdn.example/bob.jpg" },
+      { id: asUserId("300001"), name: "Carla" },
+    ],
+    admins: [],
+  });
+  const after = new ConversationDirectory(kv, ALICE); // the gateway restarted
+  assert.deepEqual((await after.group(GROUP))?.members, [
+    { id: asUserId("200002"), name: "Bob Builder", avatarUrl: "https://cdn.example/bob.jpg" },
+    { id: asUserId("300001"), name: "Carla" },
+  ]);
 });

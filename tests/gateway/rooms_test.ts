@@ -10,17 +10,21 @@ import type { RoomAction } from "../../src/gateway/rooms.ts";
 import type { Chat, RoomChange } from "../../src/gateway/xmpp_port.ts";
 import { parseCookies } from "../../src/messenger/credentials.ts";
 import { putUser } from "../../src/store/user_records.ts";
+import { putGroup } from "../../src/store/conversations.ts";
 import { Secret } from "../../src/secret.ts";
 import { ALICE, testCore } from "./_core.ts";
 import { NullXmppPort } from "./_null_port.ts";
 import { waitUntil } from "../_wait.ts";
 
-const WORLD = `[[account]]
+/** Alice's account, as registered below (cookie login). */
+const ALICE_ACCOUNT = `[[account]]
 email = "alice@example.com"
 password = "correct horse"
 cookies = "c_user=100001; xs=abc"
 user_id = "100001"
-name = "Alice Example"
+name = "Alice Example"`;
+
+const WORLD = `${ALICE_ACCOUNT}
   [[account.friend]]
   id = "200002"
   name = "Bob Builder"
@@ -40,9 +44,10 @@ function core(
   kv: Deno.Kv | undefined,
   before?: Parameters<typeof testCore>[1]["beforeStart"],
   port = new NullXmppPort(),
+  world = WORLD,
 ) {
   return testCore(port, {
-    world: WORLD,
+    world,
     ...(kv ? { kv } : {}),
     seed: (store) =>
       putUser(store, {
@@ -194,4 +199,68 @@ Deno.test("an admin role asked from XMPP is set on Messenger, and the room follo
   assert.equal(notAdmin.kind, "not_allowed");
   assert.match(notAdmin.text, /^Messenger refused: .*Only a group admin can make or unmake admins/);
   assert.equal(c.network.control.operations("100001").operations.at(-1)?.error, "bad_request");
+});
+
+/** The Hiking club where Bob (a friend) and Carla (not one) have pictures, Dan has none. */
+const PICTURES_WORLD = `${ALICE_ACCOUNT}
+  [[account.friend]]
+  id = "200002"
+  name = "Bob Builder"
+  avatar_url = "https://cdn.example/bob.jpg"
+  [[account.group]]
+  id = "900001"
+  name = "Hiking club"
+  members = ["200002", "300001", "400004"]
+
+[[user]]
+id = "300001"
+name = "Carla Stranger"
+avatar_url = "https://cdn.example/carla.jpg"
+
+[[user]]
+id = "400004"
+name = "Dan Nobody"
+`;
+
+Deno.test("occupants carry their Messenger pictures: a contact's card, or what Messenger says of the others", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // Stored by a gateway that did not keep pictures yet: the login's refresh brings them.
+    await putGroup(kv, ALICE, {
+      thread: "900001",
+      name: "Hiking club",
+      members: [
+        { id: "200002", name: "Bob Builder" },
+        { id: "300001", name: "Carla Stranger" },
+        { id: "400004", name: "Dan Nobody" },
+      ],
+      updatedAt: 1,
+    });
+    await using c = await core(kv, undefined, undefined, PICTURES_WORLD);
+    const session = c.gateway.session(ALICE)!;
+    await session.whenConnected(10_000);
+    await session.afterLoginSyncs();
+    let shown: [string, string | undefined][] = [];
+    await c.port.joinRoom(ALICE, HIKING, {}, (room) => {
+      shown = room.occupants.map((occupant) => [occupant.nick, occupant.avatarUrl]);
+      return Promise.resolve();
+    });
+    assert.deepEqual(shown, [
+      ["Alice Example", undefined],
+      ["Bob Builder", "https://cdn.example/bob.jpg"],
+      ["Carla Stranger", "https://cdn.example/carla.jpg"],
+      ["Dan Nobody", undefined],
+    ]);
+    // The vCard side sees the same.
+    const info = await c.port.roomInfo(ALICE, HIKING);
+    assert.equal(info?.members[2].avatarUrl, "https://cdn.example/carla.jpg");
+    // Messenger was asked in one call, at login, about the members without a known picture; the
+    // friend's comes from the contact list.
+    const asked = c.network.control.operations("100001").operations.flatMap((op) =>
+      op.method === "getUserInfo" ? [op.users] : []
+    );
+    assert.deepEqual(asked, [["300001", "400004"]]);
+  } finally {
+    kv.close();
+  }
 });

@@ -92,7 +92,18 @@ export function threadsFromThreadList(raw: unknown): ThreadInfo[] {
     const fields = record(entry);
     const id = idText(fields?.threadID);
     if (fields === undefined || id === undefined) continue;
-    threads.push(threadInfo(id, fields, text(fields.name)));
+    const info = threadInfo(id, fields, text(fields.name));
+    // fca's `participants`: `[{userID, name, shortName, profilePicture, url, isViewerFriend}]`.
+    const users = list(fields.participants).flatMap((entry) => {
+      const user = record(entry);
+      const userId = idText(user?.userID);
+      const name = text(user?.name);
+      if (user === undefined || userId === undefined || name === undefined) return [];
+      const isFriend = user.isViewerFriend;
+      return [userInfo(userId, name, user.shortName, user.profilePicture, user.url, { isFriend })];
+    });
+    if (users.length > 0) info.users = users;
+    threads.push(info);
   }
   return threads;
 }
@@ -107,11 +118,22 @@ export function threadFromThreadInfo(thread: ThreadId, raw: unknown): ThreadInfo
   const other = fields.isGroup === true
     ? undefined
     : list(fields.userInfo).map(record).find((user) => idText(user?.id) === thread);
-  return threadInfo(
+  const info = threadInfo(
     thread,
     fields,
     text(fields.threadName) ?? text(fields.name) ?? text(other?.name),
   );
+  // fca's `userInfo`: `[{id, name, firstName, thumbSrc, profileUrl, isFriend}]`.
+  const users = list(fields.userInfo).flatMap((entry) => {
+    const user = record(entry);
+    const id = idText(user?.id);
+    const name = text(user?.name);
+    if (user === undefined || id === undefined || name === undefined) return [];
+    // fca puts the picture in `profileUrl` too: not a profile page.
+    return [userInfo(id, name, user.firstName, user.thumbSrc, undefined, user)];
+  });
+  if (users.length > 0) info.users = users;
+  return info;
 }
 
 /** getThreadHistory's messages (events and unusable entries are left out), oldest first. */

@@ -173,6 +173,20 @@ function user(
 
 const ids = (...values: string[]) => values.map(asUserId);
 
+/** The participants as getThreads lists them: names, pictures and profiles. */
+const LISTED = {
+  self: user(SELF, "User 100001", `profile.php?id=${SELF}`, { firstName: "User", isFriend: true }),
+  alice: user(ALICE, "Alice Martin", "alice.martin", { firstName: "Alice", isFriend: true }),
+  bob: user(BOB, "Bob Builder", `profile.php?id=${BOB}`, { firstName: "Bob", isFriend: true }),
+  dave: user(DAVE, "Dave Alison", `profile.php?id=${DAVE}`, { firstName: "Dave", isFriend: false }),
+};
+
+/** A participant as getThreadInfo tells it: fca gives the picture for the profile, left out. */
+function told(listed: UserInfo): UserInfo {
+  const { profileUrl: _profile, ...rest } = listed;
+  return rest;
+}
+
 Deno.test("queries and group changes reach Facebook in fca's format", async (t) => {
   const bed = await new FcaTestBed().start();
   try {
@@ -216,6 +230,7 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
       lastActivity: 1_700_000_040_000,
       unreadCount: 2,
       isMessageRequest: false,
+      users: [LISTED.self, LISTED.alice, LISTED.bob],
     };
 
     await t.step("getThreads: the inbox newest first, then the pending requests", async () => {
@@ -253,6 +268,7 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
           lastMessage: { timestamp: 1_700_000_060_000, sender: asUserId(ALICE), snippet: "Hello" },
           unreadCount: 0,
           isMessageRequest: false,
+          users: [LISTED.self, LISTED.alice],
         },
         // lastActivity is the last message's time, not the later rename.
         {
@@ -308,7 +324,12 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
         assert.equal(query.query_params.id, GROUP);
         assert.equal(query.query_params.load_messages, false);
         // fca reads no last-message time here: the thread's update time stands in for it.
-        assert.deepEqual(group, { ...hikingClub, lastActivity: 1_700_000_050_000 });
+        // Its participants with their pictures: no getUserInfo needed for a group's members.
+        assert.deepEqual(group, {
+          ...hikingClub,
+          lastActivity: 1_700_000_050_000,
+          users: hikingClub.users!.map(told),
+        });
 
         assert.deepEqual(await session.getThreadInfo(asThreadId(DAVE)), {
           id: asThreadId(DAVE),
@@ -318,6 +339,7 @@ Deno.test("queries and group changes reach Facebook in fca's format", async (t) 
           lastActivity: 1_700_000_070_000,
           unreadCount: 1,
           isMessageRequest: true,
+          users: [told(LISTED.self), told(LISTED.dave)],
         });
       },
     );
