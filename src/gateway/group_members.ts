@@ -6,6 +6,10 @@
  * The account itself comes first, so the user keeps their own name; a later namesake becomes
  * "Name (2)". An empty name falls back to the Messenger id.
  *
+ * Every message in a room asks for its author's nick: the occupants of a frozen group (the
+ * conversation directory's, one object per stored version) are computed once per version and
+ * account, not per message.
+ *
  * @module
  */
 
@@ -38,8 +42,24 @@ export interface GroupInfo {
   imageUrl?: string;
 }
 
-/** The occupants of a group, the account first; `self` is the account (its name as given). */
+/** Occupants computed for frozen groups, with the account they were computed for. */
+const computed = new WeakMap<GroupInfo, { self: GroupMember; occupants: Occupant[] }>();
+
+/**
+ * The occupants of a group, the account first; `self` is the account (its name as given). For a
+ * frozen group the same frozen list is answered until the account's id or name changes.
+ */
 export function occupantsOf(group: GroupInfo, self: GroupMember): Occupant[] {
+  if (!Object.isFrozen(group)) return occupantsFor(group, self);
+  const known = computed.get(group);
+  if (known?.self.id === self.id && known.self.name === self.name) return known.occupants;
+  const occupants = occupantsFor(group, self);
+  for (const occupant of occupants) Object.freeze(occupant);
+  computed.set(group, { self: { id: self.id, name: self.name }, occupants });
+  return Object.freeze(occupants) as Occupant[];
+}
+
+function occupantsFor(group: GroupInfo, self: GroupMember): Occupant[] {
   const taken = new Set<string>();
   const admins = new Set(group.admins);
   const ordered = [self, ...group.members.filter((member) => member.id !== self.id)];
