@@ -42,21 +42,42 @@ export interface GroupInfo {
   imageUrl?: string;
 }
 
-/** Occupants computed for frozen groups, with the account they were computed for. */
-const computed = new WeakMap<GroupInfo, { self: GroupMember; occupants: Occupant[] }>();
+/** The occupants of a frozen group, by id too, with the account they were computed for. */
+interface Computed {
+  self: GroupMember;
+  occupants: Occupant[];
+  byId: Map<UserId, Occupant>;
+}
+
+const computed = new WeakMap<GroupInfo, Computed>();
 
 /**
  * The occupants of a group, the account first; `self` is the account (its name as given). For a
  * frozen group the same frozen list is answered until the account's id or name changes.
  */
 export function occupantsOf(group: GroupInfo, self: GroupMember): Occupant[] {
-  if (!Object.isFrozen(group)) return occupantsFor(group, self);
+  return Object.isFrozen(group) ? computedFor(group, self).occupants : occupantsFor(group, self);
+}
+
+/** The occupant with this Messenger id (the account, or a member), if any. */
+export function occupantOf(group: GroupInfo, self: GroupMember, id: UserId): Occupant | undefined {
+  return Object.isFrozen(group)
+    ? computedFor(group, self).byId.get(id)
+    : occupantsFor(group, self).find((occupant) => occupant.id === id);
+}
+
+function computedFor(group: GroupInfo, self: GroupMember): Computed {
   const known = computed.get(group);
-  if (known?.self.id === self.id && known.self.name === self.name) return known.occupants;
+  if (known?.self.id === self.id && known.self.name === self.name) return known;
   const occupants = occupantsFor(group, self);
   for (const occupant of occupants) Object.freeze(occupant);
-  computed.set(group, { self: { id: self.id, name: self.name }, occupants });
-  return Object.freeze(occupants) as Occupant[];
+  const result = {
+    self: { id: self.id, name: self.name },
+    occupants: Object.freeze(occupants) as Occupant[],
+    byId: new Map(occupants.map((occupant) => [occupant.id, occupant])),
+  };
+  computed.set(group, result);
+  return result;
 }
 
 function occupantsFor(group: GroupInfo, self: GroupMember): Occupant[] {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConversationDirectory } from "../../src/gateway/conversation_directory.ts";
 import {
   type GroupInfo,
+  occupantOf,
   occupantsOf,
   withMembers,
   withoutMember,
@@ -46,6 +47,9 @@ Deno.test("a group's occupants are computed once per stored version and account"
   assert.ok(Object.isFrozen(info) && Object.isFrozen(info.members[0]));
   const occupants = occupantsOf(info, { ...SELF });
   assert.equal(occupantsOf(info, { ...SELF }), occupants, "not computed again");
+  assert.equal(occupantOf(info, SELF, BOB.id), occupants[1], "found by id in the same list");
+  assert.equal(occupantOf(info, SELF, SELF.id), occupants[0]);
+  assert.equal(occupantOf(info, SELF, CARLA.id), undefined);
   assert.throws(() => {
     (occupants[1] as { nick: string }).nick = "changed";
   }, TypeError);
@@ -58,6 +62,7 @@ Deno.test("a group's occupants are computed once per stored version and account"
   assert.notEqual(occupantsOf(copy, SELF), occupantsOf(copy, SELF));
   copy.members.push(CARLA);
   assert.deepEqual(occupantsOf(copy, SELF).map((o) => o.nick), ["Alice", "Bob", "Carla"]);
+  assert.equal(occupantOf(copy, SELF, CARLA.id)?.nick, "Carla");
 });
 
 Deno.test("a membership, member name, admin or group name change gives new occupants", async () => {
