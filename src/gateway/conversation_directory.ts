@@ -30,6 +30,12 @@ export class ConversationDirectory {
   readonly #kv: Deno.Kv;
   readonly #jid: string;
   #groups: Map<ThreadId, StoredGroup> | undefined;
+  /**
+   * What {@link group} answered for each stored version of a group (a change stores a new
+   * object), frozen: every message in a room asks, and the same object lets what is derived from
+   * it (the occupants' nicks, in group_members.ts) be computed once per change.
+   */
+  readonly #infos = new WeakMap<StoredGroup, GroupInfo>();
   #loading: Promise<Map<ThreadId, StoredGroup>> | undefined;
   #closed = false;
 
@@ -59,11 +65,16 @@ export class ConversationDirectory {
     })).sort((a, b) => (a.name ?? a.thread).localeCompare(b.name ?? b.thread));
   }
 
-  /** What is known of a group (members, admins, picture); undefined for other threads. */
+  /**
+   * What is known of a group (members, admins, picture); undefined for other threads. The same
+   * frozen object until the group changes: callers change copies.
+   */
   async group(thread: ThreadId): Promise<GroupInfo | undefined> {
     const stored = (await this.#load()).get(thread);
     if (stored === undefined) return undefined;
-    return {
+    const known = this.#infos.get(stored);
+    if (known !== undefined) return known;
+    const info: GroupInfo = {
       ...(stored.name === undefined ? {} : { name: stored.name }),
       members: (stored.members ?? []).map((member) => ({
         id: asUserId(member.id),
@@ -73,6 +84,8 @@ export class ConversationDirectory {
       admins: (stored.admins ?? []).map(asUserId),
       ...(stored.imageUrl === undefined ? {} : { imageUrl: stored.imageUrl }),
     };
+    this.#infos.set(stored, frozenGroup(info));
+    return info;
   }
 
   /** Stores what is known of a group the account is in (replacing what was known). */
@@ -164,4 +177,12 @@ function entryOf(thread: ThreadId, group: StoredGroup | undefined): DirectoryEnt
     left: group.left === true,
     ...(group.name === undefined ? {} : { name: group.name }),
   };
+}
+
+/** The group, its member list, members and admins made read-only (they are shared). */
+function frozenGroup(info: GroupInfo): GroupInfo {
+  for (const member of info.members) Object.freeze(member);
+  Object.freeze(info.members);
+  Object.freeze(info.admins);
+  return Object.freeze(info);
 }

@@ -6,6 +6,10 @@
  * The account itself comes first, so the user keeps their own name; a later namesake becomes
  * "Name (2)". An empty name falls back to the Messenger id.
  *
+ * Every message in a room asks for its author's nick: the occupants of a frozen group (the
+ * conversation directory's, one object per stored version) are computed once per version and
+ * account, not per message.
+ *
  * @module
  */
 
@@ -42,8 +46,45 @@ export interface GroupInfo {
   imageUrl?: string;
 }
 
-/** The occupants of a group, the account first; `self` is the account (its name as given). */
+/** The occupants of a frozen group, by id too, with the account they were computed for. */
+interface Computed {
+  self: GroupMember;
+  occupants: Occupant[];
+  byId: Map<UserId, Occupant>;
+}
+
+const computed = new WeakMap<GroupInfo, Computed>();
+
+/**
+ * The occupants of a group, the account first; `self` is the account (its name as given). For a
+ * frozen group the same frozen list is answered until the account's id or name changes.
+ */
 export function occupantsOf(group: GroupInfo, self: GroupMember): Occupant[] {
+  return Object.isFrozen(group) ? computedFor(group, self).occupants : occupantsFor(group, self);
+}
+
+/** The occupant with this Messenger id (the account, or a member), if any. */
+export function occupantOf(group: GroupInfo, self: GroupMember, id: UserId): Occupant | undefined {
+  return Object.isFrozen(group)
+    ? computedFor(group, self).byId.get(id)
+    : occupantsFor(group, self).find((occupant) => occupant.id === id);
+}
+
+function computedFor(group: GroupInfo, self: GroupMember): Computed {
+  const known = computed.get(group);
+  if (known?.self.id === self.id && known.self.name === self.name) return known;
+  const occupants = occupantsFor(group, self);
+  for (const occupant of occupants) Object.freeze(occupant);
+  const result = {
+    self: { id: self.id, name: self.name },
+    occupants: Object.freeze(occupants) as Occupant[],
+    byId: new Map(occupants.map((occupant) => [occupant.id, occupant])),
+  };
+  computed.set(group, result);
+  return result;
+}
+
+function occupantsFor(group: GroupInfo, self: GroupMember): Occupant[] {
   const taken = new Set<string>();
   const admins = new Set(group.admins);
   const ordered = [self, ...group.members.filter((member) => member.id !== self.id)];

@@ -28,6 +28,7 @@ import {
   type GroupInfo,
   type GroupMember,
   type Occupant,
+  occupantOf,
   occupantsOf,
   withMembers,
   withoutMember,
@@ -249,14 +250,14 @@ export class Rooms {
   async occupant(session: UserSession, thread: ThreadId, id: UserId): Promise<Occupant> {
     const self = await session.account() ?? { id, name: id };
     let info = await session.directory.group(thread) ?? { members: [], admins: [] };
-    if (id !== self.id && !info.members.some((member) => member.id === id)) {
-      info = await this.refresh(session, thread) ?? info;
-      if (!info.members.some((member) => member.id === id)) {
-        // Still unknown (Messenger unreachable): shown by name or id until the next refresh.
-        info = withMembers(info, [memberOf(session, { id })]);
-      }
+    const known = occupantOf(info, self, id);
+    if (known) return known;
+    info = await this.refresh(session, thread) ?? info;
+    if (!info.members.some((member) => member.id === id)) {
+      // Still unknown (Messenger unreachable): shown by name or id until the next refresh.
+      info = withMembers(info, [memberOf(session, { id })]);
     }
-    return occupantsOf(info, self).find((occupant) => occupant.id === id)!;
+    return occupantOf(info, self, id)!;
   }
 
   /** The member of a group whose room nick is `nick` (case-insensitive), if any. */

@@ -23,6 +23,13 @@
  * (single lookups), and range reads first settle them (commit the batch and wait), so a message
  * appended and then queried is always found. Operations on one archive run one after the other.
  *
+ * Appending a new message reads nothing from KV in the common case: whether its id is archived
+ * already follows from its time and what this process archived (see {@link Tail}), and the hour
+ * and day counts it increments are known from the last time they were read or written here. This
+ * process is the archive's only writer (one gateway process per store, one {@link RoomArchives}
+ * per process, one archive object per room); a write lost by the batcher makes the archive read
+ * the counts again.
+ *
  * @module
  */
 
@@ -153,9 +160,12 @@ export class UnknownArchiveIdError extends Error {
 export interface RoomArchive {
   /**
    * Archives a message; a message with the same id replaces the earlier one (never a duplicate),
-   * moving it if its time or nick changed. Does nothing when the retention is 0 or the message is
-   * already older than the retention. Rejects with a RangeError for an empty or over-long id, a
-   * timestamp that is not an integer, or an over-long nick (caller bugs).
+   * moving it if its time or nick changed. A message keeps its time (as Messenger's do): one
+   * archived before this process's first append here, or long before, is found again at its time
+   * or an earlier one, not at a time later than everything archived then (that one is taken for a
+   * new message without reading KV, see {@link Tail}). Does nothing when the retention is 0 or the
+   * message is already older than the retention. Rejects with a RangeError for an empty or
+   * over-long id, a timestamp that is not an integer, or an over-long nick (caller bugs).
    */
   append(message: ArchivedMessage): Promise<void>;
   /** Changes a stored message (retraction, edit); the updated message, or `null` when unknown. */
@@ -192,6 +202,7 @@ export interface RoomArchiveOptions {
 /** The room archives of all users, over one KV database and its write batcher. */
 export class RoomArchives {
   readonly #kv: Deno.Kv;
+  readonly #batcher: WriteBatcher;
   readonly #pending: PendingWrites;
   readonly #retentionMs: number;
   readonly #now: () => number;
@@ -205,6 +216,7 @@ export class RoomArchives {
       throw new RangeError(`The archive retention must be a number of days ≥ 0, not ${days}`);
     }
     this.#kv = kv;
+    this.#batcher = batcher;
     this.#pending = new PendingWrites(kv, batcher);
     this.#retentionMs = days * DAY_MS;
     this.#now = options.now ?? Date.now;
@@ -236,6 +248,7 @@ export class RoomArchives {
       retentionMs: this.#retentionMs,
       now: () => Math.floor(this.#now()),
       maxPending: this.#maxPending,
+      lostWrites: () => this.#batcher.lost,
       nextSeq: () => {
         // Microseconds of the clock, or one more than the last: increasing within a run, and
         // (with a clock that moves forward) across restarts.
@@ -252,6 +265,8 @@ interface ArchiveContext {
   retentionMs: number;
   now(): number;
   maxPending: number;
+  /** The batcher's count of lost writes ({@link WriteBatcher.lost}). */
+  lostWrites(): number;
   nextSeq(): number;
 }
 
@@ -269,9 +284,52 @@ interface Position extends Placement {
 
 /** The keys of one ordered index of messages and its hour and day counts. */
 interface Stream {
+  /** Tells the archive's streams apart (in the ids of counts held in memory). */
+  name: string;
   records: Deno.KvKey;
   hours: Deno.KvKey;
   days: Deno.KvKey;
+}
+
+/** Ids a {@link Tail} remembers before it moves its line up and forgets them. */
+const MAX_TAIL_IDS = 256;
+/** Counts an archive keeps in memory before it starts over (a few per author and hour). */
+const MAX_KNOWN_COUNTS = 512;
+/** Authors whose stream keys an archive keeps built. */
+const MAX_KNOWN_NICKS = 256;
+
+/**
+ * Which messages an archive holds, as far as an append needs to know without reading its id:
+ * every id archived is either in {@link above} (archived by this process, at a time after
+ * {@link line}) or was archived at a time at or before {@link line} (at first, the newest time
+ * in the timeline when this process first appended to the room; it only moves up). Messenger
+ * gives a message the same time at every delivery (the seen horizon in message_ids.ts rests on
+ * this too), so a message later than the line and not in {@link above} was never archived: it
+ * replaces nothing, and no KV read is needed to know it. Only a message at or before the line (a
+ * redelivery, history) or one archived in this run has its id read. Right while this process is
+ * the only writer of the archive (one gateway process per store); a write lost by the batcher
+ * only removes ids, which keeps it right.
+ */
+class Tail {
+  /** Messages archived by this process after {@link line}. */
+  readonly above = new Set<string>();
+  /** The newest time archived. */
+  #newest: number;
+
+  constructor(public line: number) {
+    this.#newest = line;
+  }
+
+  /** Records a message just archived; past {@link MAX_TAIL_IDS} ids, the line moves up. */
+  archived(message: { id: string; timestamp: number }): void {
+    this.#newest = Math.max(this.#newest, message.timestamp);
+    if (message.timestamp <= this.line) return;
+    this.above.add(message.id);
+    if (this.above.size > MAX_TAIL_IDS) {
+      this.line = this.#newest;
+      this.above.clear();
+    }
+  }
 }
 
 /**
@@ -290,12 +348,27 @@ class KvRoomArchive implements RoomArchive {
   readonly #timeline: Stream;
   /** The tail of this archive's operations: each runs after the previous one settled. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** Which appends are new messages, known without a read once loaded (see {@link Tail}). */
+  #tail: Tail | undefined;
+  /**
+   * Hour and day counts ({@link CountChange.id} → value) as last read or written here: this
+   * process is their only writer (one gateway process per store, one archive object per room),
+   * so what it wrote need not be read back. Forgotten when the batcher lost writes (KV may then
+   * hold less than was counted here) and when it grows past {@link MAX_KNOWN_COUNTS}.
+   */
+  readonly #counts = new Map<string, number>();
+  /** The batcher's lost writes when {@link #counts} was last known to agree with KV. */
+  #lostWrites: number;
+  /** Each author's stream (its keys), built once. */
+  readonly #nickStreams = new Map<string, Stream>();
 
   constructor(ctx: ArchiveContext, user: string, thread: string) {
     this.#ctx = ctx;
     this.#user = user;
     this.#thread = thread;
+    this.#lostWrites = ctx.lostWrites();
     this.#timeline = {
+      name: "t",
       records: roomArchiveTimelinePrefix(user, thread),
       hours: roomArchiveCountPrefix(user, thread, "hour"),
       days: roomArchiveCountPrefix(user, thread, "day"),
@@ -308,7 +381,7 @@ class KvRoomArchive implements RoomArchive {
     } catch (error) {
       return Promise.reject(error);
     }
-    const copy = structuredClone(message);
+    const copy = copyOf(message);
     return this.#write(() => this.#append(copy));
   }
 
@@ -387,10 +460,18 @@ class KvRoomArchive implements RoomArchive {
     const expireIn = message.timestamp + retentionMs - this.#ctx.now();
     const idKey = roomArchiveIdKey(this.#user, this.#thread, message.id);
     const placement: Placement = { timestamp: message.timestamp, seq: 0, nick: message.nick };
+    const tail = this.#tail ?? await this.#loadTail();
+    // A message known to be new replaces nothing: its id need not be read.
+    const unarchived = message.timestamp > tail.line && !tail.above.has(message.id);
+    if (unarchived && expireIn <= 0) return; // Too old to keep, and nothing to remove.
     const added = countChanges(this.#streamsOf(placement), placement, +1);
-    // One KV read for the common case: the id (is it a replacement?) and the counts to increment.
-    const [stored, ...counts] = await pending.getMany<unknown>([idKey, ...added.map((c) => c.key)]);
-    const known = new Map(added.map((change, i) => [memoryId(change.key), counts[i]]));
+    const known = this.#knownCounts();
+    // At most one KV read: the id (is it a replacement?) and the counts not known in memory.
+    const missing = added.filter((change) => !known.has(change.id));
+    const keys = [...(unarchived ? [] : [idKey]), ...missing.map((change) => change.key)];
+    const read = keys.length === 0 ? [] : await pending.getMany<unknown>(keys);
+    const stored = unarchived ? null : read.shift();
+    missing.forEach((change, i) => known.set(change.id, asCount(read[i])));
     const old = this.#fresh(stored) ? { ...stored, id: message.id } : null;
 
     if (expireIn <= 0) {
@@ -398,7 +479,7 @@ class KvRoomArchive implements RoomArchive {
       if (old !== null) {
         this.#deleteRecords(old);
         pending.delete(idKey);
-        await this.#adjustCounts(countChanges(this.#streamsOf(old), old, -1), known);
+        await this.#adjustCounts(countChanges(this.#streamsOf(old), old, -1));
       }
       return;
     }
@@ -411,14 +492,44 @@ class KvRoomArchive implements RoomArchive {
         this.#deleteRecords(old);
         changes.push(...countChanges(this.#streamsOf(old), old, -1));
       }
-      await this.#adjustCounts(changes, known);
+      await this.#adjustCounts(changes);
     }
     const position = { ...placement, id: message.id };
     for (const stream of this.#streamsOf(position)) {
       pending.set([...stream.records, ...at(position)], message, { expireIn });
     }
     pending.set(idKey, placement, { expireIn });
+    tail.archived(message);
     if (pending.size > this.#ctx.maxPending) await pending.settle();
+  }
+
+  /**
+   * Where the archive ends, read once before the first append of this process: the writes still
+   * queued are committed first, so the newest message is whatever the timeline lists last.
+   */
+  async #loadTail(): Promise<Tail> {
+    await this.#ctx.pending.settle();
+    const [last] = await listValues<unknown>(
+      this.#ctx.kv,
+      { prefix: this.#timeline.records },
+      { limit: 1, reverse: true },
+    );
+    const time = last?.key[this.#timeline.records.length];
+    // A key that is not a time (never written so) proves nothing: every append then reads.
+    this.#tail = new Tail(
+      last === undefined ? -Infinity : typeof time === "number" ? time : Infinity,
+    );
+    return this.#tail;
+  }
+
+  /** {@link #counts}, emptied first when it may no longer agree with KV or grew too large. */
+  #knownCounts(): Map<string, number> {
+    const lost = this.#ctx.lostWrites();
+    if (lost !== this.#lostWrites || this.#counts.size > MAX_KNOWN_COUNTS) {
+      this.#counts.clear();
+      this.#lostWrites = lost;
+    }
+    return this.#counts;
   }
 
   /** Queues the deletion of a message's records (not its id entry). */
@@ -429,25 +540,29 @@ class KvRoomArchive implements RoomArchive {
   }
 
   /**
-   * Applies count changes (read, add, write; serialised per archive, and the values just written
-   * are read from memory). `known` holds values already read. A count that falls to 0 is deleted;
-   * the others expire with the last message of their hour or day.
+   * Applies count changes (read, add, write; serialised per archive, and the values known in
+   * memory are not read again). A count that falls to 0 is deleted; the others expire with the
+   * last message of their hour or day.
    */
-  async #adjustCounts(changes: CountChange[], known: Map<string, unknown>): Promise<void> {
+  async #adjustCounts(changes: CountChange[]): Promise<void> {
     const { pending, retentionMs } = this.#ctx;
     const net = new Map<string, CountChange>();
     for (const change of changes) {
-      const id = memoryId(change.key);
-      const sum = net.get(id);
-      net.set(id, sum === undefined ? { ...change } : { ...sum, delta: sum.delta + change.delta });
+      const sum = net.get(change.id);
+      net.set(
+        change.id,
+        sum === undefined ? { ...change } : { ...sum, delta: sum.delta + change.delta },
+      );
     }
     const effective = [...net.values()].filter((change) => change.delta !== 0);
-    const missing = effective.filter((change) => !known.has(memoryId(change.key)));
+    const known = this.#counts;
+    const missing = effective.filter((change) => !known.has(change.id));
     const read = await pending.getMany<unknown>(missing.map((change) => change.key));
-    missing.forEach((change, i) => known.set(memoryId(change.key), read[i]));
+    missing.forEach((change, i) => known.set(change.id, asCount(read[i])));
     const now = this.#ctx.now();
-    for (const { key, delta, end } of effective) {
-      const value = asCount(known.get(memoryId(key))) + delta;
+    for (const { id, key, delta, end } of effective) {
+      const value = Math.max(0, (known.get(id) ?? 0) + delta);
+      known.set(id, value);
       if (value > 0) pending.set(key, value, { expireIn: end + retentionMs - now });
       else pending.delete(key);
     }
@@ -683,11 +798,18 @@ class KvRoomArchive implements RoomArchive {
   }
 
   #byNick(nick: string): Stream {
-    return {
-      records: roomArchiveByNickPrefix(this.#user, this.#thread, nick),
-      hours: roomArchiveCountPrefix(this.#user, this.#thread, "hour", nick),
-      days: roomArchiveCountPrefix(this.#user, this.#thread, "day", nick),
-    };
+    let stream = this.#nickStreams.get(nick);
+    if (stream === undefined) {
+      if (this.#nickStreams.size >= MAX_KNOWN_NICKS) this.#nickStreams.clear();
+      stream = {
+        name: `n\u0000${nick}`,
+        records: roomArchiveByNickPrefix(this.#user, this.#thread, nick),
+        hours: roomArchiveCountPrefix(this.#user, this.#thread, "hour", nick),
+        days: roomArchiveCountPrefix(this.#user, this.#thread, "day", nick),
+      };
+      this.#nickStreams.set(nick, stream);
+    }
+    return stream;
   }
 
   #recordKey(position: Position): Deno.KvKey {
@@ -755,6 +877,8 @@ function pageOf(
 
 /** A change to one hour or day count; `end` is when that hour or day ends (ms). */
 interface CountChange {
+  /** Names the count within its archive: its stream, unit and number. */
+  id: string;
   key: Deno.KvKey;
   delta: number;
   end: number;
@@ -769,14 +893,31 @@ function countChanges(
   const hour = Math.floor(message.timestamp / HOUR_MS);
   const day = Math.floor(message.timestamp / DAY_MS);
   return streams.flatMap((stream) => [
-    { key: [...stream.hours, hour], delta, end: (hour + 1) * HOUR_MS },
-    { key: [...stream.days, day], delta, end: (day + 1) * DAY_MS },
+    {
+      id: `${stream.name}\u0000h${hour}`,
+      key: [...stream.hours, hour],
+      delta,
+      end: (hour + 1) * HOUR_MS,
+    },
+    {
+      id: `${stream.name}\u0000d${day}`,
+      key: [...stream.days, day],
+      delta,
+      end: (day + 1) * DAY_MS,
+    },
   ]);
 }
 
-/** A key as a Map key: parts with their type, joined by NUL. */
-function memoryId(key: Deno.KvKey): string {
-  return key.map((part) => `${typeof part}:${String(part)}`).join("\u0000");
+/**
+ * A copy of a message that shares nothing the caller could change with what is stored: what
+ * `structuredClone` gave, for the shape of {@link ArchivedMessage} (its parts are flat records),
+ * at a fraction of its cost on the path of every room message.
+ */
+function copyOf(message: ArchivedMessage): ArchivedMessage {
+  const copy = { ...message, attachments: message.attachments.map((part) => ({ ...part })) };
+  if (message.replyTo) copy.replyTo = { ...message.replyTo };
+  if (message.mentions) copy.mentions = message.mentions.map((mention) => ({ ...mention }));
+  return copy;
 }
 
 function asCount(value: unknown): number {

@@ -44,6 +44,7 @@ export class WriteBatcher {
   #intervalMs: number;
   #maxBatch: number;
   #closed = false;
+  #lost = 0;
   readonly #failures = new LogThrottle();
 
   constructor(kv: Deno.Kv, options: { intervalMs?: number; maxBatch?: number } = {}) {
@@ -88,6 +89,15 @@ export class WriteBatcher {
   /** Number of writes waiting. */
   get pending(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * How many queued writes were lost so far (refused or failed commits; never lowered). Code that
+   * keeps in memory what it wrote, to avoid reading it back, compares this between its writes: a
+   * change means KV may hold less than it remembers.
+   */
+  get lost(): number {
+    return this.#lost;
   }
 
   /**
@@ -164,6 +174,7 @@ export class WriteBatcher {
       }
       const result = await op.commit();
       if (!result.ok) {
+        this.#lost += batch.length;
         storeLog.error("A batch of {count} writes was refused", { count: batch.length });
       }
     } catch (error) {
@@ -173,6 +184,7 @@ export class WriteBatcher {
         await this.#commit(batch.slice(half));
         return;
       }
+      this.#lost += batch.length;
       // A full disk fails every batch: one line per window, with the count of the others.
       const reason = error instanceof Error ? error.message : String(error);
       this.#failures.line(reason, (repeats) =>

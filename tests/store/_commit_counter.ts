@@ -1,6 +1,6 @@
 /**
  * Counts the atomic commits made on a KV database, to check (tests) and show (bench/) how well
- * writes are batched.
+ * writes are batched, and the reads, to check that hot paths answer from memory.
  *
  * @module
  */
@@ -18,5 +18,21 @@ export function countCommits(kv: Deno.Kv): { readonly commits: number } {
     };
     return op;
   };
+  return counter;
+}
+
+/** From now on, counts the reads (`get` and `getMany` calls) made on `kv`. */
+export function countGets(kv: Deno.Kv): { readonly gets: number } {
+  const counter = { gets: 0 };
+  const get = kv.get.bind(kv);
+  kv.get = ((key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
+    counter.gets++;
+    return get(key, options);
+  }) as typeof kv.get;
+  const getMany = kv.getMany.bind(kv);
+  kv.getMany = ((keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+    counter.gets++;
+    return getMany(keys, options);
+  }) as typeof kv.getMany;
   return counter;
 }

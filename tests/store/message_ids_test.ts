@@ -11,6 +11,7 @@ import {
 } from "../../src/store/message_ids.ts";
 import { deleteUserData } from "../../src/store/user_records.ts";
 import { WriteBatcher } from "../../src/store/write_batcher.ts";
+import { countGets } from "./_commit_counter.ts";
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.org";
@@ -291,22 +292,6 @@ Deno.test("a foreign value under a link key is ignored, not trusted", async () =
     assert.equal(await store.byXmppId(ALICE, "weird"), null);
   });
 });
-
-/** Counts the reads (`get` and `getMany` calls) made on `kv` from now on. */
-function countGets(kv: Deno.Kv): { readonly gets: number } {
-  const counter = { gets: 0 };
-  const get = kv.get.bind(kv);
-  kv.get = ((key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
-    counter.gets++;
-    return get(key, options);
-  }) as typeof kv.get;
-  const getMany = kv.getMany.bind(kv);
-  kv.getMany = ((keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
-    counter.gets++;
-    return getMany(keys, options);
-  }) as typeof kv.getMany;
-  return counter;
-}
 
 Deno.test("new messages are told apart from duplicates without reading their seen record", async () => {
   await withStore(async ({ kv, batcher, store }) => {

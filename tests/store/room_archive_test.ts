@@ -12,6 +12,8 @@ import {
 } from "../../src/store/room_archive.ts";
 import { deleteUserData } from "../../src/store/user_records.ts";
 import { WriteBatcher } from "../../src/store/write_batcher.ts";
+import { countGets } from "./_commit_counter.ts";
+import { failingKv, StoreFault } from "./_failing_kv.ts";
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.org";
@@ -418,6 +420,129 @@ Deno.test("the same id with another time or nick moves the message and its count
     assert.equal((await archive.query({ start: T0 + DAY, max: 0 })).count, 2);
     assert.equal((await archive.get("a"))?.nick, "Carol");
   });
+});
+
+Deno.test("a message archived in this run and appended again later moves, never duplicates", async () => {
+  await withArchives(async ({ archives }) => {
+    const archive = archives.forRoom(ALICE, ROOM);
+    await archive.append(message("a", T0));
+    await archive.append(message("b", T0 + MINUTE));
+    // Later than everything archived, but its id was archived by this process: it is read.
+    await archive.append(message("a", T0 + 2 * MINUTE, { text: "again" }));
+    const page = await archive.query({ max: 10 });
+    assert.deepEqual(ids(page), ["b", "a"]);
+    assert.equal(page.messages[1].text, "again");
+    assert.equal(page.count, 2);
+    assert.equal((await archive.query({ withNick: "Bob", max: 0 })).count, 2);
+  });
+});
+
+Deno.test("new messages are archived without reading KV once the archive's end and counts are known", async () => {
+  await withArchives(async ({ kv, archives }) => {
+    const archive = archives.forRoom(ALICE, ROOM);
+    const reads = countGets(kv);
+    await archive.append(message("m0", T0));
+    assert.equal(reads.gets, 1, "the counts of the hour and day, once (the end is listed)");
+    for (let i = 1; i <= 40; i++) {
+      await archive.append(message(`m${i}`, T0 + i * 1000, { nick: i % 2 ? "Bob" : "Carol" }));
+    }
+    assert.equal(reads.gets, 2, "Carol's counts, once");
+    // Equal times are new messages too, as long as the id was not archived.
+    await archive.append(message("same-time", T0 + 40_000));
+    assert.equal(reads.gets, 2);
+    assert.equal(await archive.count(), 42); // Commits: what follows is read from KV.
+    // A message archived before is read: a replacement, in place.
+    await archive.append(message("m7", T0 + 7000, { nick: "Bob", text: "edited" }));
+    assert.equal(reads.gets, 3);
+    const page = await archive.query({ max: 100 });
+    assert.equal(page.count, 42);
+    assert.equal(page.messages[7].text, "edited");
+    assert.equal((await archive.query({ withNick: "Carol", max: 0 })).count, 20);
+  });
+});
+
+Deno.test("past the ids an archive remembers, earlier ones are still replaced and later ones moved", async () => {
+  await withArchives(async ({ archives }) => {
+    const archive = archives.forRoom(ALICE, ROOM);
+    const all = await fill(archives, 300);
+    await archive.append(message(all[10], T0 + 10 * MINUTE, { text: "edited" }));
+    await archive.append(message(all[299], T0 + 400 * MINUTE));
+    await archive.append(message(all[298], T0 + 298 * MINUTE, { nick: "Carol" }));
+    const page = await archive.query({ max: 300 });
+    assert.equal(page.count, 300);
+    assert.equal(page.messages[10].text, "edited");
+    assert.deepEqual(ids(page).slice(-2), [all[298], all[299]]);
+    assert.equal((await archive.query({ withNick: "Carol", max: 0 })).count, 1);
+    assert.equal((await archive.query({ withNick: "Bob", max: 0 })).count, 299);
+  });
+});
+
+Deno.test("after a restart an earlier message appended again is a replacement, a new one needs no read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mg-archive-" });
+  const path = join(dir, "test.db");
+  const now = () => T0 + HOUR;
+  try {
+    {
+      const kv = await Deno.openKv(path);
+      const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+      const archive = new RoomArchives(kv, batcher, { now }).forRoom(ALICE, ROOM);
+      await archive.append(message("a", T0));
+      await archive.append(message("b", T0 + MINUTE));
+      await batcher.close();
+      kv.close();
+    }
+    const kv = await Deno.openKv(path);
+    const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+    try {
+      const archive = new RoomArchives(kv, batcher, { now }).forRoom(ALICE, ROOM);
+      const reads = countGets(kv);
+      await archive.append(message("b", T0 + MINUTE, { text: "redelivered" }));
+      await archive.append(message("a", T0));
+      assert.equal(reads.gets, 2, "each id is read: they are not newer than the archive's end");
+      await archive.append(message("c", T0 + 2 * MINUTE));
+      assert.equal(reads.gets, 2, "a newer one is new, and its counts are known");
+      const page = await archive.query({ max: 10 });
+      assert.deepEqual(ids(page), ["a", "b", "c"]);
+      assert.equal(page.messages[1].text, "redelivered");
+      assert.equal(page.count, 3);
+    } finally {
+      await batcher.close();
+      kv.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after a lost write the counts are read again, so they agree with the messages kept", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mg-archive-" });
+  const real = await Deno.openKv(join(dir, "test.db"));
+  const fault = new StoreFault();
+  const kv = failingKv(real, fault);
+  const batcher = new WriteBatcher(kv, { intervalMs: 60_000 });
+  try {
+    const archive = new RoomArchives(kv, batcher, { now: () => T0 + HOUR }).forRoom(ALICE, ROOM);
+    await archive.append(message("a", T0));
+    assert.equal(await archive.count(), 1);
+    fault.failing = true;
+    await archive.append(message("b", T0 + MINUTE));
+    await archive.append(message("c", T0 + 2 * MINUTE));
+    assert.equal(await archive.count(), 1, "b and c were lost with their counts");
+    assert.ok(batcher.lost > 0);
+    fault.failing = false;
+    await archive.append(message("d", T0 + 3 * MINUTE));
+    const page = await archive.query({ max: 10 });
+    assert.deepEqual(ids(page), ["a", "d"]);
+    assert.equal(page.count, 2);
+    assert.equal((await archive.query({ withNick: "Bob", max: 0 })).count, 2);
+    // b was never stored: archived again, it is a new message.
+    await archive.append(message("b", T0 + MINUTE));
+    assert.equal(await archive.count(), 3);
+  } finally {
+    await batcher.close();
+    real.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("update changes a stored message, also in the nick index, and ignores unknown ids", async () => {

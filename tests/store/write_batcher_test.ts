@@ -179,9 +179,11 @@ Deno.test("a value KV cannot store is dropped and logged without losing the othe
         assert.equal((await kv.get(["good", 2])).value, "two");
         assert.equal(await count(kv, ["bad"]), 0);
         assert.equal(errors.length, 2, "one error per dropped write");
+        assert.equal(batcher.lost, 2, "the lost writes are counted, not the others");
         batcher.set(["good", 3], "three");
         await batcher.flush();
         assert.equal((await kv.get(["good", 3])).value, "three", "the batcher stopped working");
+        assert.equal(batcher.lost, 2);
       } finally {
         await batcher.close();
       }
