@@ -19,6 +19,7 @@ import type {
   HistoryRequest,
   RoomSnapshot,
 } from "../gateway/core_port.ts";
+import type { Occupant } from "../gateway/xmpp_port.ts";
 import { MessageRefused } from "../gateway/outgoing_messages.ts";
 import type { ThreadId, UserId } from "../messenger/ids.ts";
 import { xmppLog } from "../log.ts";
@@ -153,8 +154,15 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
       thread,
       historyOf(stanza.getChild("x", NS_MUC)?.getChild("history")),
       async (snapshot) => {
-        await showRoom(snapshot, stanza, from, to);
+        const pending = await showRoom(snapshot, stanza, from, to);
         occupancy.join(from.bare, thread, from.resource, snapshot.self.nick);
+        await rooms.settleJoin(
+          from.bare,
+          from.resource!,
+          thread,
+          pending.occupants,
+          pending.roomPicture,
+        );
       },
     ).catch((error) => {
       xmppLog.warn("Joining {room} for {user} failed: {error}", {
@@ -172,19 +180,25 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     }
   }
 
+  /**
+   * Sends a join's stanzas to the joining resource; returns what was sent with a picture still
+   * being fetched (for {@link RoomSenders.settleJoin}).
+   */
   async function showRoom(
     snapshot: RoomSnapshot,
     stanza: Element,
     from: Jid,
     to: Jid,
-  ): Promise<void> {
+  ): Promise<{ occupants: { occupant: Occupant; jid: string }[]; roomPicture?: string }> {
     const room = to.bare;
     const avatar = rooms.avatarHint(snapshot.thread, snapshot.imageUrl);
+    const pending: { occupant: Occupant; jid: string }[] = [];
     for (const occupant of snapshot.occupants) {
       if (occupant.self) continue;
       const jid = `${occupant.id}@${options.domain}`;
       // The member's own picture (a pending one follows once fetched, as rooms.avatarChanged).
       const picture = rooms.occupantAvatar(from.bare, snapshot.thread, occupant, jid);
+      if (picture?.kind === "pending") pending.push({ occupant, jid });
       await send(occupantPresence(room, occupant, from.full, {
         occupantId: await occupantId(room, occupant.id),
         jid,
@@ -218,6 +232,10 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     if (avatar?.kind === "known") {
       await send(xml("presence", { from: room, to: from.full }, avatarUpdate(avatar)));
     }
+    return {
+      occupants: pending,
+      ...(avatar?.kind === "pending" ? { roomPicture: snapshot.imageUrl } : {}),
+    };
   }
 
   router.onMessage("room", async ({ stanza, from, to }) => {

@@ -339,6 +339,45 @@ export class RoomSenders {
     return hint;
   }
 
+  /**
+   * Closes the gap of a join: a picture fetched while the join's stanzas were being sent was
+   * announced to the resources already in the room, not to the joining one (it is counted in
+   * the room only once everything is sent). `waiting` are the occupant presences the join sent
+   * with a pending picture, `roomPicture` the room's own picture URL when it was pending then:
+   * what is known by now goes to `resource`, what is still pending follows with the others.
+   */
+  async settleJoin(
+    user: string,
+    resource: string,
+    thread: ThreadId,
+    waiting: readonly { occupant: Occupant; jid?: string }[],
+    roomPicture?: string,
+  ): Promise<void> {
+    const avatars = this.#options.avatars;
+    if (!avatars) return;
+    const room = this.roomJid(thread);
+    const to = `${user}/${resource}`;
+    const key = roomKey(user, thread);
+    for (const { occupant, jid } of waiting) {
+      if (this.#pendingAvatars.get(occupant.id)?.has(key)) continue; // still on its way
+      const hint = avatars.hint(occupant.id, occupant.avatarUrl);
+      if (hint.kind === "pending") continue; // fetched again meanwhile: announced when done
+      await this.#options.send(
+        occupantPresence(room, occupant, to, {
+          occupantId: await occupantId(room, occupant.id),
+          ...(jid === undefined ? {} : { jid }),
+          avatar: hint,
+        }),
+      );
+    }
+    if (roomPicture !== undefined) {
+      const hint = avatars.hint(thread, roomPicture);
+      if (hint.kind === "known") {
+        await this.#options.send(xml("presence", { from: room, to }, avatarUpdate(hint)));
+      }
+    }
+  }
+
   /** How many occupant presences wait for a member's picture (tests, diagnostics). */
   get pendingAvatars(): number {
     return this.#pendingCount;

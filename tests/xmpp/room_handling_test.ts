@@ -77,7 +77,12 @@ async function setup() {
   // Bob's picture is known already (say, as a contact's).
   await avatars.get(MEMBERS[1].id, MEMBERS[1].avatarUrl);
   const occupancy = new RoomOccupancy();
-  const send = (stanza: Element) => Promise.resolve(void sent.push(stanza));
+  /** Runs as each stanza is sent, before the sender goes on (set by a test). */
+  const hooks: { onSend?: (stanza: Element) => Promise<void> } = {};
+  const send = async (stanza: Element) => {
+    sent.push(stanza);
+    await hooks.onSend?.(stanza);
+  };
   const rooms = new RoomSenders({ domain: GW, send, occupancy, avatars });
   const dispatched: Promise<void>[] = [];
   avatars.onChange((owner, hint) => dispatched.push(rooms.avatarChanged(owner, hint)));
@@ -104,7 +109,7 @@ async function setup() {
       Promise.resolve(user === ALICE && thread === HIKING ? info : undefined),
   } as unknown as GatewayCore;
   registerRoomHandling(router, { domain: GW, core, occupancy, rooms, avatars, send });
-  return { router, sent, rooms, dan, dispatched };
+  return { router, sent, rooms, dan, dispatched, hooks };
 }
 
 function photoOf(presence: Element): string | undefined | null {
@@ -154,6 +159,30 @@ Deno.test("a join shows each member's own picture: its hash, an empty photo, or 
     again[0].getChild("occupant-id")?.attrs.id,
     presences[2].getChild("occupant-id")?.attrs.id,
   );
+});
+
+Deno.test("a picture fetched while the join's stanzas are sent still reaches the joining resource", async () => {
+  const { router, sent, rooms, dan, dispatched, hooks } = await setup();
+  // Dan's presence went out without his picture; it arrives before the join is complete, when
+  // the resource is not counted in the room yet.
+  hooks.onSend = async (stanza) => {
+    if (stanza.attrs.from !== `${ROOM}/Alice Example`) return;
+    hooks.onSend = undefined;
+    dan.resolve({ type: "image/png", data: DAN_PNG });
+    while (dispatched.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all(dispatched);
+  };
+  await router.handle(
+    parse(
+      `<presence from="${LAPTOP}" to="${ROOM}/Alice Example"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+    ),
+  );
+  const dans = sent.filter((stanza) =>
+    stanza.is("presence") && stanza.attrs.from === `${ROOM}/Dan`
+  );
+  assert.deepEqual(dans.map(photoOf), [null, sha1(DAN_PNG)]);
+  assert.equal(dans[1].attrs.to, LAPTOP);
+  assert.equal(rooms.pendingAvatars, 0);
 });
 
 Deno.test("a vCard asked of room/nick is that member's: name, nick and picture", async () => {
