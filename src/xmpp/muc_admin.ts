@@ -93,8 +93,9 @@ function memberOf(item: Element, requester: AdminRequester, domain: string): Mem
 }
 
 /**
- * The answer to a muc#admin `get` of an affiliation list: the admins as owners, the others as
- * members, each with their JID (the user's own bare JID for the user) and nick.
+ * The answer to a muc#admin `get` of an affiliation list (the admins as owners, the others as
+ * members) or a role list (the admins as moderators, the others as participants), each with their
+ * JID (the user's own bare JID for the user) and nick.
  */
 export function affiliationList(
   query: Element,
@@ -105,19 +106,22 @@ export function affiliationList(
   const items = query.getChildren("item");
   const affiliation = items.length === 1 ? items[0].attrs.affiliation : undefined;
   const role = items.length === 1 ? items[0].attrs.role : undefined;
-  if (affiliation === undefined && (role === "moderator" || role === "participant")) {
-    const listed = members.filter((member) => member.admin === (role === "moderator"));
-    return xml(
+  const list = (listed: readonly Occupant[], attrs: (member: Occupant) => object) =>
+    xml(
       "query",
       { xmlns: NS_MUC_ADMIN },
       ...listed.map((member) =>
         xml("item", {
-          role,
-          affiliation: member.admin ? "owner" : "member",
+          ...attrs(member),
           jid: member.self ? user : contactJidOf(member.id, domain),
           nick: member.nick,
         })
       ),
+    );
+  if (affiliation === undefined && (role === "moderator" || role === "participant")) {
+    return list(
+      members.filter((member) => member.admin === (role === "moderator")),
+      (member) => ({ role, affiliation: member.admin ? "owner" : "member" }),
     );
   }
   if (affiliation === undefined) {
@@ -135,15 +139,5 @@ export function affiliationList(
     : affiliation === "member"
     ? members.filter((member) => !member.admin)
     : [];
-  return xml(
-    "query",
-    { xmlns: NS_MUC_ADMIN },
-    ...listed.map((member) =>
-      xml("item", {
-        affiliation,
-        jid: member.self ? user : contactJidOf(member.id, domain),
-        nick: member.nick,
-      })
-    ),
-  );
+  return list(listed, () => ({ affiliation }));
 }
