@@ -16,6 +16,7 @@
 
 import { gatewayLog } from "../log.ts";
 import type { MessageEvent } from "../messenger/events.ts";
+import type { ThreadId } from "../messenger/ids.ts";
 import {
   capability,
   hasCapability,
@@ -36,8 +37,13 @@ export interface WatchdogSettings {
   graceMs?: number;
 }
 
-/** Messages fetched per conversation with new activity. */
+/** Messages fetched per history call (one page). */
 const HISTORY_PER_THREAD = 20;
+/**
+ * Pages read back per conversation at most, while every message of the last page is still inside
+ * the window: a busy group can get more than one page of messages during a stall or a restart.
+ */
+const MAX_HISTORY_PAGES = 10;
 /** Random spread of the interval (±), so checks of many users do not line up. */
 const JITTER = 0.2;
 /** How far back the first check after a restart looks at most (ms): a week. */
@@ -215,7 +221,7 @@ export class ContentWatchdog {
     for (const thread of threads) {
       const last = thread.lastMessage?.timestamp ?? thread.lastActivity;
       if (last === undefined || last <= since) continue;
-      const history: HistoryMessage[] = await getHistory(thread.id, HISTORY_PER_THREAD);
+      const history = await this.#windowHistory(getHistory, thread.id, since);
       for (const message of history) {
         if (message.timestamp <= since || message.timestamp > until) continue;
         if (await this.#session.ids.wasSeen(message.id, message.timestamp)) continue;
@@ -233,5 +239,32 @@ export class ContentWatchdog {
       }
     }
     return missing;
+  }
+
+  /**
+   * A thread's messages back to `since` (and a few before it), page by page, at most
+   * {@link MAX_HISTORY_PAGES} pages; each message once.
+   */
+  async #windowHistory(
+    getHistory: NonNullable<MessengerSession["getHistory"]>,
+    thread: ThreadId,
+    since: number,
+  ): Promise<HistoryMessage[]> {
+    const byId = new Map<string, HistoryMessage>();
+    let before: number | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const messages = await getHistory(thread, HISTORY_PER_THREAD, before);
+      let oldest: number | undefined;
+      for (const message of messages) {
+        byId.set(message.id, message);
+        oldest = oldest === undefined ? message.timestamp : Math.min(oldest, message.timestamp);
+      }
+      // A short page is the thread's beginning; a page reaching `since` covers the window.
+      if (messages.length < HISTORY_PER_THREAD || oldest === undefined || oldest <= since) break;
+      // Messenger's `before` is exclusive on some paths and not on others: the map drops repeats.
+      if (before !== undefined && oldest >= before) break; // no progress: stop rather than loop
+      before = oldest;
+    }
+    return [...byId.values()];
   }
 }

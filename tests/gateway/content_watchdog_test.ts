@@ -71,6 +71,39 @@ Deno.test("the watchdog finds what a silent listener lost, restarts it and deliv
   );
 });
 
+Deno.test("a busy group's stall longer than one history page is caught up whole, in order", async () => {
+  const port = new Shown();
+  await using core = await aliceCore(port, {
+    world: WORLD,
+    deps: { tuning: { watchdogGraceMs: 0 } },
+  });
+  const { network, session } = core;
+  await session.checkContent(); // the window starts here
+  network.control.addFaults("100001", { kind: "silent" });
+  // 45 messages: more than two pages of the watchdog's history reads (20 each).
+  // Stamped after the first check's end (not before it: that was its window) and before now.
+  const start = Date.now() - 100;
+  const texts = Array.from({ length: 45 }, (_, i) => `group message ${i + 1}`);
+  for (const [i, text] of texts.entries()) {
+    await network.control.inject("100001", {
+      type: "message",
+      sender: "200002",
+      thread: "900001",
+      text,
+      timestamp: start + i,
+    });
+  }
+  assert.deepEqual(await session.checkContent(), { missing: 45, restarted: true });
+  await waitUntil(() => port.shown.length === 45, "every missed group message");
+  assert.deepEqual(port.shown.map((shown) => shown.text), texts);
+  const reads = network.control.operations("100001").operations
+    .filter((op) => op.method === "getHistory").length;
+  assert.ok(reads >= 3, `${reads} history reads`);
+  await session.checkContent();
+  await core.settled(ALICE, "200002");
+  assert.equal(port.shown.length, 45, "nothing shown twice");
+});
+
 Deno.test("what arrived while the gateway was down is delivered after the restart, in order", async () => {
   const kv = await Deno.openKv(":memory:");
   const network = new SimulatedNetwork(parseWorld(WORLD, "<inline>"));
