@@ -71,6 +71,48 @@ Deno.test("the watchdog finds what a silent listener lost, restarts it and deliv
   );
 });
 
+Deno.test("a message handed to delivery and still on its way is not taken for missing again", async () => {
+  /** Holds every message until the gate opens: the conversation's queue stays busy. */
+  class Slow extends Shown {
+    readonly gate = Promise.withResolvers<void>();
+    waiting = 0;
+    override async message(chat: Chat, speaker: Speaker, message: ChatMessage) {
+      this.waiting++;
+      await this.gate.promise;
+      return super.message(chat, speaker, message);
+    }
+  }
+  const port = new Slow();
+  await using core = await aliceCore(port, {
+    world: WORLD,
+    deps: { tuning: { watchdogGraceMs: 0 } },
+  });
+  const { network, session } = core;
+  await session.checkContent();
+  // A live message whose showing hangs: the conversation's queue is busy with it.
+  await network.control.inject("100001", { type: "message", sender: "200002", text: "live" });
+  await waitUntil(() => port.waiting === 1, "the live message being shown");
+  network.control.addFaults("100001", { kind: "silent" });
+  await network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    text: "slow to show",
+    timestamp: Date.now() - 100,
+  });
+  assert.deepEqual(await session.checkContent(), { missing: 1, restarted: true });
+  // Handed to delivery, waiting behind the live one: the next check finds nothing missing and
+  // restarts nothing.
+  assert.deepEqual(await session.checkContent(), { missing: 0, restarted: false });
+  port.gate.resolve();
+  await waitUntil(() => port.shown.length === 2, "both messages");
+  await session.checkContent();
+  await core.settled(ALICE, "200002");
+  assert.deepEqual(port.shown.map((shown) => shown.text), ["live", "slow to show"]);
+  const restarts = network.control.operations("100001").operations
+    .filter((op) => op.method === "restartListener").length;
+  assert.equal(restarts, 1);
+});
+
 Deno.test("a busy group's stall longer than one history page is caught up whole, in order", async () => {
   const port = new Shown();
   await using core = await aliceCore(port, {
