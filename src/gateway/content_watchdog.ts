@@ -52,8 +52,6 @@ const MAX_CATCH_UP_MS = 7 * 24 * 3_600_000;
 const FIRST_CHECK_MS = 30_000;
 /** How far each check looks back into the previous one's window (ms). */
 const WINDOW_OVERLAP_MS = 1000;
-/** How many ids of messages it handed to delivery the watchdog remembers. */
-const REDELIVERED_KEPT = 2000;
 /** Messages younger than this are not judged yet: they may be on their way through the queues. */
 const MAX_GRACE_MS = 20_000;
 
@@ -65,6 +63,8 @@ export interface WatchedSession {
   connectedMessenger(): MessengerSession | undefined;
   /** Hands a missed message to the normal delivery, as if the listener had brought it. */
   redeliver(event: MessageEvent): void;
+  /** True while a message with this id was received and waits to be shown. */
+  arriving(id: string): boolean;
   /** Tells the user (once the watchdog decided it keeps happening). */
   tell(text: string): Promise<void>;
   /** Where the last check of an earlier run ended, if the store knows. */
@@ -91,12 +91,6 @@ export class ContentWatchdog {
   #since: number;
   #detections = 0;
   #told = false;
-  /**
-   * Ids this watchdog handed to delivery, oldest first: still in the conversation's queue, they
-   * are not marked seen yet, and a check meanwhile must not take them for missing again (a
-   * second restart and "it keeps happening" for one stall).
-   */
-  readonly #redelivered = new Set<string>();
   #running: Promise<CheckOutcome> | undefined;
   /** Bumped by every stop: a start still reading its mark then schedules nothing. */
   #run = 0;
@@ -202,12 +196,7 @@ export class ContentWatchdog {
       }
     }
     for (const event of missing.sort((a, b) => a.timestamp - b.timestamp)) {
-      this.#redelivered.add(event.id);
       this.#session.redeliver(event);
-    }
-    for (const id of this.#redelivered) {
-      if (this.#redelivered.size <= REDELIVERED_KEPT) break;
-      this.#redelivered.delete(id);
     }
     if (this.#detections >= 2 && !this.#told) {
       this.#told = true;
@@ -237,7 +226,9 @@ export class ContentWatchdog {
       const history = await this.#windowHistory(getHistory, thread.id, since);
       for (const message of history) {
         if (message.timestamp <= since || message.timestamp > until) continue;
-        if (this.#redelivered.has(message.id)) continue;
+        // Received (live or handed back by an earlier check) and waiting in its conversation's
+        // queue: not missing, only not shown yet.
+        if (this.#session.arriving(message.id)) continue;
         if (await this.#session.ids.wasSeen(message.id, message.timestamp)) continue;
         missing.push({
           type: "message",

@@ -73,10 +73,18 @@ export class IncomingEvents {
   accept(session: UserSession, event: RemoteEvent): void {
     if (!isConversationEvent(event)) return;
     const conversation = session.conversations.open(event.conversation);
-    conversation.queue.post(
-      "to_xmpp",
-      () => this.#deliverWhenOnline(session, conversation, event),
-    );
+    // A message counts as arriving from now until its delivery ends (shown, a duplicate, or
+    // failed: then the content watchdog may find it again).
+    const arriving = event.type === "message" ? event.id : undefined;
+    if (arriving !== undefined) session.arriving.add(arriving);
+    const queued = conversation.queue.post("to_xmpp", async () => {
+      try {
+        await this.#deliverWhenOnline(session, conversation, event);
+      } finally {
+        if (arriving !== undefined) session.arriving.delete(arriving);
+      }
+    });
+    if (!queued && arriving !== undefined) session.arriving.delete(arriving);
   }
 
   /**

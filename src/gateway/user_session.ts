@@ -106,6 +106,11 @@ export class UserSession {
   readonly directory: ConversationDirectory;
   /** Pending message requests seen arriving. */
   readonly requests: RequestBook;
+  /**
+   * Ids of Messenger messages received and waiting in their conversation's queue, not shown (nor
+   * marked seen) yet: the content watchdog must not take them for missing.
+   */
+  readonly arriving = new Set<string>();
   /** One-time notices already given (e.g. "corrections are sent as new messages"). */
   readonly #told = new Set<string>();
   #ctx: SessionContext;
@@ -146,6 +151,7 @@ export class UserSession {
       ids: this.ids,
       connectedMessenger: () => this.#state.status === "connected" ? this.#messenger : undefined,
       redeliver: (event) => this.#onEvent(event),
+      arriving: (id) => this.arriving.has(id),
       tell: (text) => this.#ctx.xmpp.gatewayMessage(this.jid, text),
       loadMark: () => getWatchdogMark(ctx.kv, this.jid),
       saveMark: async (at) => {

@@ -71,7 +71,7 @@ Deno.test("the watchdog finds what a silent listener lost, restarts it and deliv
   );
 });
 
-Deno.test("a message handed to delivery and still on its way is not taken for missing again", async () => {
+Deno.test("a message received or handed back, still waiting in its queue, is not taken for missing", async () => {
   /** Holds every message until the gate opens: the conversation's queue stays busy. */
   class Slow extends Shown {
     readonly gate = Promise.withResolvers<void>();
@@ -92,6 +92,14 @@ Deno.test("a message handed to delivery and still on its way is not taken for mi
   // A live message whose showing hangs: the conversation's queue is busy with it.
   await network.control.inject("100001", { type: "message", sender: "200002", text: "live" });
   await waitUntil(() => port.waiting === 1, "the live message being shown");
+  // Another live one waits behind it, received but not shown yet: not missing.
+  await network.control.inject("100001", {
+    type: "message",
+    sender: "200002",
+    text: "queued",
+    timestamp: Date.now() - 100,
+  });
+  assert.deepEqual(await session.checkContent(), { missing: 0, restarted: false });
   network.control.addFaults("100001", { kind: "silent" });
   await network.control.inject("100001", {
     type: "message",
@@ -104,10 +112,10 @@ Deno.test("a message handed to delivery and still on its way is not taken for mi
   // restarts nothing.
   assert.deepEqual(await session.checkContent(), { missing: 0, restarted: false });
   port.gate.resolve();
-  await waitUntil(() => port.shown.length === 2, "both messages");
+  await waitUntil(() => port.shown.length === 3, "the three messages");
   await session.checkContent();
   await core.settled(ALICE, "200002");
-  assert.deepEqual(port.shown.map((shown) => shown.text), ["live", "slow to show"]);
+  assert.deepEqual(port.shown.map((shown) => shown.text), ["live", "queued", "slow to show"]);
   const restarts = network.control.operations("100001").operations
     .filter((op) => op.method === "restartListener").length;
   assert.equal(restarts, 1);
