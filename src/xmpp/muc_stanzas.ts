@@ -133,6 +133,14 @@ export function occupantPresence(
   );
 }
 
+/**
+ * The room's own picture (XEP-0486): its hash in a presence from the room's bare JID. In an
+ * occupant's presence the same hash would say it is that member's picture.
+ */
+export function roomPicturePresence(room: string, to: string, hint: AvatarHint): Element {
+  return xml("presence", { from: room, to }, avatarUpdate(hint));
+}
+
 /** The room's subject (also what tells clients the join is complete). */
 export function subjectMessage(room: string, to: string, subject: string, nick?: string): Element {
   return xml(

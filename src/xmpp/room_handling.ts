@@ -47,11 +47,11 @@ import {
   NS_OCCUPANT_ID,
   occupantId,
   occupantPresence,
+  roomPicturePresence,
   STATUS,
   subjectMessage,
 } from "./muc_stanzas.ts";
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_PING, NS_SID, NS_VCARD } from "./namespaces.ts";
-import { avatarUpdate } from "./presence_stanzas.ts";
 import type { RoomOccupancy } from "./room_occupancy.ts";
 import type { RoomSenders } from "./room_senders.ts";
 import type { Router, StanzaRequest } from "./router.ts";
@@ -230,7 +230,7 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
     // The room's picture, from the room itself (XEP-0486): a hash in an occupant's presence would
     // say it is that member's own picture. One not fetched yet follows once it is (avatarChanged).
     if (avatar?.kind === "known") {
-      await send(xml("presence", { from: room, to: from.full }, avatarUpdate(avatar)));
+      await send(roomPicturePresence(room, from.full, avatar));
     }
     return {
       occupants: pending,

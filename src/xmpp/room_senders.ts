@@ -35,10 +35,10 @@ import {
   NS_OCCUPANT_ID,
   occupantId,
   occupantPresence,
+  roomPicturePresence,
   STATUS,
   subjectMessage,
 } from "./muc_stanzas.ts";
-import { avatarUpdate } from "./presence_stanzas.ts";
 import type { RoomOccupancy } from "./room_occupancy.ts";
 import { type Element, xml } from "./xml.ts";
 import type { ChatState } from "../gateway/message_actions.ts";
@@ -362,19 +362,11 @@ export class RoomSenders {
       if (this.#pendingAvatars.get(occupant.id)?.has(key)) continue; // still on its way
       const hint = avatars.hint(occupant.id, occupant.avatarUrl);
       if (hint.kind === "pending") continue; // fetched again meanwhile: announced when done
-      await this.#options.send(
-        occupantPresence(room, occupant, to, {
-          occupantId: await occupantId(room, occupant.id),
-          ...(jid === undefined ? {} : { jid }),
-          avatar: hint,
-        }),
-      );
+      await this.#options.send(await withPicture(room, occupant, to, jid, hint));
     }
     if (roomPicture !== undefined) {
       const hint = avatars.hint(thread, roomPicture);
-      if (hint.kind === "known") {
-        await this.#options.send(xml("presence", { from: room, to }, avatarUpdate(hint)));
-      }
+      if (hint.kind === "known") await this.#options.send(roomPicturePresence(room, to, hint));
     }
   }
 
@@ -391,12 +383,7 @@ export class RoomSenders {
     const hint = this.avatarHint(thread, url);
     // Not fetched yet: the hash follows once it is (avatarChanged).
     if (!hint || hint.kind === "pending") return;
-    const room = this.roomJid(thread);
-    for (const resource of this.#options.occupancy.resources(user, thread)) {
-      await this.#options.send(
-        xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
-      );
-    }
+    await this.#roomPicture(user, thread, hint);
   }
 
   /** What presences say of the room's picture (undefined: nothing known to say). */
@@ -414,13 +401,15 @@ export class RoomSenders {
   async avatarChanged(owner: string, hint: AvatarHint): Promise<void> {
     await this.#memberAvatarChanged(asUserId(owner), hint);
     for (const [user, thread] of this.#options.occupancy.occupiedRooms()) {
-      if (thread !== owner) continue;
-      const room = this.roomJid(thread);
-      for (const resource of this.#options.occupancy.resources(user, thread)) {
-        await this.#options.send(
-          xml("presence", { from: room, to: `${user}/${resource}` }, avatarUpdate(hint)),
-        );
-      }
+      if (thread === owner) await this.#roomPicture(user, thread, hint);
+    }
+  }
+
+  /** The room's picture hash to each of the user's resources in the room. */
+  async #roomPicture(user: string, thread: ThreadId, hint: AvatarHint): Promise<void> {
+    const room = this.roomJid(thread);
+    for (const resource of this.#options.occupancy.resources(user, thread)) {
+      await this.#options.send(roomPicturePresence(room, `${user}/${resource}`, hint));
     }
   }
 
@@ -431,14 +420,9 @@ export class RoomSenders {
     this.#pendingCount -= waiting.size;
     for (const { user, thread, occupant, jid } of waiting.values()) {
       const room = this.roomJid(thread);
-      const id = await occupantId(room, occupant.id);
       for (const resource of this.#options.occupancy.resources(user, thread)) {
         await this.#options.send(
-          occupantPresence(room, occupant, `${user}/${resource}`, {
-            occupantId: id,
-            ...(jid === undefined ? {} : { jid }),
-            avatar: hint,
-          }),
+          await withPicture(room, occupant, `${user}/${resource}`, jid, hint),
         );
       }
     }
@@ -504,6 +488,21 @@ function partIds(message: ChatMessage): string[] {
 /** The key of one user's room in the presences waiting for pictures. */
 function roomKey(user: string, thread: ThreadId): string {
   return `${user}\u0000${thread}`;
+}
+
+/** A member's occupant presence sent again, now with what is known of their picture. */
+async function withPicture(
+  room: string,
+  occupant: Occupant,
+  to: string,
+  jid: string | undefined,
+  hint: AvatarHint,
+): Promise<Element> {
+  return occupantPresence(room, occupant, to, {
+    occupantId: await occupantId(room, occupant.id),
+    ...(jid === undefined ? {} : { jid }),
+    avatar: hint,
+  });
 }
 
 /** `{ avatar: hint }` when there is a hint, `{}` otherwise. */
