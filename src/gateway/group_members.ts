@@ -70,6 +70,15 @@ export function occupantOf(group: GroupInfo, self: GroupMember, id: UserId): Occ
     : occupantsFor(group, self).find((occupant) => occupant.id === id);
 }
 
+/** The occupant whose room nick is `nick`, compared as nicks are (case-insensitively). */
+export function occupantByNick(
+  occupants: readonly Occupant[],
+  nick: string,
+): Occupant | undefined {
+  const wanted = nick.toLowerCase();
+  return occupants.find((occupant) => occupant.nick.toLowerCase() === wanted);
+}
+
 function computedFor(group: GroupInfo, self: GroupMember): Computed {
   const known = computed.get(group);
   if (known?.self.id === self.id && known.self.name === self.name) return known;

@@ -28,6 +28,7 @@ import {
   type GroupInfo,
   type GroupMember,
   type Occupant,
+  occupantByNick,
   occupantOf,
   occupantsOf,
   withMembers,
@@ -278,10 +279,8 @@ export class Rooms {
     const self = await session.account();
     const info = await session.directory.group(thread);
     if (!self || !info) return undefined;
-    const occupants = occupantsOf(info, self);
-    if ("user" in who) return occupants.find((occupant) => occupant.id === who.user);
-    const wanted = who.nick.toLowerCase();
-    return occupants.find((occupant) => occupant.nick.toLowerCase() === wanted);
+    if ("user" in who) return occupantOf(info, self, who.user);
+    return occupantByNick(occupantsOf(info, self), who.nick);
   }
 
   /** {@link #member}, or an `item_not_found` refusal naming who was not found. */
@@ -380,7 +379,7 @@ export class Rooms {
         const changed = { ...info, admins: event.admin ? [...others, event.user] : others };
         await session.directory.saveGroup(thread, changed);
         // A member not known yet shows up with the role at their arrival (or the next refresh).
-        const occupant = occupantsOf(changed, self).find((member) => member.id === event.user);
+        const occupant = occupantOf(changed, self, event.user);
         if (occupant) {
           await this.#xmpp.roomChanged(chat, {
             kind: "affiliation",

@@ -13,6 +13,7 @@
  */
 
 import { threadIdOf, userIdOf } from "../gateway/contact_ids.ts";
+import { occupantByNick } from "../gateway/group_members.ts";
 import type {
   ArchivePage,
   GatewayCore,
@@ -327,8 +328,7 @@ export function registerRoomHandling(router: Router, options: RoomHandlingOption
         photo(await picture(info.thread, info.imageUrl)),
       );
     }
-    const wanted = to.resource.toLowerCase();
-    const member = info.members.find((occupant) => occupant.nick.toLowerCase() === wanted);
+    const member = occupantByNick(info.members, to.resource);
     if (!member) {
       throw new StanzaError("item-not-found", `Nobody in this group is called ${to.resource}`);
     }
